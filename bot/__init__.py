@@ -1,0 +1,3 @@
+"""quaybot: chat-ops for Red Hat Quay in Slack."""
+
+__version__ = "0.1.0"

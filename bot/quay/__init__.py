@@ -1,0 +1,66 @@
+"""The typed Quay client. It knows nothing of Slack."""
+
+from bot.quay.client import QuayClient
+from bot.quay.errors import (
+    QuayAlreadyExists,
+    QuayAPIError,
+    QuayBadRequest,
+    QuayError,
+    QuayForbidden,
+    QuayInputError,
+    QuayInvalidToken,
+    QuayNotFound,
+    QuayOutcomeUnknown,
+    QuayRateLimited,
+    QuayServerError,
+    QuayTimeout,
+    QuayTLSError,
+    QuayUnauthorized,
+    QuayUnavailable,
+    QuayUnexpectedResponse,
+)
+from bot.quay.models import (
+    CreatedRepository,
+    NewNotification,
+    Notification,
+    Organization,
+    Repository,
+    RepositoryPage,
+    RepositorySummary,
+    User,
+    Visibility,
+)
+from bot.quay.names import InvalidName, RepositoryRef
+from bot.quay.retry import RetryPolicy
+
+__all__ = [
+    "CreatedRepository",
+    "InvalidName",
+    "NewNotification",
+    "Notification",
+    "Organization",
+    "QuayAPIError",
+    "QuayAlreadyExists",
+    "QuayBadRequest",
+    "QuayClient",
+    "QuayError",
+    "QuayForbidden",
+    "QuayInputError",
+    "QuayInvalidToken",
+    "QuayNotFound",
+    "QuayOutcomeUnknown",
+    "QuayRateLimited",
+    "QuayServerError",
+    "QuayTLSError",
+    "QuayTimeout",
+    "QuayUnauthorized",
+    "QuayUnavailable",
+    "QuayUnexpectedResponse",
+    "Repository",
+    "RepositoryPage",
+    "RepositoryRef",
+    "RepositorySummary",
+    "RetryPolicy",
+    "User",
+    "Visibility",
+]

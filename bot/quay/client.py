@@ -1,0 +1,449 @@
+"""An async client for the Quay endpoints quaybot uses, following quay-api.md to the letter.
+
+Things worth knowing before changing it:
+- Trailing slashes are exact: `…/notification/` and `/user/` need one, everything else must not.
+- Several "successes" are not (200 `null` from changevisibility, 204 when deleting a missing
+  repository, a notification UUID from another repository): the client checks and says so.
+- Reads are retried on transient failures; writes are not, unless the connection was refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from bot import __version__
+from bot.quay.catalogue import InvalidNotification, validate_event, validate_method
+from bot.quay.errors import (
+    QuayError,
+    QuayInputError,
+    QuayNotFound,
+    QuayOutcomeUnknown,
+    QuayRateLimited,
+    QuayServerError,
+    QuayTimeout,
+    QuayTLSError,
+    QuayUnavailable,
+)
+from bot.quay.models import (
+    CreatedRepository,
+    NewNotification,
+    NewRepository,
+    Notification,
+    NotificationList,
+    Organization,
+    Repository,
+    RepositoryPage,
+    RepositorySummary,
+    User,
+    Visibility,
+)
+from bot.quay.names import InvalidName, RepositoryRef, check_namespace, check_notification_uuid
+from bot.quay.responses import json_body, raise_for_error, retry_after_seconds, unexpected
+from bot.quay.retry import RETRYABLE_STATUSES, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"quaybot/{__version__}"
+M = TypeVar("M", bound=BaseModel)
+# An observer hook: (endpoint name, HTTP status or error kind, seconds). Metrics plug in here.
+CallObserver = Any
+
+
+class QuayClient:
+    """One Quay server, one token. `with_token()` gives a sibling sharing the connection pool."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: SecretStr | None = None,
+        *,
+        verify: bool | Path = True,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http: httpx.AsyncClient | None = None,
+        observer: CallObserver | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._retry = retry or RetryPolicy()
+        self._observer = observer
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            base_url=self.base_url,
+            verify=str(verify) if isinstance(verify, Path) else verify,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            trust_env=False,
+            follow_redirects=False,
+            headers={
+                "User-Agent": USER_AGENT,
+                # Quay rejects browser-like GETs without it (BROWSER_API_CALLS_XHR_ONLY).
+                "X-Requested-With": "XMLHttpRequest",
+                "Accept": "application/json",
+            },
+        )
+
+    def with_token(self, token: SecretStr | None) -> QuayClient:
+        return QuayClient(self.base_url, token, retry=self._retry, http=self._http, observer=self._observer)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"QuayClient({self.base_url!r}, token={'set' if self._token else 'none'})"
+
+    # Identity ----------------------------------------------------------------------------------
+
+    async def whoami(self) -> User:
+        """`GET /api/v1/user/`. A 401 may only mean the token lacks `user:read`."""
+        response = await self._get("/api/v1/user/", what="reading the token's user")
+        return _parse(User, response, what="reading the token's user")
+
+    async def get_organization(self, org: str) -> Organization:
+        org = _checked(check_namespace, org)
+        what = f"reading organization {org}"
+        response = await self._get(f"/api/v1/organization/{quote(org, safe='')}", what=what)
+        return _parse(Organization, response, what=what)
+
+    async def discovery_version(self) -> str | None:
+        """The API version the server's discovery document declares, if it answers."""
+        response = await self._get("/api/v1/discovery", what="reading the API discovery document")
+        body = json_body(response, what="reading the API discovery document")
+        info = body.get("info") if isinstance(body, dict) else None
+        version = info.get("version") if isinstance(info, dict) else None
+        return str(version) if version else None
+
+    # Repositories ------------------------------------------------------------------------------
+
+    async def create_repository(
+        self, ref: RepositoryRef, *, visibility: Visibility = "private", description: str = ""
+    ) -> CreatedRepository:
+        what = f"creating {ref}"
+        body = NewRepository(
+            namespace=ref.namespace, repository=ref.name, visibility=visibility, description=description
+        )
+        response = await self._write("POST", "/api/v1/repository", json=body.model_dump(), what=what)
+        if response.status_code != 201:
+            raise unexpected(response, what=what, why=f"HTTP {response.status_code} instead of 201")
+        return _parse(CreatedRepository, response, what=what)
+
+    async def list_repositories(
+        self,
+        namespace: str | None = None,
+        *,
+        public: bool = False,
+        starred: bool = False,
+        next_page: str | None = None,
+    ) -> RepositoryPage:
+        """One page (100 items). Quay needs at least one of namespace, public or starred."""
+        params: dict[str, str] = {}
+        if namespace is not None:
+            params["namespace"] = _checked(check_namespace, namespace)
+        if public:
+            params["public"] = "true"
+        if starred:
+            params["starred"] = "true"
+        if not params:
+            raise QuayInputError("Listing repositories needs a namespace, public or starred.")
+        if next_page:
+            params["next_page"] = next_page
+        what = f"listing repositories of {namespace}" if namespace else "listing repositories"
+        response = await self._get("/api/v1/repository", params=params, what=what)
+        return _parse(RepositoryPage, response, what=what)
+
+    async def iter_repositories(
+        self, namespace: str | None = None, *, public: bool = False, starred: bool = False
+    ) -> AsyncIterator[RepositorySummary]:
+        """Every repository, page after page."""
+        seen: set[str] = set()
+        next_page: str | None = None
+        while True:
+            page = await self.list_repositories(
+                namespace, public=public, starred=starred, next_page=next_page
+            )
+            if next_page and page.repositories and page.repositories[0].full_name in seen:
+                # An expired or garbled token silently restarts at page 1 (§10.13): say so rather
+                # than loop forever or return duplicates.
+                raise QuayError("Quay restarted the listing at page 1 (its page token expired); list again.")
+            for repository in page.repositories:
+                seen.add(repository.full_name)
+                yield repository
+            if not page.next_page:
+                return
+            next_page = page.next_page
+
+    async def get_repository(
+        self, ref: RepositoryRef, *, include_tags: bool = True, include_stats: bool = False
+    ) -> Repository:
+        what = f"reading {ref}"
+        params = {"includeTags": "true" if include_tags else "false"}
+        if include_stats:
+            params["includeStats"] = "true"
+        response = await self._get(_repo_path(ref), params=params, what=what)
+        return _parse(Repository, response, what=what)
+
+    async def set_description(self, ref: RepositoryRef, description: str) -> None:
+        what = f"updating the description of {ref}"
+        response = await self._write("PUT", _repo_path(ref), json={"description": description}, what=what)
+        _expect_success_true(response, what=what)
+
+    async def change_visibility(self, ref: RepositoryRef, visibility: Visibility) -> None:
+        what = f"making {ref} {visibility}"
+        response = await self._write(
+            "POST", f"{_repo_path(ref)}/changevisibility", json={"visibility": visibility}, what=what
+        )
+        if response.status_code == 200 and response.text.strip() == "null":
+            # Quay's handler returns nothing when the repository does not exist (§3.5).
+            raise QuayNotFound(
+                f"{ref} does not exist (Quay answered 200 null).",
+                status=200,
+                method="POST",
+                path=_repo_path(ref),
+            )
+        _expect_success_true(response, what=what)
+
+    async def delete_repository(self, ref: RepositoryRef) -> None:
+        """Delete `ref`. Quay answers 204 even for a missing repository, so existence is checked first."""
+        await self.get_repository(ref, include_tags=False)
+        what = f"deleting {ref}"
+        response = await self._write("DELETE", _repo_path(ref), what=what)
+        _expect_status(response, 204, what=what)
+
+    # Notifications -----------------------------------------------------------------------------
+
+    async def create_notification(self, ref: RepositoryRef, new: NewNotification) -> Notification:
+        try:
+            event_config = validate_event(new.event, new.event_config)
+            config = validate_method(new.method, new.config, ref.namespace)
+        except InvalidNotification as error:
+            raise QuayInputError(str(error)) from None
+        body = new.model_copy(update={"config": config, "event_config": event_config}).to_body()
+        what = f"creating a {new.event} notification on {ref}"
+        try:
+            response = await self._write("POST", f"{_repo_path(ref)}/notification/", json=body, what=what)
+        except QuayServerError:
+            # A missing repository makes Quay crash with a 500; tell the truth if that is why.
+            await self.get_repository(ref, include_tags=False)
+            raise
+        _expect_status(response, 201, what=what)
+        return _parse(Notification, response, what=what)
+
+    async def list_notifications(
+        self, ref: RepositoryRef, *, verify_repository: bool = True
+    ) -> list[Notification]:
+        """All notifications of `ref` (Quay does not paginate them).
+
+        Quay answers an empty list for a repository that does not exist; with `verify_repository`
+        an empty answer is checked against the repository itself.
+        """
+        what = f"listing notifications of {ref}"
+        response = await self._get(f"{_repo_path(ref)}/notification/", what=what)
+        notifications = _parse(NotificationList, response, what=what).notifications
+        if not notifications and verify_repository:
+            await self.get_repository(ref, include_tags=False)
+        return notifications
+
+    async def get_notification(self, ref: RepositoryRef, uuid: str) -> Notification:
+        """One notification, confirmed to belong to `ref` (Quay's lookup ignores the repository)."""
+        uuid = _checked(check_notification_uuid, uuid)
+        what = f"reading notification {uuid} of {ref}"
+        response = await self._get(f"{_repo_path(ref)}/notification/{uuid}", what=what)
+        notification = _parse(Notification, response, what=what)
+        owned = await self.list_notifications(ref, verify_repository=False)
+        if all(item.uuid != notification.uuid for item in owned):
+            raise QuayNotFound(
+                f"Notification {uuid} does not belong to {ref}.",
+                status=404,
+                method="GET",
+                path=_repo_path(ref),
+            )
+        return notification
+
+    async def test_notification(self, ref: RepositoryRef, uuid: str) -> Notification:
+        """Queue a test delivery. Returns the notification as it was before the test.
+
+        Quay only queues the test; a disabled notification (3+ failures) silently drops it.
+        """
+        notification = await self.get_notification(ref, uuid)
+        what = f"testing notification {notification.uuid} of {ref}"
+        response = await self._write(
+            "POST", f"{_repo_path(ref)}/notification/{notification.uuid}/test", what=what
+        )
+        _expect_status(response, 200, what=what)
+        return notification
+
+    async def reset_notification_failures(self, ref: RepositoryRef, uuid: str) -> None:
+        uuid = _checked(check_notification_uuid, uuid)
+        what = f"resetting the failures of notification {uuid} of {ref}"
+        response = await self._write("POST", f"{_repo_path(ref)}/notification/{uuid}", what=what)
+        _expect_status(response, 204, what=what)
+
+    async def delete_notification(self, ref: RepositoryRef, uuid: str) -> None:
+        uuid = _checked(check_notification_uuid, uuid)
+        what = f"deleting notification {uuid} of {ref}"
+        response = await self._write("DELETE", f"{_repo_path(ref)}/notification/{uuid}", what=what)
+        _expect_status(response, 204, what=what)
+
+    # Transport ---------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        if self._token is None:
+            return {}
+        return {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+
+    async def _get(self, path: str, *, what: str, params: Mapping[str, str] | None = None) -> httpx.Response:
+        return await self._send("GET", path, what=what, params=params, idempotent=True)
+
+    async def _write(self, method: str, path: str, *, what: str, json: Any = None) -> httpx.Response:
+        return await self._send(method, path, what=what, json=json, idempotent=False)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        idempotent: bool,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            call_started = time.monotonic()
+            try:
+                response = await self._http.request(
+                    method, path, params=params, json=json, headers=self._headers()
+                )
+            except httpx.ConnectError as error:
+                if _is_tls_failure(error):
+                    self._observe(path, "tls_error", call_started)
+                    raise QuayTLSError(
+                        f"The TLS handshake with Quay at {self.base_url} failed while {what} ({_reason(error)}). "
+                        "If Quay uses a private CA, set QUAY_VERIFY_TLS to the path of its CA bundle.",
+                        method=method,
+                        path=path,
+                    ) from None
+                # Nothing reached Quay, so even a write may be tried again.
+                failure: QuayError = QuayUnavailable(
+                    f"Could not connect to Quay at {self.base_url} while {what} ({_reason(error)}).",
+                    method=method,
+                    path=path,
+                )
+                self._observe(path, "connect_error", call_started)
+                retry_after = None
+            except httpx.TimeoutException as error:
+                self._observe(path, "timeout", call_started)
+                if not idempotent and not isinstance(error, httpx.ConnectTimeout | httpx.PoolTimeout):
+                    raise QuayOutcomeUnknown(
+                        f"Quay did not answer in time while {what}; the change may or may not have "
+                        "happened. Check before trying again.",
+                        method=method,
+                        path=path,
+                    ) from None
+                failure = QuayTimeout(f"Quay did not answer in time while {what}.", method=method, path=path)
+                retry_after = None
+            except httpx.TransportError as error:
+                self._observe(path, "network_error", call_started)
+                if not idempotent:
+                    raise QuayOutcomeUnknown(
+                        f"The connection to Quay broke while {what} ({_reason(error)}); the change may or "
+                        "may not have happened. Check before trying again.",
+                        method=method,
+                        path=path,
+                    ) from None
+                failure = QuayUnavailable(
+                    f"The connection to Quay broke while {what} ({_reason(error)}).", method=method, path=path
+                )
+                retry_after = None
+            else:
+                self._observe(path, str(response.status_code), call_started)
+                if not (idempotent and response.status_code in RETRYABLE_STATUSES):
+                    raise_for_error(response, what=what)
+                    return response
+                retry_after = retry_after_seconds(response)
+                try:
+                    raise_for_error(response, what=what)
+                except (QuayUnavailable, QuayRateLimited) as error:
+                    failure = error
+                else:  # pragma: no cover - every retryable status raises
+                    return response
+
+            delay = self._retry.delay(attempt, retry_after)
+            if not self._retry.allows(attempt, time.monotonic() - started, delay):
+                raise failure
+            log.info("retrying Quay call", extra={"endpoint": f"{method} {path}", "attempt": attempt})
+            await asyncio.sleep(delay)
+
+    def _observe(self, path: str, outcome: str, started: float) -> None:
+        if self._observer is not None:
+            self._observer(path, outcome, time.monotonic() - started)
+
+
+def _repo_path(ref: RepositoryRef) -> str:
+    return f"/api/v1/repository/{ref.path}"
+
+
+def _checked(check: Any, value: str) -> str:
+    try:
+        result: str = check(value)
+    except InvalidName as error:
+        raise QuayInputError(str(error)) from None
+    return result
+
+
+def _is_tls_failure(error: Exception) -> bool:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "SSL" in str(error) or "CERTIFICATE" in str(error)
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _parse(model: type[M], response: httpx.Response, *, what: str) -> M:
+    body = json_body(response, what=what)
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise unexpected(
+            response, what=what, why=f"the body does not match ({error.error_count()} problems)"
+        ) from None
+
+
+def _expect_status(response: httpx.Response, status: int, *, what: str) -> None:
+    if response.status_code != status:
+        raise unexpected(response, what=what, why=f"HTTP {response.status_code} instead of {status}")
+
+
+def _expect_success_true(response: httpx.Response, *, what: str) -> None:
+    body = json_body(response, what=what)
+    if not (isinstance(body, dict) and body.get("success") is True):
+        raise unexpected(response, what=what, why='the body is not {"success": true}')

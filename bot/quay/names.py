@@ -1,0 +1,87 @@
+"""Quay's name rules (quay-api.md §4), checked before anything is sent.
+
+Validating here is what keeps user input from ever changing a request path: a name that passes
+these patterns contains no `%`, `?`, `#`, `..` component or whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from urllib.parse import quote
+
+# util/validation.py validate_username: 2-255 characters.
+NAMESPACE_PATTERN = re.compile(r"^([a-z0-9]+(?:[._-][a-z0-9]+)*)$")
+NAMESPACE_MIN, NAMESPACE_MAX = 2, 255
+# util/names.py with FEATURE_EXTENDED_REPOSITORY_NAMES (on by default): nested names allowed.
+REPOSITORY_PATTERN = re.compile(r"^(?=.{0,255}$)[a-z0-9][\.a-z0-9_-]*(?:\/[a-z0-9][\.a-z0-9_-]*)*$")
+
+
+class InvalidName(ValueError):
+    """A namespace, repository name or notification id that Quay would refuse or misroute."""
+
+
+def check_namespace(namespace: str) -> str:
+    if not (NAMESPACE_MIN <= len(namespace) <= NAMESPACE_MAX) or not NAMESPACE_PATTERN.match(namespace):
+        raise InvalidName(
+            f"{_show(namespace)} is not a valid Quay namespace: use 2-255 lowercase letters and digits, "
+            "separated by single '.', '_' or '-'"
+        )
+    return namespace
+
+
+def check_repository_name(name: str) -> str:
+    if not REPOSITORY_PATTERN.match(name):
+        raise InvalidName(
+            f"{_show(name)} is not a valid repository name: use lowercase letters, digits, '.', '_' and '-', "
+            "each '/'-separated part starting with a letter or digit, 255 characters at most"
+        )
+    return name
+
+
+def check_notification_uuid(value: str) -> str:
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise InvalidName(f"{_show(value)} is not a notification id (a UUID such as 3f2b…-…)") from None
+    if str(parsed) != value.lower():
+        raise InvalidName(f"{_show(value)} is not a notification id in its usual form (8-4-4-4-12 hex)")
+    return str(parsed)
+
+
+@dataclass(frozen=True, order=True)
+class RepositoryRef:
+    """`namespace/name`, where the name may itself contain slashes (nested repositories)."""
+
+    namespace: str
+    name: str
+
+    def __post_init__(self) -> None:
+        check_namespace(self.namespace)
+        check_repository_name(self.name)
+
+    @classmethod
+    def parse(cls, full_name: str) -> RepositoryRef:
+        """Split at the first slash, as Quay's path converter does."""
+        namespace, slash, name = full_name.partition("/")
+        if not slash or not name:
+            raise InvalidName(f"{_show(full_name)} is not a repository: write it as <namespace>/<name>")
+        return cls(check_namespace(namespace), check_repository_name(name))
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def path(self) -> str:
+        """The URL path segment for `/api/v1/repository/{repository}`; every part is quoted."""
+        return "/".join(quote(part, safe="") for part in [self.namespace, *self.name.split("/")])
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+def _show(value: str, limit: int = 60) -> str:
+    shown = value if len(value) <= limit else value[:limit] + "…"
+    return repr(shown)

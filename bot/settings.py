@@ -1,0 +1,135 @@
+"""Configuration, read from the environment and from `.env`.
+
+The variable names are part of the product's interface: deployments and later features depend on
+them, so each field names its variable explicitly instead of relying on a prefix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class SettingsProblem(Exception):
+    """One or more settings are missing or malformed; the message names each variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        env_ignore_empty=True,
+        populate_by_name=False,
+    )
+
+    # Quay
+    quay_url: str = Field(validation_alias=_env("QUAY_URL"))
+    quay_token: SecretStr | None = Field(default=None, validation_alias=_env("QUAY_TOKEN"))
+    quay_verify_tls: bool | Path = Field(default=True, validation_alias=_env("QUAY_VERIFY_TLS"))
+    quay_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias=_env("QUAY_TIMEOUT_SECONDS"))
+
+    # Slack (used by `quaybot serve`)
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+
+    # quaybot itself
+    access_file: Path = Field(default=Path("access.yml"), validation_alias=_env("QUAYBOT_ACCESS_FILE"))
+    database_url: str = Field(default="sqlite:///quaybot.db", validation_alias=_env("QUAYBOT_DATABASE_URL"))
+    mode: Literal["socket", "http"] | None = Field(default=None, validation_alias=_env("QUAYBOT_MODE"))
+    http_host: str = Field(default="127.0.0.1", validation_alias=_env("QUAYBOT_HTTP_HOST"))
+    http_port: int = Field(default=3000, ge=0, le=65535, validation_alias=_env("QUAYBOT_HTTP_PORT"))
+    alert_interval_seconds: float = Field(
+        default=60.0, gt=0, validation_alias=_env("QUAYBOT_ALERT_INTERVAL_SECONDS")
+    )
+    confirm_ttl_seconds: float = Field(
+        default=600.0, gt=0, validation_alias=_env("QUAYBOT_CONFIRM_TTL_SECONDS")
+    )
+
+    @field_validator("quay_url")
+    @classmethod
+    def _quay_url_is_http(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if (
+            not value.startswith(("https://", "http://"))
+            or "://" not in value
+            or not value.split("://", 1)[1]
+        ):
+            raise ValueError("must be an http(s) URL such as https://quay.example.com")
+        if "/api/" in value + "/":
+            raise ValueError("must be the Quay base URL, without /api/v1")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url_ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("quay_verify_tls", mode="before")
+    @classmethod
+    def _verify_tls_bool_or_bundle(cls, value: object) -> object:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in {"true", "1", "yes", "on"}:
+                return True
+            if lowered in {"false", "0", "no", "off"}:
+                return False
+            path = Path(value.strip())
+            if not path.is_file():
+                raise ValueError(f"must be true, false or the path of a CA bundle; {value!r} is not a file")
+            return path
+        return value
+
+    @model_validator(mode="after")
+    def _default_mode(self) -> Settings:
+        if self.mode is None:
+            self.mode = "socket" if self.slack_app_token is not None else "http"
+        return self
+
+    @property
+    def effective_mode(self) -> Literal["socket", "http"]:
+        return self.mode or "http"
+
+
+# Maps field names back to the environment variable a person would set.
+ENV_NAMES: dict[str, str] = {
+    name: str(field.validation_alias.choices[0])
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, AliasChoices)
+}
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, naming the variable, never a pydantic traceback."""
+    lines = []
+    for problem in error.errors():
+        location = problem.get("loc", ())
+        field = str(location[0]) if location else ""
+        variable = ENV_NAMES.get(field, field.upper() or "settings")
+        if problem.get("type") == "missing":
+            lines.append(f"{variable} is not set")
+            continue
+        message = str(problem.get("msg", "is invalid"))
+        message = message.removeprefix("Value error, ")
+        lines.append(f"{variable}: {message}")
+    return "; ".join(dict.fromkeys(lines))
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Read settings, turning validation errors into a `SettingsProblem` with a readable message."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise SettingsProblem(describe_validation_error(error)) from None

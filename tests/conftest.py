@@ -1,0 +1,63 @@
+"""Shared fixtures: a fake Quay on 127.0.0.1 seeded like the live server in quay-api-observed.md."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from bot.quay import QuayClient, RetryPolicy
+from tests.fakes.quay import FakeQuay, FakeQuayServer
+
+# Tokens named as in quay-api-observed.md: T (devtable, full scopes), RO (devtable, repo:read only),
+# FU (freshuser), plus BAD, a token Quay does not know.
+T = "t-devtable-full-0000000000000000000000000"
+RO = "ro-devtable-readonly-00000000000000000000"
+FU = "fu-freshuser-full-0000000000000000000000"
+BAD = "bad-random-0000000000000000000000000000"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy or real credential from the machine may leak into a test."""
+    for name in list(os.environ):
+        if name.upper().endswith("_PROXY") or name.startswith(("QUAY", "SLACK_", "QUAYBOT_")):
+            monkeypatch.delenv(name, raising=False)
+
+
+def seed(fake: FakeQuay) -> FakeQuay:
+    fake.add_user("devtable")
+    fake.add_user("freshuser")
+    fake.add_org("buynlarge", admins=["devtable"])
+    fake.add_team("buynlarge", "readers", ["freshuser"])
+    fake.add_token(T, "devtable")
+    fake.add_token(RO, "devtable", "repo:read")
+    fake.add_token(FU, "freshuser")
+    fake.add_repo(
+        "devtable/simple", description="Simple repository.", tags=["latest", "prod"], owner="devtable"
+    )
+    fake.add_repo("buynlarge/orgrepo", description=None, owner="devtable")
+    fake.add_repo("buynlarge/public-repo", public=True, description="Public.")
+    return fake
+
+
+@pytest.fixture
+def quay() -> Iterator[FakeQuayServer]:
+    with FakeQuayServer(seed(FakeQuay())) as server:
+        yield server
+
+
+@pytest.fixture
+def fake(quay: FakeQuayServer) -> FakeQuay:
+    return quay.fake
+
+
+FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, total_seconds=2.0)
+
+
+@pytest.fixture
+async def client(quay: FakeQuayServer) -> AsyncIterator[QuayClient]:
+    async with QuayClient(quay.url, SecretStr(T), timeout=2.0, retry=FAST_RETRY) as c:
+        yield c
