@@ -130,6 +130,6 @@ def describe_validation_error(error: ValidationError) -> str:
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
     """Read settings, turning validation errors into a `SettingsProblem` with a readable message."""
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file)
     except ValidationError as error:
         raise SettingsProblem(describe_validation_error(error)) from None

@@ -341,8 +341,9 @@ class QuayClient:
                 if _is_tls_failure(error):
                     self._observe(path, "tls_error", call_started)
                     raise QuayTLSError(
-                        f"The TLS handshake with Quay at {self.base_url} failed while {what} ({_reason(error)}). "
-                        "If Quay uses a private CA, set QUAY_VERIFY_TLS to the path of its CA bundle.",
+                        f"The TLS handshake with Quay at {self.base_url} failed while {what} "
+                        f"({_reason(error)}). If Quay uses a private CA, set QUAY_VERIFY_TLS to the "
+                        "path of its CA bundle.",
                         method=method,
                         path=path,
                     ) from None
