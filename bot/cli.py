@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import shlex
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from bot import __version__
+from bot.access import AccessFileError, AccessPolicy, Caller, load_policy
+from bot.blocks.render import RenderContext, render
+from bot.blocks.text import to_text
+from bot.outcomes import ConfirmationNeeded, Failed, Outcome, Refused, Succeeded, Unparsed
 from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, QuayUnavailable
+from bot.service import CommandService
 from bot.settings import Settings, SettingsProblem, load_settings
 
-EXIT_OK, EXIT_ERROR = 0, 1
+# `quaybot run` exit codes, part of its interface for scripts.
+EXIT_OK, EXIT_ERROR, EXIT_DENIED, EXIT_CONFIRM = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse's own exit code 2 would read as "access denied" to scripts.
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,20 +42,89 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsProblem as problem:
         print(f"quaybot: configuration error: {problem}", file=sys.stderr)
         return EXIT_ERROR
-    handler = {"check": _check}[args.command]
+    handler = {"check": _check, "run": _run}[args.command]
     return handler(settings, args)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="quaybot", description="Chat-ops for Red Hat Quay in Slack.")
+    parser = _Parser(prog="quaybot", description="Chat-ops for Red Hat Quay in Slack.")
     parser.add_argument("--version", action="version", version=f"quaybot {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("check", help="check the settings and that Quay answers with this token")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.add_parser("check", help="check the settings, the access file, and that Quay answers")
+    run = commands.add_parser(
+        "run",
+        help="run one /quay command as a channel and user would, e.g. run --channel C0123 --user U0AAA -- repo list",
+        description="Run one /quay command through the same access check, Quay call and rendering as Slack. "
+        "Exit codes: 0 success, 1 Quay or input error, 2 access denied, 3 confirmation needed.",
+    )
+    run.add_argument("--channel", required=True, help="Slack channel ID whose access applies")
+    run.add_argument("--user", required=True, help="Slack user ID acting")
+    run.add_argument("--team", default="T0CLI", help="Slack team ID (for the record)")
+    run.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of text")
+    run.add_argument("--yes", action="store_true", help="confirm a destructive command")
+    run.add_argument("words", nargs="*", help="the command, after --, e.g. -- repo info team-a/api")
     return parser
 
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(check(settings, sys.stdout))
+
+
+def _load_policy(settings: Settings) -> AccessPolicy:
+    return load_policy(settings.access_file, os.environ, settings.quay_token)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        policy = _load_policy(settings)
+    except AccessFileError as error:
+        print("quaybot: the access file has problems:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    caller = Caller(team_id=args.team, channel_id=args.channel, user_id=args.user)
+    return asyncio.run(run_command(settings, policy, caller, shlex.join(args.words), args.yes, args.json, sys.stdout))
+
+
+async def run_command(
+    settings: Settings,
+    policy: AccessPolicy,
+    caller: Caller,
+    text: str,
+    confirmed: bool,
+    as_json: bool,
+    out: TextIO,
+) -> int:
+    async with QuayClient(
+        settings.quay_url, verify=settings.quay_verify_tls, timeout=settings.quay_timeout_seconds
+    ) as quay:
+        service = CommandService(policy, quay, settings.quay_token)
+        outcome = await service.handle_text(text, caller, confirmed=confirmed)
+    ctx = RenderContext(
+        quay_url=settings.quay_url,
+        user_id=caller.user_id,
+        confirm_hint="Nothing was done. Run it again with --yes to do it.",
+    )
+    message = render(outcome, ctx)
+    if as_json:
+        json.dump(message.to_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        out.write(to_text(message))
+    return exit_code(outcome)
+
+
+def exit_code(outcome: Outcome) -> int:
+    match outcome:
+        case Succeeded():
+            return EXIT_OK
+        case Refused():
+            return EXIT_DENIED
+        case ConfirmationNeeded():
+            return EXIT_CONFIRM
+        case Failed() | Unparsed():
+            return EXIT_ERROR
+    raise AssertionError(f"unhandled outcome {outcome!r}")
 
 
 async def check(settings: Settings, out: TextIO) -> int:
@@ -82,5 +167,19 @@ async def check(settings: Settings, out: TextIO) -> int:
         else:
             orgs = ", ".join(o.name for o in user.organizations or []) or "none visible"
             print(f"  token user: {user.username}; organizations: {orgs}", file=out)
+    print(f"Access file: {settings.access_file}", file=out)
+    try:
+        policy = _load_policy(settings)
+    except AccessFileError as error:
+        for problem in error.problems:
+            print(f"  ! {problem}", file=out)
+        problems += len(error.problems)
+    else:
+        channels = len(policy.channels)
+        alerting = len(policy.alert_namespaces())
+        print(
+            f"  {channels} channel(s) mapped; {alerting} namespace(s) watched for failing notifications",
+            file=out,
+        )
     print("OK" if problems == 0 else f"{problems} problem(s) found", file=out)
     return EXIT_OK if problems == 0 else EXIT_ERROR

@@ -37,9 +37,7 @@ class Settings(BaseSettings):
 
     # Slack (used by `quaybot serve`)
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_BOT_TOKEN"))
-    slack_signing_secret: SecretStr | None = Field(
-        default=None, validation_alias=_env("SLACK_SIGNING_SECRET")
-    )
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_SIGNING_SECRET"))
     slack_app_token: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_APP_TOKEN"))
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
@@ -49,22 +47,14 @@ class Settings(BaseSettings):
     mode: Literal["socket", "http"] | None = Field(default=None, validation_alias=_env("QUAYBOT_MODE"))
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("QUAYBOT_HTTP_HOST"))
     http_port: int = Field(default=3000, ge=0, le=65535, validation_alias=_env("QUAYBOT_HTTP_PORT"))
-    alert_interval_seconds: float = Field(
-        default=60.0, gt=0, validation_alias=_env("QUAYBOT_ALERT_INTERVAL_SECONDS")
-    )
-    confirm_ttl_seconds: float = Field(
-        default=600.0, gt=0, validation_alias=_env("QUAYBOT_CONFIRM_TTL_SECONDS")
-    )
+    alert_interval_seconds: float = Field(default=60.0, gt=0, validation_alias=_env("QUAYBOT_ALERT_INTERVAL_SECONDS"))
+    confirm_ttl_seconds: float = Field(default=600.0, gt=0, validation_alias=_env("QUAYBOT_CONFIRM_TTL_SECONDS"))
 
     @field_validator("quay_url")
     @classmethod
     def _quay_url_is_http(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if (
-            not value.startswith(("https://", "http://"))
-            or "://" not in value
-            or not value.split("://", 1)[1]
-        ):
+        if not value.startswith(("https://", "http://")) or "://" not in value or not value.split("://", 1)[1]:
             raise ValueError("must be an http(s) URL such as https://quay.example.com")
         if "/api/" in value + "/":
             raise ValueError("must be the Quay base URL, without /api/v1")

@@ -35,9 +35,7 @@ def seed(fake: FakeQuay) -> FakeQuay:
     fake.add_token(T, "devtable")
     fake.add_token(RO, "devtable", "repo:read")
     fake.add_token(FU, "freshuser")
-    fake.add_repo(
-        "devtable/simple", description="Simple repository.", tags=["latest", "prod"], owner="devtable"
-    )
+    fake.add_repo("devtable/simple", description="Simple repository.", tags=["latest", "prod"], owner="devtable")
     fake.add_repo("buynlarge/orgrepo", description=None, owner="devtable")
     fake.add_repo("buynlarge/public-repo", public=True, description="Public.")
     return fake

@@ -14,6 +14,23 @@ from tests.conftest import BAD, RO, T
 from tests.fakes.quay import FakeQuayServer
 
 
+ACCESS = """
+channels:
+  C0TEAMA:
+    namespaces: [devtable]
+    role: write
+    alerts: true
+"""
+
+
+@pytest.fixture(autouse=True)
+def access_file(tmp_path, monkeypatch):
+    path = tmp_path / "access.yml"
+    path.write_text(ACCESS)
+    monkeypatch.setenv("QUAYBOT_ACCESS_FILE", str(path))
+    return path
+
+
 def settings(url: str, token: str | None) -> Settings:
     return Settings(
         QUAY_URL=url, QUAY_TOKEN=SecretStr(token) if token else None, QUAY_TIMEOUT_SECONDS=2, _env_file=None
@@ -24,6 +41,15 @@ async def run_check(url: str, token: str | None) -> tuple[int, str]:
     out = io.StringIO()
     code = await check(settings(url, token), out)
     return code, out.getvalue()
+
+
+async def test_access_file_is_validated(quay: FakeQuayServer, access_file) -> None:
+    code, text = await run_check(quay.url, T)
+    assert "1 channel(s) mapped; 1 namespace(s) watched" in text and code == 0
+    access_file.write_text("channels:\n  C0TEAMA:\n    namespaces: [devtable]\n    role: owner\n")
+    code, text = await run_check(quay.url, T)
+    assert code == 1
+    assert f"{access_file}:4:11: role must be read, write or admin, not `owner`" in text
 
 
 async def test_good_token(quay: FakeQuayServer) -> None:

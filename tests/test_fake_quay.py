@@ -85,9 +85,7 @@ class TestRepositories:
     def test_schema_errors_are_long_multiline_problems(self, http):
         body = {k: v for k, v in NEW.items() if k != "description"}
         r = call(http, "POST", "/api/v1/repository", body=body)
-        problem(
-            r, 400, "invalid_request", "'description' is a required property\n\nFailed validating 'required'"
-        )
+        problem(r, 400, "invalid_request", "'description' is a required property\n\nFailed validating 'required'")
         r = call(http, "POST", "/api/v1/repository", body={**NEW, "visibility": "secret"})
         problem(r, 400, "invalid_request", "'secret' is not one of ['public', 'private']")
 
@@ -101,9 +99,7 @@ class TestRepositories:
             headers={"Authorization": f"Bearer {T}", "Content-Type": JSON},
         )
         assert r.status_code == 400
-        assert r.json() == {
-            "message": "The browser (or proxy) sent a request that this server could not understand."
-        }
+        assert r.json() == {"message": "The browser (or proxy) sent a request that this server could not understand."}
 
     @pytest.mark.parametrize("token", [None, BAD])
     def test_anonymous_or_bad_token_writes_fail_csrf_with_html_type(self, http, token):
@@ -124,12 +120,10 @@ class TestRepositories:
             "invalid_request",
             "namespace, starred or public are required",
         )
-        assert call(http, "GET", "/api/v1/repository", params={"namespace": "nosuchns"}).json() == {
+        assert call(http, "GET", "/api/v1/repository", params={"namespace": "nosuchns"}).json() == {"repositories": []}
+        assert call(http, "GET", "/api/v1/repository", token=None, params={"namespace": "buynlarge"}).json() == {
             "repositories": []
         }
-        assert call(
-            http, "GET", "/api/v1/repository", token=None, params={"namespace": "buynlarge"}
-        ).json() == {"repositories": []}
 
     def test_list_items(self, http):
         r = call(
@@ -141,21 +135,15 @@ class TestRepositories:
         [item] = r.json()["repositories"]
         assert item["name"] == "simple" and item["is_starred"] is False and item["state"] == "NORMAL"
         assert isinstance(item["last_modified"], int) and item["popularity"] == 0.0
-        org = call(http, "GET", "/api/v1/repository", params={"namespace": "buynlarge"}).json()[
-            "repositories"
-        ]
+        org = call(http, "GET", "/api/v1/repository", params={"namespace": "buynlarge"}).json()["repositories"]
         assert any(i["description"] is None for i in org)
 
     def test_public_adds_public_repositories_and_anonymous_has_no_is_starred(self, http):
         fu = call(http, "GET", "/api/v1/repository", token=FU, params={"namespace": "buynlarge"}).json()
         assert fu == {"repositories": []}
-        fu = call(
-            http, "GET", "/api/v1/repository", token=FU, params={"namespace": "buynlarge", "public": "no"}
-        ).json()
+        fu = call(http, "GET", "/api/v1/repository", token=FU, params={"namespace": "buynlarge", "public": "no"}).json()
         assert [i["name"] for i in fu["repositories"]] == ["public-repo"]  # "no" is true (truthy_bool)
-        anon = call(http, "GET", "/api/v1/repository", token=None, params={"public": "true"}).json()[
-            "repositories"
-        ]
+        anon = call(http, "GET", "/api/v1/repository", token=None, params={"public": "true"}).json()["repositories"]
         assert anon and all("is_starred" not in i for i in anon)
 
     def test_starred_anonymously_is_a_plain_400(self, http):
@@ -187,9 +175,7 @@ class TestRepositories:
     def test_expired_page_token_restarts(self, http, fake: FakeQuay):
         for i in range(101):
             fake.add_repo(f"freshuser/r{i:03d}", owner="freshuser")
-        token = call(http, "GET", "/api/v1/repository", token=FU, params={"namespace": "freshuser"}).json()[
-            "next_page"
-        ]
+        token = call(http, "GET", "/api/v1/repository", token=FU, params={"namespace": "freshuser"}).json()["next_page"]
         fake.now = lambda: time.time() + 3 * 24 * 3600
         again = call(
             http, "GET", "/api/v1/repository", token=FU, params={"namespace": "freshuser", "next_page": token}
@@ -199,9 +185,7 @@ class TestRepositories:
     def test_get_repository_fields(self, http):
         body = call(http, "GET", "/api/v1/repository/devtable/simple").json()
         assert body["can_write"] and body["can_admin"] and body["is_organization"] is False
-        assert set(body["tags"]) == {"latest", "prod"} and body["tags"]["prod"]["manifest_digest"].startswith(
-            "sha256:"
-        )
+        assert set(body["tags"]) == {"latest", "prod"} and body["tags"]["prod"]["manifest_digest"].startswith("sha256:")
         assert body["status_token"]
         body = call(
             http,
@@ -272,17 +256,10 @@ class TestRepositories:
         )
 
     def test_change_visibility(self, http):
-        r = call(
-            http, "POST", "/api/v1/repository/devtable/simple/changevisibility", body={"visibility": "public"}
-        )
+        r = call(http, "POST", "/api/v1/repository/devtable/simple/changevisibility", body={"visibility": "public"})
         assert r.json() == {"success": True}
         anon = call(http, "GET", "/api/v1/repository/devtable/simple", token=None).json()
-        assert (
-            anon["is_public"]
-            and anon["status_token"] == ""
-            and not anon["can_write"]
-            and not anon["can_admin"]
-        )
+        assert anon["is_public"] and anon["status_token"] == "" and not anon["can_write"] and not anon["can_admin"]
         problem(
             call(
                 http,
@@ -309,9 +286,7 @@ class TestRepositories:
         assert r.status_code == 204 and r.text == "" and r.headers["content-type"] == JSON
         assert call(http, "DELETE", "/api/v1/repository/devtable/simple").status_code == 204
         assert call(http, "GET", "/api/v1/repository/devtable/simple").status_code == 404
-        assert (
-            call(http, "POST", "/api/v1/repository", body={**NEW, "repository": "simple"}).status_code == 201
-        )
+        assert call(http, "POST", "/api/v1/repository", body={**NEW, "repository": "simple"}).status_code == 201
 
     def test_cors_headers_everywhere(self, http):
         for r in (
@@ -324,11 +299,7 @@ class TestRepositories:
     def test_browser_user_agent_needs_xhr_header(self, http):
         ua = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"}
         r = call(http, "GET", "/api/v1/repository/devtable/simple", headers=ua)
-        assert (
-            r.status_code == 400
-            and r.headers["content-type"] == HTML
-            and "X-Requested-With" in r.json()["error"]
-        )
+        assert r.status_code == 400 and r.headers["content-type"] == HTML and "X-Requested-With" in r.json()["error"]
         r = call(
             http,
             "GET",
@@ -359,11 +330,7 @@ class TestNotifications:
         r = call(http, "POST", NOTIF, body=HOOK)
         assert r.status_code == 201
         created = r.json()
-        assert (
-            created["event_config"] == {}
-            and "eventConfig" not in created
-            and created["number_of_failures"] == 0
-        )
+        assert created["event_config"] == {} and "eventConfig" not in created and created["number_of_failures"] == 0
         assert created["config"] == {"url": "http://127.0.0.2:9/hook"}
         assert call(http, "GET", NOTIF + created["uuid"]).json() == created
         assert call(http, "GET", NOTIF).json() == {"notifications": [created]}
@@ -446,9 +413,7 @@ class TestNotifications:
 
     def test_list_needs_admin_and_missing_repo_is_empty(self, http):
         problem(call(http, "GET", NOTIF, token=RO), 403, "insufficient_scope", "Unauthorized")
-        assert call(http, "GET", "/api/v1/repository/devtable/nosuchrepo/notification/").json() == {
-            "notifications": []
-        }
+        assert call(http, "GET", "/api/v1/repository/devtable/nosuchrepo/notification/").json() == {"notifications": []}
 
     def test_cross_repository_quirks(self, http, fake: FakeQuay):
         fake.add_repo("devtable/r2", owner="devtable")

@@ -229,9 +229,7 @@ class TestNotifications:
             ),
         ],
     )
-    async def test_refused_before_sending(
-        self, client, fake: FakeQuay, event, method, config, event_config, message
-    ):
+    async def test_refused_before_sending(self, client, fake: FakeQuay, event, method, config, event_config, message):
         new = NewNotification(event=event, method=method, config=config, event_config=event_config)
         with pytest.raises(QuayInputError, match=message):
             await client.create_notification(SIMPLE, new)

@@ -78,9 +78,7 @@ def test_ca_bundle_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
         ({"QUAY_URL": "https://q", "QUAYBOT_MODE": "carrier"}, "QUAYBOT_MODE: "),
     ],
 )
-def test_problems_name_the_variable(
-    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
-) -> None:
+def test_problems_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(SettingsProblem) as info:

@@ -101,9 +101,7 @@ def validate_event(event: str, event_config: Mapping[str, Any]) -> dict[str, Any
     unknown = sorted(set(event_config) - set(spec.config_keys))
     if unknown:
         allowed = ", ".join(spec.config_keys) or "none"
-        raise InvalidNotification(
-            f"{event} does not take event config {', '.join(unknown)} (it takes: {allowed})"
-        )
+        raise InvalidNotification(f"{event} does not take event config {', '.join(unknown)} (it takes: {allowed})")
     normalised = dict(event_config)
     if "ref-regex" in normalised:
         pattern = normalised["ref-regex"]
@@ -119,9 +117,7 @@ def validate_event(event: str, event_config: Mapping[str, Any]) -> dict[str, Any
     if event == "repo_image_expiry":
         days = normalised.get("days")
         if days is None:
-            raise InvalidNotification(
-                "repo_image_expiry needs days=<N>: Quay skips it without a number of days"
-            )
+            raise InvalidNotification("repo_image_expiry needs days=<N>: Quay skips it without a number of days")
         normalised["days"] = _positive_int(days, "days")
     return normalised
 
@@ -132,9 +128,7 @@ def _vulnerability_level(value: Any) -> int:
         names = {name.lower(): index for index, name in enumerate(VULNERABILITY_LEVELS)}
         if value.strip().lower() in names:
             return names[value.strip().lower()]
-        raise InvalidNotification(
-            "level must be a severity (" + ", ".join(VULNERABILITY_LEVELS) + ") or its index 0-5"
-        )
+        raise InvalidNotification("level must be a severity (" + ", ".join(VULNERABILITY_LEVELS) + ") or its index 0-5")
     level = _positive_int(value, "level", minimum=0)
     if level >= len(VULNERABILITY_LEVELS):
         raise InvalidNotification("level must be between 0 (Critical) and 5 (Unknown)")

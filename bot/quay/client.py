@@ -179,9 +179,7 @@ class QuayClient:
         seen: set[str] = set()
         next_page: str | None = None
         while True:
-            page = await self.list_repositories(
-                namespace, public=public, starred=starred, next_page=next_page
-            )
+            page = await self.list_repositories(namespace, public=public, starred=starred, next_page=next_page)
             if next_page and page.repositories and page.repositories[0].full_name in seen:
                 # An expired or garbled token silently restarts at page 1 (§10.13): say so rather
                 # than loop forever or return duplicates.
@@ -249,9 +247,7 @@ class QuayClient:
         _expect_status(response, 201, what=what)
         return _parse(Notification, response, what=what)
 
-    async def list_notifications(
-        self, ref: RepositoryRef, *, verify_repository: bool = True
-    ) -> list[Notification]:
+    async def list_notifications(self, ref: RepositoryRef, *, verify_repository: bool = True) -> list[Notification]:
         """All notifications of `ref` (Quay does not paginate them).
 
         Quay answers an empty list for a repository that does not exist; with `verify_repository`
@@ -280,16 +276,17 @@ class QuayClient:
             )
         return notification
 
-    async def test_notification(self, ref: RepositoryRef, uuid: str) -> Notification:
+    async def test_notification(
+        self, ref: RepositoryRef, uuid: str, *, known: Notification | None = None
+    ) -> Notification:
         """Queue a test delivery. Returns the notification as it was before the test.
 
-        Quay only queues the test; a disabled notification (3+ failures) silently drops it.
+        Quay only queues the test, and a disabled notification (3+ failures) silently drops it.
+        Pass `known` (from `get_notification`) to skip reading it again.
         """
-        notification = await self.get_notification(ref, uuid)
+        notification = known if known is not None else await self.get_notification(ref, uuid)
         what = f"testing notification {notification.uuid} of {ref}"
-        response = await self._write(
-            "POST", f"{_repo_path(ref)}/notification/{notification.uuid}/test", what=what
-        )
+        response = await self._write("POST", f"{_repo_path(ref)}/notification/{notification.uuid}/test", what=what)
         _expect_status(response, 200, what=what)
         return notification
 
@@ -334,9 +331,7 @@ class QuayClient:
             attempt += 1
             call_started = time.monotonic()
             try:
-                response = await self._http.request(
-                    method, path, params=params, json=json, headers=self._headers()
-                )
+                response = await self._http.request(method, path, params=params, json=json, headers=self._headers())
             except httpx.ConnectError as error:
                 if _is_tls_failure(error):
                     self._observe(path, "tls_error", call_started)
@@ -434,9 +429,7 @@ def _parse(model: type[M], response: httpx.Response, *, what: str) -> M:
     try:
         return model.model_validate(body)
     except ValidationError as error:
-        raise unexpected(
-            response, what=what, why=f"the body does not match ({error.error_count()} problems)"
-        ) from None
+        raise unexpected(response, what=what, why=f"the body does not match ({error.error_count()} problems)") from None
 
 
 def _expect_status(response: httpx.Response, status: int, *, what: str) -> None:

@@ -75,9 +75,7 @@ HTML_500 = (
     "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n"
     "<p>The server encountered an internal error and was unable to complete your request.</p>\n"
 )
-HTML_404_UI = (
-    "<!DOCTYPE html><html><head><title>Quay</title></head><body><div>404: Page not found</div></body></html>"
-)
+HTML_404_UI = "<!DOCTYPE html><html><head><title>Quay</title></head><body><div>404: Page not found</div></body></html>"
 HTML_405 = (
     "<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n"
     "<p>The method is not allowed for the requested URL.</p>\n"
@@ -346,9 +344,7 @@ class FakeQuay:
 
     def requests_to(self, method: str | None = None, path: str = ".*") -> list[Recorded]:
         with self.lock:
-            return [
-                r for r in self.requests if (method is None or r.method == method) and re.search(path, r.path)
-            ]
+            return [r for r in self.requests if (method is None or r.method == method) and re.search(path, r.path)]
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -371,16 +367,12 @@ class FakeQuay:
         with self.lock:
             return self._dispatch(method, path, query, headers, body)
 
-    def _dispatch(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> Reply:
+    def _dispatch(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         if not path.startswith("/api/"):
             return Reply(404, HTML_404_UI, "text/html; charset=utf-8")
         browser = method == "GET" and BROWSER_UA.search(headers.get("user-agent", ""))
         if browser and headers.get("x-requested-with") != "XMLHttpRequest":
-            return _abort(
-                400, "API calls must be invoked with an X-Requested-With header if called from a browser"
-            )
+            return _abort(400, "API calls must be invoked with an X-Requested-With header if called from a browser")
         route = _route(path)
         if route is None:
             if method == "GET":
@@ -486,9 +478,7 @@ class FakeQuay:
             return True
         return auth.user in ns.creators and cap >= 1
 
-    def _repo_access(
-        self, auth: Auth | None, params: dict[str, str], need: int
-    ) -> tuple[Repo | None, Reply | None]:
+    def _repo_access(self, auth: Auth | None, params: dict[str, str], need: int) -> tuple[Repo | None, Reply | None]:
         """The repository named in the URL if `auth` may act on it with role `need`.
 
         A missing repository is returned as (None, None) only to callers whose namespace-wide role
@@ -503,9 +493,7 @@ class FakeQuay:
 
     # Handlers: identity ------------------------------------------------------------------------
 
-    def _discovery_get(
-        self, auth: Auth | None, params: dict[str, str], query: dict[str, str], *_: Any
-    ) -> Reply:
+    def _discovery_get(self, auth: Auth | None, params: dict[str, str], query: dict[str, str], *_: Any) -> Reply:
         return Reply(
             200,
             json.dumps({"swagger": "2.0", "info": {"version": "v1", "title": "Quay Frontend"}, "paths": {}}),
@@ -545,9 +533,7 @@ class FakeQuay:
         if ns is None or not ns.is_org:
             return self.not_found()
         is_admin = auth is not None and auth.user in ns.admins and "org:admin" in auth.scopes
-        is_member = (
-            auth is not None and auth.user in ns.members and bool({"org:admin", "repo:create"} & auth.scopes)
-        )
+        is_member = auth is not None and auth.user in ns.members and bool({"org:admin", "repo:create"} & auth.scopes)
         body: dict[str, Any] = {
             "name": ns.name,
             "email": f"{ns.name}@example.com" if is_admin else "",
@@ -673,9 +659,7 @@ class FakeQuay:
         try:
             raw = base64.urlsafe_b64decode(token.removeprefix("gAAAAAB").encode())
             payload, signature = raw[:-32], raw[-32:]
-            if not hmac.compare_digest(
-                signature, hmac.new(self._page_secret, payload, hashlib.sha256).digest()
-            ):
+            if not hmac.compare_digest(signature, hmac.new(self._page_secret, payload, hashlib.sha256).digest()):
                 return 0
             data = json.loads(payload)
         except ValueError:
@@ -697,9 +681,7 @@ class FakeQuay:
             "kind": repo.kind,
             "description": repo.description,
             "is_public": repo.is_public,
-            "is_organization": self.namespaces[repo.namespace].is_org
-            if repo.namespace in self.namespaces
-            else False,
+            "is_organization": self.namespaces[repo.namespace].is_org if repo.namespace in self.namespaces else False,
             "is_starred": auth is not None and auth.user in repo.starred_by,
             "status_token": "" if repo.is_public else repo.status_token,
             "trust_enabled": False,
@@ -709,8 +691,7 @@ class FakeQuay:
         }
         if truthy_bool(query.get("includeTags", "true")):
             body["tags"] = {
-                name: {k: v for k, v in tag.items() if k != "start_ts"}
-                for name, tag in list(repo.tags.items())[:500]
+                name: {k: v for k, v in tag.items() if k != "start_ts"} for name, tag in list(repo.tags.items())[:500]
             }
         if truthy_bool(query.get("includeStats")):
             body["stats"] = [{"date": "2026-11-26", "count": 0}]
@@ -778,9 +759,7 @@ class FakeQuay:
         repo, denied = self._repo_access(auth, params, ADMIN)
         if denied:
             return denied
-        items = [
-            n.to_json() for n in self.notifications.values() if repo is not None and n.repo_id == repo.id
-        ]
+        items = [n.to_json() for n in self.notifications.values() if repo is not None and n.repo_id == repo.id]
         return Reply(200, json.dumps({"notifications": items}))
 
     def _notifications_post(
@@ -1063,9 +1042,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = unquote(parts.path)
         with fake.lock:  # recorded on arrival, so a slow or dropped request is still seen
-            fake.requests.append(
-                Recorded(self.command, path, parts.path, dict(parse_qsl(parts.query)), headers, body)
-            )
+            fake.requests.append(Recorded(self.command, path, parts.path, dict(parse_qsl(parts.query)), headers, body))
         fault = fake.take_fault(self.command, path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -1128,9 +1105,7 @@ class FakeQuayServer:
     def __init__(self, fake: FakeQuay | None = None) -> None:
         self.fake = fake or FakeQuay()
         self._server = _Server(self.fake)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:

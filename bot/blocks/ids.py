@@ -1,0 +1,19 @@
+"""Action IDs and button values shared by the renderer and the Slack listeners."""
+
+from __future__ import annotations
+
+from bot.quay.names import RepositoryRef
+
+CONFIRM_ACTION = "quaybot_confirm"
+CANCEL_ACTION = "quaybot_cancel"
+RESET_ACTION = "quaybot_notify_reset"
+
+
+def reset_value(repo: RepositoryRef, uuid: str) -> str:
+    return f"{repo.full_name} {uuid}"
+
+
+def parse_reset_value(value: str) -> tuple[RepositoryRef, str]:
+    """Raises ValueError for anything that is not `<ns>/<name> <uuid>` with valid names."""
+    full_name, _, uuid = value.partition(" ")
+    return RepositoryRef.parse(full_name), uuid

@@ -1,0 +1,419 @@
+"""Outcomes to Slack messages. Every message has Block Kit blocks and a plain `text` fallback.
+
+Help, reads, usage errors, denials and failures are ephemeral; successful changes go to the channel
+so the team sees who changed what. No notification secret is ever shown unmasked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import Block, ConfirmObject, DividerBlock, MarkdownTextObject, PlainTextObject
+
+from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION, reset_value
+from bot.blocks.message import (
+    MAX_BLOCKS,
+    Message,
+    actions,
+    button,
+    chunk_lines,
+    code,
+    context,
+    escape,
+    fields,
+    header,
+    link,
+    section,
+    truncate,
+)
+from bot.commands.help import HelpPage
+from bot.commands.model import NotifyDelete, RepoDelete, RepoVisibility, UsageError
+from bot.outcomes import (
+    ConfirmationNeeded,
+    DescriptionSet,
+    Failed,
+    FailuresReset,
+    NotificationCreated,
+    NotificationDeleted,
+    NotificationShown,
+    NotificationsListed,
+    NotificationTestQueued,
+    Outcome,
+    Refused,
+    RepositoryCreated,
+    RepositoryDeleted,
+    RepositoryListed,
+    RepositoryShown,
+    Result,
+    Succeeded,
+    Unparsed,
+    VisibilityChanged,
+)
+from bot.quay import errors as quay_errors
+from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
+from bot.quay.models import Notification, Repository, RepositorySummary
+from bot.quay.names import RepositoryRef
+
+LIST_LINES_PER_MESSAGE = 60
+NOTIFICATIONS_PER_MESSAGE = 20
+DESCRIPTION_IN_LIST = 80
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    quay_url: str
+    user_id: str | None = None  # who acted, named in channel announcements
+    confirmation_id: str | None = None  # set: confirmation prompts get Confirm/Cancel buttons
+    confirm_hint: str | None = None  # shown instead of buttons (the CLI's "--yes")
+
+
+def render(outcome: Outcome, ctx: RenderContext) -> Message:
+    match outcome:
+        case Succeeded(result=result):
+            return _result(result, ctx)
+        case Failed():
+            return render_failure(outcome.command.command_name, outcome.error)
+        case Refused():
+            return render_refusal(outcome.reason, outcome.remedy)
+        case Unparsed(problem=problem):
+            return render_usage(problem)
+        case ConfirmationNeeded():
+            return render_confirmation(outcome, ctx)
+    raise AssertionError(f"unhandled outcome {outcome!r}")
+
+
+def _result(result: Result, ctx: RenderContext) -> Message:
+    match result:
+        case HelpPage():
+            return render_help(result)
+        case RepositoryListed():
+            return render_repository_list(result, ctx)
+        case RepositoryShown():
+            return render_repository(result.repository, ctx)
+        case NotificationsListed():
+            return render_notification_list(result.repo, result.notifications, ctx)
+        case NotificationShown():
+            return render_notification(result.repo, result.notification, ctx)
+        case NotificationTestQueued():
+            return render_test_queued(result, ctx)
+        case _:
+            return render_change(result, ctx)
+
+
+# Reads -------------------------------------------------------------------------------------------
+
+
+def repository_url(ctx: RenderContext, full_name: str) -> str:
+    return f"{ctx.quay_url}/repository/{full_name}"
+
+
+def render_repository(repo: Repository, ctx: RenderContext) -> Message:
+    tags = "not read" if repo.tag_count is None else f"{repo.tag_count}{'+' if repo.tag_count >= 500 else ''}"
+    description = escape(repo.description) if repo.description else "_no description_"
+    blocks: list[Block] = [
+        header(repo.full_name),
+        fields(
+            [
+                ("Visibility", "public" if repo.is_public else "private"),
+                ("State", repo.state),
+                ("Tags", tags),
+                ("Kind", repo.kind),
+            ]
+        ),
+        section(f"*Description*\n{description}"),
+        context(
+            link(repository_url(ctx, repo.full_name), "Open in Quay"),
+            "This token can "
+            + ("administer it" if repo.can_admin else "write to it" if repo.can_write else "only read it"),
+        ),
+    ]
+    return Message(f"{repo.full_name}: {'public' if repo.is_public else 'private'}, {repo.state}, {tags} tags", blocks)
+
+
+def _list_line(repo: RepositorySummary, ctx: RenderContext) -> str:
+    parts = [
+        link(repository_url(ctx, repo.full_name), repo.full_name),
+        "public" if repo.is_public else "private",
+    ]
+    if repo.state != "NORMAL":
+        parts.append(repo.state)
+    if repo.description:
+        parts.append(escape(truncate(" ".join(repo.description.split()), DESCRIPTION_IN_LIST)))
+    return "• " + " · ".join(parts)
+
+
+def render_repository_list(result: RepositoryListed, ctx: RenderContext) -> Message:
+    repos = result.repositories
+    total = f"{len(repos)}{'' if result.complete else '+'}"
+    title = f"*{total} repositories in {code(result.namespace)}*"
+    if not repos:
+        return Message(
+            f"No repositories in {result.namespace} that this token can see.",
+            [section(f"No repositories in {code(result.namespace)} that this token can see.")],
+        )
+    shown = repos[:LIST_LINES_PER_MESSAGE]
+    blocks: list[Block] = [section(title)]
+    blocks += [section(chunk) for chunk in chunk_lines([_list_line(r, ctx) for r in shown])]
+    hidden = len(repos) - len(shown)
+    if hidden or not result.complete:
+        more = f"{hidden}{'' if result.complete else '+'} more"
+        browse = link(f"{ctx.quay_url}/organization/{result.namespace}", result.namespace)
+        blocks.append(
+            context(
+                f"Showing {len(shown)}; {more} not shown. Use `/quay repo info {result.namespace}/<name>` for one "
+                f"repository, or browse them all in Quay: {browse}"
+            )
+        )
+    return Message(f"{total} repositories in {result.namespace}", blocks[:MAX_BLOCKS])
+
+
+def _failures(notification: Notification) -> str:
+    count = notification.number_of_failures
+    if notification.disabled:
+        return f"{count}: *disabled by Quay after {FAILURES_BEFORE_DISABLED} failures*"
+    if count:
+        return f"{count} (Quay disables it at {FAILURES_BEFORE_DISABLED})"
+    return "0"
+
+
+def _notification_fields(notification: Notification) -> list[tuple[str, str]]:
+    pairs = [
+        ("Event", code(notification.event)),
+        ("Method", code(notification.method)),
+        ("Target", code(notification.target)),
+        ("Failures", _failures(notification)),
+        ("UUID", code(notification.uuid)),
+    ]
+    if notification.event_config:
+        pairs.append(("Event config", " ".join(code(f"{k}={v}") for k, v in notification.event_config.items())))
+    return pairs
+
+
+def _notification_title(notification: Notification) -> str:
+    return notification.title or f"{notification.event} → {notification.method}"
+
+
+def render_notification(repo: RepositoryRef, notification: Notification, ctx: RenderContext) -> Message:
+    blocks: list[Block] = [
+        section(f"*{escape(_notification_title(notification))}* on {code(repo.full_name)}"),
+        fields(_notification_fields(notification)),
+    ]
+    if notification.disabled:
+        blocks.append(_disabled_help(repo, notification))
+    state = "disabled" if notification.disabled else f"{notification.number_of_failures} failures"
+    return Message(f"Notification {notification.uuid} on {repo}: {notification.event}, {state}", blocks)
+
+
+def _disabled_help(repo: RepositoryRef, notification: Notification) -> Block:
+    return section(
+        "Quay stopped delivering this notification after "
+        f"{FAILURES_BEFORE_DISABLED} failed deliveries in a row; events since then were dropped. "
+        f"Fix the target, then reset it: `/quay notify reset {repo} {notification.uuid}`."
+    )
+
+
+def render_notification_list(repo: RepositoryRef, notifications: Sequence[Notification], ctx: RenderContext) -> Message:
+    if not notifications:
+        return Message(f"{repo} has no notifications.", [section(f"{code(repo.full_name)} has no notifications.")])
+    disabled = sum(1 for n in notifications if n.disabled)
+    summary = f"*{len(notifications)} notifications on {code(repo.full_name)}*"
+    if disabled:
+        summary += f" — {disabled} disabled by Quay"
+    blocks: list[Block] = [section(summary)]
+    for notification in notifications[:NOTIFICATIONS_PER_MESSAGE]:
+        blocks.append(DividerBlock())
+        blocks.append(section(f"*{escape(_notification_title(notification))}*"))
+        blocks.append(fields(_notification_fields(notification)))
+    hidden = len(notifications) - NOTIFICATIONS_PER_MESSAGE
+    if hidden > 0:
+        blocks.append(
+            context(
+                f"{hidden} more not shown; see them in Quay: {link(repository_url(ctx, repo.full_name), str(repo))}"
+            )
+        )
+    return Message(f"{len(notifications)} notifications on {repo} ({disabled} disabled)", blocks[:MAX_BLOCKS])
+
+
+def render_test_queued(result: NotificationTestQueued, ctx: RenderContext) -> Message:
+    repo, before = result.repo, result.before
+    if not result.sent:
+        text = (
+            f":warning: Not sent: notification {code(before.uuid)} on {code(repo.full_name)} is *disabled by "
+            f"Quay after {before.number_of_failures} failures*, and Quay silently drops tests of disabled "
+            "notifications. Reset it first, then test again."
+        )
+        return Message(
+            f"Not sent: notification {before.uuid} on {repo} is disabled; reset it first.",
+            [
+                section(text),
+                actions(button("Reset failures", RESET_ACTION, reset_value(repo, before.uuid), style="primary")),
+            ],
+        )
+    text = (
+        f":hourglass_flowing_sand: Test queued for {code(before.uuid)} on {code(repo.full_name)}. Quay only "
+        "queues it: its worker delivers it within about 10 seconds. A success sets the failure count to 0, a "
+        f"failure adds 1. Check with `/quay notify get {repo} {before.uuid}`."
+    )
+    return Message(f"Test queued for notification {before.uuid} on {repo}.", [section(text)])
+
+
+# Changes ---------------------------------------------------------------------------------------
+
+
+def render_change(result: Result, ctx: RenderContext) -> Message:
+    who = f"<@{ctx.user_id}>" if ctx.user_id else "quaybot"
+    match result:
+        case RepositoryCreated():
+            name = f"{result.created.namespace}/{result.created.name}"
+            line = f"{who} created {link(repository_url(ctx, name), name)} ({result.visibility})"
+        case DescriptionSet():
+            line = f"{who} updated the description of {code(result.repo.full_name)}"
+        case VisibilityChanged():
+            line = f"{who} made {code(result.repo.full_name)} {result.visibility}"
+        case RepositoryDeleted():
+            line = f"{who} deleted {code(result.repo.full_name)}"
+        case NotificationCreated():
+            n = result.notification
+            line = (
+                f"{who} added a {code(n.event)} notification to {code(result.repo.full_name)} "
+                f"({code(n.method)} → {code(n.target)}, UUID {code(n.uuid)})"
+            )
+        case FailuresReset():
+            line = (
+                f"{who} reset the failures of notification {code(result.uuid)} on {code(result.repo.full_name)}; "
+                "Quay delivers it again (events missed meanwhile are not replayed)"
+            )
+        case NotificationDeleted():
+            line = f"{who} deleted notification {code(result.uuid)} from {code(result.repo.full_name)}"
+        case _:
+            raise AssertionError(f"unhandled result {result!r}")
+    plain = line.replace(f"<@{ctx.user_id}>", f"@{ctx.user_id}") if ctx.user_id else line
+    return Message(_plain(plain), [section(":white_check_mark: " + line)], in_channel=True)
+
+
+def _plain(mrkdwn: str) -> str:
+    """A readable fallback: links become their labels, code marks go."""
+    text = re.sub(r"<([^|<>]+)\|([^<>]+)>", r"\2", mrkdwn)
+    return text.replace("`", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# Confirmation ------------------------------------------------------------------------------------
+
+
+def confirmation_summary(outcome: ConfirmationNeeded) -> tuple[str, list[str]]:
+    """The question and the facts that matter for it."""
+    command = outcome.command
+    repo = outcome.repository
+    facts: list[str] = []
+    if isinstance(command, RepoDelete):
+        question = f"Delete {code(command.repo.full_name)}?"
+        if repo is not None:
+            facts.append(f"Visibility: {'public' if repo.is_public else 'private'}")
+            facts.append(f"Tags: {repo.tag_count if repo.tag_count is not None else 'unknown'}")
+        count = outcome.notification_count
+        facts.append(f"Notifications: {count if count is not None else 'unknown (the token cannot list them)'}")
+        facts.append("Every tag and image goes with it. This cannot be undone.")
+    elif isinstance(command, RepoVisibility):
+        question = f"Make {code(command.repo.full_name)} public?"
+        if repo is not None and repo.is_public:
+            facts.append("It is already public; confirming changes nothing.")
+        facts.append("Anyone who can reach Quay will be able to pull its images, without logging in.")
+    elif isinstance(command, NotifyDelete):
+        question = f"Delete notification {code(command.uuid)} from {code(command.repo.full_name)}?"
+        n = outcome.notification
+        if n is not None:
+            facts.append(f"{code(n.event)} → {code(n.method)} {code(n.target)}, {n.number_of_failures} failures")
+        facts.append("Whoever relies on it will stop hearing about these events.")
+    else:  # pragma: no cover - is_destructive() names exactly these
+        raise AssertionError(f"no confirmation for {command!r}")
+    return question, facts
+
+
+def render_confirmation(outcome: ConfirmationNeeded, ctx: RenderContext) -> Message:
+    question, facts = confirmation_summary(outcome)
+    blocks: list[Block] = [section(f":warning: *{question}*\n" + "\n".join(f"• {f}" for f in facts))]
+    if ctx.confirmation_id:
+        dialog = ConfirmObject(
+            title=PlainTextObject(text="Are you sure?"),
+            text=MarkdownTextObject(text=truncate(_plain(question), 300)),
+            confirm=PlainTextObject(text="Yes, do it"),
+            deny=PlainTextObject(text="No"),
+            style="danger",
+        )
+        blocks.append(
+            actions(
+                button("Confirm", CONFIRM_ACTION, ctx.confirmation_id, style="danger", confirm=dialog),
+                button("Cancel", CANCEL_ACTION, ctx.confirmation_id),
+            )
+        )
+    if ctx.confirm_hint:
+        blocks.append(context(ctx.confirm_hint))
+    return Message(_plain(f"Confirmation needed: {question}"), blocks)
+
+
+# Problems ----------------------------------------------------------------------------------------
+
+
+def _what_to_do(error: quay_errors.QuayError) -> str:
+    match error:
+        case quay_errors.QuayInputError():
+            return "Fix the command and run it again."
+        case quay_errors.QuayAlreadyExists():
+            return "Pick another name, or look at the existing one with `/quay repo info`."
+        case quay_errors.QuayInvalidToken() | quay_errors.QuayUnauthorized():
+            return "Ask an operator to check the namespace's Quay token (`quaybot check`)."
+        case quay_errors.QuayForbidden():
+            return (
+                "Check the name. If it is right, the Quay token needs more rights: repo:admin for notifications, "
+                "visibility and deletes, repo:write for descriptions, repo:create for new repositories."
+            )
+        case quay_errors.QuayNotFound():
+            return "Check the name, e.g. with `/quay repo list` or `/quay notify list`."
+        case quay_errors.QuayOutcomeUnknown():
+            return "Look before trying again (`/quay repo info` or `/quay notify list`)."
+        case quay_errors.QuayTLSError():
+            return "Ask an operator to check QUAY_VERIFY_TLS (`quaybot check`)."
+        case quay_errors.QuayUnavailable() | quay_errors.QuayRateLimited():
+            return "Nothing was changed. Try again in a minute."
+        case quay_errors.QuayBadRequest():
+            return "Quay refused it as given; adjust the command."
+    return "If it keeps happening, ask an operator to look at the bot's logs."
+
+
+def render_failure(command_name: str, error: quay_errors.QuayError) -> Message:
+    text = f":x: *`{command_name}` failed.* {escape(error.message)}\n{_what_to_do(error)}"
+    return Message(_plain(f"{command_name} failed: {error.message}"), [section(text)])
+
+
+def render_refusal(reason: str, remedy: str) -> Message:
+    return Message(f"Not allowed: {_plain(reason)}", [section(f":no_entry: *Not allowed.* {reason}\n{remedy}")])
+
+
+def render_usage(problem: UsageError) -> Message:
+    lines = [f":grey_question: {escape(problem.message)}"]
+    if problem.usage:
+        lines.append("```" + "\n".join(f"/quay {escape(u)}" for u in problem.usage) + "```")
+    lines.append(f"See `/quay help{' ' + problem.topic if problem.topic else ''}`.")
+    return Message(f"Usage: {problem.message}", [section("\n".join(lines))])
+
+
+def render_help(page: HelpPage) -> Message:
+    blocks: list[Block] = [header("quaybot: /quay" + (f" {page.topic}" if page.topic else ""))]
+    if page.access is not None:
+        namespaces = ", ".join(code(n) for n in page.access.namespaces)
+        blocks.append(section(f"This channel acts on {namespaces} with the *{page.access.role.label}* role."))
+    if page.unavailable:
+        blocks.append(section(f":no_entry: {page.unavailable}"))
+    if page.entries:
+        lines = [f"`/quay {escape(e.usage)}`\n      {escape(e.summary)}" for e in page.entries]
+        blocks += [section(chunk) for chunk in chunk_lines(lines)]
+    if page.hidden and page.access is not None:
+        blocks.append(context(f"{page.hidden} more commands need a higher role than this channel has."))
+    notes = [escape(n) for n in page.notes]
+    if page.topic is None:
+        notes.append("`/quay help repo` and `/quay help notify` show details.")
+    blocks += [context(note) for note in notes]
+    summary = "; ".join(e.usage for e in page.entries) or (page.unavailable or "nothing to run here")
+    return Message(f"/quay help: {summary}", blocks[:MAX_BLOCKS])

@@ -1,0 +1,482 @@
+"""The `/quay` grammar: one table of command definitions that both the parser and the help read.
+
+Parsing never raises: any text gives a `Command` or a `UsageError` that names the problem and shows
+the right form of the subcommand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.access import Role
+from bot.commands.lexer import LexError, split_words, unescape_slack
+from bot.commands.model import (
+    Command,
+    Help,
+    HelpTopic,
+    NotifyCreate,
+    NotifyDelete,
+    NotifyGet,
+    NotifyList,
+    NotifyReset,
+    NotifyTest,
+    RepoCreate,
+    RepoDelete,
+    RepoDescribe,
+    RepoInfo,
+    RepoList,
+    RepoVisibility,
+    UsageError,
+)
+from bot.quay.catalogue import EVENTS, METHODS, InvalidNotification, validate_event, validate_method
+from bot.quay.names import InvalidName, RepositoryRef, check_namespace, check_notification_uuid
+
+ArgKind = Literal["repo", "namespace", "text", "visibility", "uuid", "event", "method", "topic"]
+_PLACEHOLDERS: dict[ArgKind, str] = {
+    "repo": "<ns>/<name>",
+    "namespace": "<namespace>",
+    "text": '"<text>"',
+    "visibility": "public|private",
+    "uuid": "<uuid>",
+    "event": "<event>",
+    "method": "<method>",
+    "topic": "repo|notify",
+}
+MAX_TEXT = 2000
+MAX_TITLE = 255
+
+
+@dataclass(frozen=True)
+class Arg:
+    kind: ArgKind
+    optional: bool = False
+
+    @property
+    def usage(self) -> str:
+        text = _PLACEHOLDERS[self.kind]
+        return f"[{text}]" if self.optional else text
+
+
+@dataclass(frozen=True)
+class Flag:
+    """`--name`, `--name value` / `--name=value`, or `--name key=value ...` (`pairs`)."""
+
+    name: str
+    value: str | None = None
+    pairs: bool = False
+    exclusive_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Trailing `key=value` words (a notification's config)."""
+
+
+Option = Flag | Pairs
+
+
+@dataclass
+class Bound:
+    """Words sorted onto a definition: positionals, flags, and key=value pairs."""
+
+    args: list[str] = field(default_factory=list)
+    flags: dict[str, str | bool] = field(default_factory=dict)
+    pairs: list[str] = field(default_factory=list)
+    flag_pairs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What the channel knows: its namespaces fill in a bare repository name."""
+
+    namespaces: tuple[str, ...] = ()
+
+    @property
+    def default_namespace(self) -> str | None:
+        return self.namespaces[0] if len(self.namespaces) == 1 else None
+
+
+class _Usage(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Definition:
+    group: str | None
+    verb: str
+    summary: str
+    role: Role
+    build: Callable[[Bound, ParseContext], Command]
+    args: tuple[Arg, ...] = ()
+    options: tuple[Option, ...] = ()
+    aliases: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def words(self) -> str:
+        return f"{self.group} {self.verb}" if self.group else self.verb
+
+    @property
+    def usage(self) -> str:
+        parts = [self.words, *(arg.usage for arg in self.args)]
+        done: set[str] = set()
+        for option in self.options:
+            if isinstance(option, Pairs):
+                parts.append("[key=value ...]")
+            elif option.name not in done:
+                names = [option.name, *option.exclusive_with]
+                done.update(names)
+                if option.pairs:
+                    parts.append(f"[{option.name} key=value ...]")
+                elif option.value:
+                    parts.append(f"[{option.name} {option.value}]")
+                else:
+                    parts.append(f"[{'|'.join(names)}]")
+        return " ".join(parts)
+
+    @property
+    def flags(self) -> dict[str, Flag]:
+        return {o.name: o for o in self.options if isinstance(o, Flag)}
+
+    @property
+    def takes_pairs(self) -> bool:
+        return any(isinstance(o, Pairs) for o in self.options)
+
+
+# Builders: bound words to typed commands -------------------------------------------------------
+
+
+def _repo(word: str, context: ParseContext) -> RepositoryRef:
+    if "/" not in word:
+        if context.default_namespace is None:
+            hint = (
+                f"; this channel maps to several namespaces ({', '.join(context.namespaces)})"
+                if context.namespaces
+                else ""
+            )
+            raise _Usage(f"write the repository as <namespace>/<name>, e.g. team-a/{word}{hint}")
+        word = f"{context.default_namespace}/{word}"
+    try:
+        return RepositoryRef.parse(word)
+    except InvalidName as error:
+        raise _Usage(str(error)) from None
+
+
+def _text(word: str, what: str, limit: int = MAX_TEXT) -> str:
+    if len(word) > limit:
+        raise _Usage(f"the {what} is {len(word)} characters long; {limit} at most")
+    return word
+
+
+def _uuid(word: str) -> str:
+    try:
+        return check_notification_uuid(word)
+    except InvalidName as error:
+        raise _Usage(str(error)) from None
+
+
+def _build_help(bound: Bound, context: ParseContext) -> Command:
+    topic = bound.args[0].lower() if bound.args else None
+    topics: dict[str, HelpTopic] = {"repo": "repo", "notify": "notify", "notification": "notify"}
+    topics["notifications"] = "notify"
+    if topic is not None and topic not in topics:
+        raise _Usage(f"there is no help on `{topic}`; try `help repo` or `help notify`")
+    return Help(topics[topic] if topic else None)
+
+
+def _build_repo_list(bound: Bound, context: ParseContext) -> Command:
+    if bound.args:
+        namespace = bound.args[0]
+    elif context.default_namespace:
+        namespace = context.default_namespace
+    elif context.namespaces:
+        raise _Usage(f"name the namespace: this channel maps to {', '.join(context.namespaces)}")
+    else:
+        raise _Usage("name the namespace to list")
+    try:
+        check_namespace(namespace)
+    except InvalidName as error:
+        raise _Usage(str(error)) from None
+    return RepoList(namespace, public=bool(bound.flags.get("--public")), starred=bool(bound.flags.get("--starred")))
+
+
+def _build_repo_create(bound: Bound, context: ParseContext) -> Command:
+    visibility: Literal["public", "private"] = "public" if bound.flags.get("--public") else "private"
+    description = str(bound.flags.get("--description", ""))
+    return RepoCreate(_repo(bound.args[0], context), visibility, _text(description, "description"))
+
+
+def _build_repo_info(bound: Bound, context: ParseContext) -> Command:
+    return RepoInfo(_repo(bound.args[0], context))
+
+
+def _build_repo_describe(bound: Bound, context: ParseContext) -> Command:
+    return RepoDescribe(_repo(bound.args[0], context), _text(bound.args[1], "description"))
+
+
+def _build_repo_visibility(bound: Bound, context: ParseContext) -> Command:
+    visibility = bound.args[1].lower()
+    if visibility == "public":
+        return RepoVisibility(_repo(bound.args[0], context), "public")
+    if visibility == "private":
+        return RepoVisibility(_repo(bound.args[0], context), "private")
+    raise _Usage(f"visibility must be public or private, not `{bound.args[1]}`")
+
+
+def _build_repo_delete(bound: Bound, context: ParseContext) -> Command:
+    return RepoDelete(_repo(bound.args[0], context))
+
+
+def _build_notify_list(bound: Bound, context: ParseContext) -> Command:
+    return NotifyList(_repo(bound.args[0], context))
+
+
+def _pairs(words: Sequence[str], what: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for word in words:
+        key, equals, value = word.partition("=")
+        if not equals or not key:
+            raise _Usage(f"{what} are written key=value; `{word}` is not")
+        if key in result:
+            raise _Usage(f"`{key}` is given twice")
+        result[key] = value
+    return result
+
+
+def _build_notify_create(bound: Bound, context: ParseContext) -> Command:
+    repo = _repo(bound.args[0], context)
+    event, method = bound.args[1], bound.args[2]
+    if event not in EVENTS and event in METHODS and method in EVENTS:
+        raise _Usage(f"the event comes before the method: `{method} {event}`")
+    config: dict[str, Any] = dict(_pairs(bound.pairs, "settings"))
+    if method == "quay_notification" and "target" in config:
+        kind, colon, name = str(config["target"]).partition(":")
+        if not colon:
+            raise _Usage("target is written <kind>:<name>, e.g. target=team:owners or target=user:alice")
+        config["target"] = {"kind": kind, "name": name}
+    title = bound.flags.get("--title")
+    try:
+        event_config = validate_event(event, _pairs(bound.flag_pairs, "event config entries"))
+        config = validate_method(method, config, repo.namespace)
+    except InvalidNotification as error:
+        raise _Usage(str(error)) from None
+    return NotifyCreate(
+        repo,
+        event,
+        method,
+        config,
+        event_config,
+        _text(str(title), "title", MAX_TITLE) if title is not None else None,
+    )
+
+
+def _uuid_command(
+    kind: type[NotifyGet | NotifyTest | NotifyReset | NotifyDelete],
+) -> Callable[[Bound, ParseContext], Command]:
+    def build(bound: Bound, context: ParseContext) -> Command:
+        return kind(_repo(bound.args[0], context), _uuid(bound.args[1]))
+
+    return build
+
+
+REPO, UUID = Arg("repo"), Arg("uuid")
+DEFINITIONS: tuple[Definition, ...] = (
+    Definition(None, "help", "show what you can run here", Role.READ, _build_help, (Arg("topic", optional=True),)),
+    Definition(
+        "repo",
+        "list",
+        "list the repositories of a namespace",
+        Role.READ,
+        _build_repo_list,
+        (Arg("namespace", optional=True),),
+        (Flag("--public"), Flag("--starred")),
+    ),
+    Definition(
+        "repo",
+        "create",
+        "create a repository",
+        Role.WRITE,
+        _build_repo_create,
+        (REPO,),
+        (
+            Flag("--private", exclusive_with=("--public",)),
+            Flag("--public", exclusive_with=("--private",)),
+            Flag("--description", '"<text>"'),
+        ),
+        note="private unless --public",
+    ),
+    Definition("repo", "info", "show a repository", Role.READ, _build_repo_info, (REPO,), aliases=("get", "show")),
+    Definition(
+        "repo",
+        "describe",
+        "set a repository's description",
+        Role.WRITE,
+        _build_repo_describe,
+        (REPO, Arg("text")),
+    ),
+    Definition(
+        "repo",
+        "visibility",
+        "make a repository public or private",
+        Role.ADMIN,
+        _build_repo_visibility,
+        (REPO, Arg("visibility")),
+        note="public asks for confirmation",
+    ),
+    Definition(
+        "repo",
+        "delete",
+        "delete a repository",
+        Role.ADMIN,
+        _build_repo_delete,
+        (REPO,),
+        note="asks for confirmation",
+    ),
+    Definition("notify", "list", "list a repository's notifications", Role.READ, _build_notify_list, (REPO,)),
+    Definition(
+        "notify",
+        "create",
+        "add a notification",
+        Role.WRITE,
+        _build_notify_create,
+        (REPO, Arg("event"), Arg("method")),
+        (Pairs(), Flag("--title", '"<t>"'), Flag("--event-config", pairs=True)),
+    ),
+    Definition("notify", "get", "show one notification", Role.READ, _uuid_command(NotifyGet), (REPO, UUID)),
+    Definition("notify", "test", "queue a test delivery", Role.WRITE, _uuid_command(NotifyTest), (REPO, UUID)),
+    Definition(
+        "notify",
+        "reset",
+        "reset the failure count (re-enables it)",
+        Role.WRITE,
+        _uuid_command(NotifyReset),
+        (REPO, UUID),
+    ),
+    Definition(
+        "notify",
+        "delete",
+        "delete a notification",
+        Role.ADMIN,
+        _uuid_command(NotifyDelete),
+        (REPO, UUID),
+        note="asks for confirmation",
+    ),
+)
+GROUP_ALIASES = {"repo": "repo", "notify": "notify", "notification": "notify", "notifications": "notify"}
+BY_COMMAND_NAME = {d.words: d for d in DEFINITIONS}
+
+
+def definition_for(command: Command) -> Definition:
+    return BY_COMMAND_NAME[command.command_name]
+
+
+# Parsing ---------------------------------------------------------------------------------------
+
+
+def parse(text: str, context: ParseContext | None = None) -> Command | UsageError:
+    """Read the text after `/quay`."""
+    context = context or ParseContext()
+    try:
+        words = split_words(unescape_slack(text))
+    except LexError as error:
+        return UsageError(str(error))
+    if not words:
+        return Help()
+    head = words[0].lower()
+    if head == "help":
+        return _parse_with(DEFINITIONS[0], words[1:], context)
+    group = GROUP_ALIASES.get(head)
+    if group is None:
+        return UsageError(
+            f"unknown command `{words[0]}`; commands start with `repo`, `notify` or `help`",
+            ("repo …", "notify …", "help [repo|notify]"),
+        )
+    topic: HelpTopic = "repo" if group == "repo" else "notify"
+    group_usage = tuple(d.usage for d in DEFINITIONS if d.group == group)
+    if len(words) < 2:
+        return UsageError(f"`{group}` needs a subcommand", group_usage, topic)
+    verb = words[1].lower()
+    for definition in DEFINITIONS:
+        if definition.group == group and verb in (definition.verb, *definition.aliases):
+            return _parse_with(definition, words[2:], context)
+    return UsageError(f"unknown subcommand `{group} {words[1]}`", group_usage, topic)
+
+
+def _parse_with(definition: Definition, words: list[str], context: ParseContext) -> Command | UsageError:
+    topic: HelpTopic | None = "repo" if definition.group == "repo" else "notify" if definition.group else None
+    try:
+        bound = _bind(definition, words)
+        return definition.build(bound, context)
+    except _Usage as problem:
+        return UsageError(f"{definition.words}: {problem.message}", (definition.usage,), topic)
+
+
+def _bind(definition: Definition, words: list[str]) -> Bound:
+    bound = Bound()
+    flags = definition.flags
+    in_flag_pairs = False
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word.startswith("--") and len(word) > 2:
+            name, equals, inline = word.partition("=")
+            flag = flags.get(name)
+            if flag is None:
+                known = ", ".join(flags) or "no options"
+                raise _Usage(f"unknown option `{name}` (it takes {known})")
+            in_flag_pairs = flag.pairs
+            if flag.pairs:
+                if equals:
+                    bound.flag_pairs.append(inline)
+                continue
+            if name in bound.flags:
+                raise _Usage(f"`{name}` is given twice")
+            clash = [other for other in flag.exclusive_with if other in bound.flags]
+            if clash:
+                raise _Usage(f"use either `{name}` or `{clash[0]}`, not both")
+            if flag.value is None:
+                if equals:
+                    raise _Usage(f"`{name}` takes no value")
+                bound.flags[name] = True
+            elif equals:
+                bound.flags[name] = inline
+            elif index < len(words):
+                bound.flags[name] = words[index]
+                index += 1
+            else:
+                raise _Usage(f"`{name}` needs a value: {name} {flag.value}")
+            continue
+        if in_flag_pairs:
+            if "=" not in word:
+                raise _Usage(f"--event-config takes key=value entries; `{word}` is not one")
+            bound.flag_pairs.append(word)
+            continue
+        next_arg = definition.args[len(bound.args)] if len(bound.args) < len(definition.args) else None
+        looks_like_pair = "=" in word and definition.takes_pairs
+        if next_arg is not None and not (looks_like_pair and next_arg.kind in ("event", "method")):
+            bound.args.append(word)
+        elif looks_like_pair:
+            bound.pairs.append(word)
+        else:
+            raise _Usage(f"unexpected `{_short(word)}`" + _quote_hint(definition))
+    missing = [arg.usage for arg in definition.args[len(bound.args) :] if not arg.optional]
+    if missing:
+        raise _Usage(f"missing {' '.join(missing)}")
+    return bound
+
+
+def _quote_hint(definition: Definition) -> str:
+    if any(arg.kind == "text" for arg in definition.args) or any(
+        isinstance(o, Flag) and o.value for o in definition.options
+    ):
+        return " (put text with spaces inside quotes)"
+    return ""
+
+
+def _short(word: str, limit: int = 40) -> str:
+    return word if len(word) <= limit else word[:limit] + "…"

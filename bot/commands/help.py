@@ -1,0 +1,71 @@
+"""Help, generated from the same definitions the parser uses, filtered by what the channel may run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.access import ChannelAccess, Role
+from bot.commands.grammar import DEFINITIONS, Definition
+from bot.commands.model import HelpTopic
+from bot.quay.catalogue import EVENTS, METHODS
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    usage: str
+    summary: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class HelpPage:
+    """What `/quay help` shows in one channel."""
+
+    topic: HelpTopic | None
+    access: ChannelAccess | None
+    entries: tuple[HelpEntry, ...]
+    hidden: int  # commands that exist but need a higher role than the channel has
+    notes: tuple[str, ...] = ()
+    unavailable: str | None = None  # why nothing can be run here, and what would allow it
+
+
+def _entry(definition: Definition) -> HelpEntry:
+    summary = definition.summary
+    if definition.aliases:
+        summary += f" (also: {', '.join(definition.aliases)})"
+    if definition.note:
+        summary += f"; {definition.note}"
+    return HelpEntry(definition.usage, summary, definition.role)
+
+
+def help_page(topic: HelpTopic | None, access: ChannelAccess | None, unavailable: str | None = None) -> HelpPage:
+    definitions = [d for d in DEFINITIONS if d.group is not None and (topic is None or d.group == topic)]
+    allowed_role = access.role if access else None
+    shown = [d for d in definitions if allowed_role is not None and d.role <= allowed_role]
+    notes: list[str] = []
+    if access is not None and access.default_namespace:
+        notes.append(f"A bare name means {access.default_namespace}/<name>.")
+    if topic == "notify":
+        notes.append("Events: " + ", ".join(EVENTS) + ".")
+        notes.append("Methods and their settings: " + "; ".join(_method_line(m) for m in METHODS) + ".")
+        notes.append(
+            "Event config (--event-config): ref-regex=<regex> for build events, level=<Critical|High|…> "
+            "for vulnerability_found, days=<N> for repo_image_expiry."
+        )
+        notes.append("Quay disables a notification after 3 failed deliveries in a row; `notify reset` re-enables it.")
+    return HelpPage(
+        topic,
+        access,
+        tuple(_entry(d) for d in shown),
+        hidden=len(definitions) - len(shown),
+        notes=tuple(notes),
+        unavailable=unavailable,
+    )
+
+
+def _method_line(name: str) -> str:
+    spec = METHODS[name]
+    keys = [f"{key}=…" for key in spec.required] + [f"[{key}=…]" for key in spec.optional]
+    if name == "quay_notification":
+        keys = ["target=<user|org|team>:<name>"]
+    return f"{name} {' '.join(keys)}"

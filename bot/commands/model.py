@@ -1,0 +1,134 @@
+"""What a parsed `/quay` command is: plain, typed values with no Slack and no HTTP in them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from bot.quay.models import Visibility
+from bot.quay.names import RepositoryRef
+
+HelpTopic = Literal["repo", "notify"]
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: HelpTopic | None = None
+    command_name: ClassVar[str] = "help"
+
+
+@dataclass(frozen=True)
+class RepoList:
+    namespace: str
+    public: bool = False
+    starred: bool = False
+    command_name: ClassVar[str] = "repo list"
+
+
+@dataclass(frozen=True)
+class RepoCreate:
+    repo: RepositoryRef
+    visibility: Visibility = "private"
+    description: str = ""
+    command_name: ClassVar[str] = "repo create"
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    repo: RepositoryRef
+    command_name: ClassVar[str] = "repo info"
+
+
+@dataclass(frozen=True)
+class RepoDescribe:
+    repo: RepositoryRef
+    description: str
+    command_name: ClassVar[str] = "repo describe"
+
+
+@dataclass(frozen=True)
+class RepoVisibility:
+    repo: RepositoryRef
+    visibility: Visibility
+    command_name: ClassVar[str] = "repo visibility"
+
+
+@dataclass(frozen=True)
+class RepoDelete:
+    repo: RepositoryRef
+    command_name: ClassVar[str] = "repo delete"
+
+
+@dataclass(frozen=True)
+class NotifyList:
+    repo: RepositoryRef
+    command_name: ClassVar[str] = "notify list"
+
+
+@dataclass(frozen=True)
+class NotifyCreate:
+    repo: RepositoryRef
+    event: str
+    method: str
+    config: dict[str, Any] = field(default_factory=dict)
+    event_config: dict[str, Any] = field(default_factory=dict)
+    title: str | None = None
+    command_name: ClassVar[str] = "notify create"
+
+
+@dataclass(frozen=True)
+class NotifyGet:
+    repo: RepositoryRef
+    uuid: str
+    command_name: ClassVar[str] = "notify get"
+
+
+@dataclass(frozen=True)
+class NotifyTest:
+    repo: RepositoryRef
+    uuid: str
+    command_name: ClassVar[str] = "notify test"
+
+
+@dataclass(frozen=True)
+class NotifyReset:
+    repo: RepositoryRef
+    uuid: str
+    command_name: ClassVar[str] = "notify reset"
+
+
+@dataclass(frozen=True)
+class NotifyDelete:
+    repo: RepositoryRef
+    uuid: str
+    command_name: ClassVar[str] = "notify delete"
+
+
+RepoCommand = RepoCreate | RepoInfo | RepoDescribe | RepoVisibility | RepoDelete
+NotifyCommand = NotifyList | NotifyCreate | NotifyGet | NotifyTest | NotifyReset | NotifyDelete
+Command = Help | RepoList | RepoCommand | NotifyCommand
+
+
+def namespace_of(command: Command) -> str | None:
+    """The Quay namespace a command acts on; `None` for help."""
+    if isinstance(command, Help):
+        return None
+    if isinstance(command, RepoList):
+        return command.namespace
+    return command.repo.namespace
+
+
+def is_destructive(command: Command) -> bool:
+    """Commands that first ask for confirmation."""
+    if isinstance(command, RepoVisibility):
+        return command.visibility == "public"
+    return isinstance(command, RepoDelete | NotifyDelete)
+
+
+@dataclass(frozen=True)
+class UsageError:
+    """The text could not be read as a command: what is wrong, and the right form(s)."""
+
+    message: str
+    usage: tuple[str, ...] = ()
+    topic: HelpTopic | None = None

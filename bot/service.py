@@ -1,0 +1,218 @@
+"""The one entry point from a command to an outcome: (text or command, caller) -> `Outcome`.
+
+Order of work, for every command: parse, check the access policy, ask for confirmation if the
+command is destructive, pick the namespace's Quay token, call Quay, report. Slack, the CLI and the
+alert buttons all come through here, so they cannot disagree about who may do what.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import SecretStr
+
+from bot.access import AccessPolicy, Allowed, Caller, Decision, Denied
+from bot.commands.grammar import ParseContext, definition_for, parse
+from bot.commands.help import help_page
+from bot.commands.model import (
+    Command,
+    Help,
+    NotifyCreate,
+    NotifyDelete,
+    NotifyGet,
+    NotifyList,
+    NotifyReset,
+    NotifyTest,
+    RepoCreate,
+    RepoDelete,
+    RepoDescribe,
+    RepoInfo,
+    RepoList,
+    RepoVisibility,
+    UsageError,
+    is_destructive,
+    namespace_of,
+)
+from bot.outcomes import (
+    ConfirmationNeeded,
+    DescriptionSet,
+    Failed,
+    FailuresReset,
+    NotificationCreated,
+    NotificationDeleted,
+    NotificationShown,
+    NotificationsListed,
+    NotificationTestQueued,
+    Outcome,
+    Refused,
+    RepositoryCreated,
+    RepositoryDeleted,
+    RepositoryListed,
+    RepositoryShown,
+    Result,
+    Succeeded,
+    Unparsed,
+    VisibilityChanged,
+)
+from bot.quay import (
+    NewNotification,
+    QuayClient,
+    QuayError,
+    QuayNotFound,
+    QuayOutcomeUnknown,
+    QuayUnavailable,
+)
+from bot.quay.models import CreatedRepository, RepositorySummary
+
+log = logging.getLogger(__name__)
+
+# A chat listing stops here: 5 of Quay's pages. Beyond it, the reply says the listing is partial.
+LIST_FETCH_LIMIT = 500
+
+
+class CommandService:
+    def __init__(
+        self,
+        policy: AccessPolicy,
+        quay: QuayClient,
+        default_token: SecretStr | None,
+        *,
+        list_fetch_limit: int = LIST_FETCH_LIMIT,
+    ) -> None:
+        self.policy = policy
+        self._quay = quay
+        self._default_token = default_token
+        self._list_fetch_limit = list_fetch_limit
+
+    # Parsing and checking ----------------------------------------------------------------------
+
+    def context_for(self, caller: Caller) -> ParseContext:
+        decision = self.policy.check_channel(caller)
+        return ParseContext(decision.access.namespaces if isinstance(decision, Allowed) else ())
+
+    def parse(self, text: str, caller: Caller) -> Command | UsageError:
+        return parse(text, self.context_for(caller))
+
+    def authorize(self, command: Command, caller: Caller) -> Decision:
+        namespace = namespace_of(command)
+        if namespace is None:
+            return self.policy.check_channel(caller)
+        definition = definition_for(command)
+        return self.policy.check(caller, namespace, definition.role, definition.words)
+
+    # Running -----------------------------------------------------------------------------------
+
+    async def handle_text(self, text: str, caller: Caller, *, confirmed: bool = False) -> Outcome:
+        command = self.parse(text, caller)
+        if isinstance(command, UsageError):
+            return Unparsed(command)
+        return await self.handle(command, caller, confirmed=confirmed)
+
+    async def handle(self, command: Command, caller: Caller, *, confirmed: bool = False) -> Outcome:
+        decision = self.authorize(command, caller)
+        if isinstance(command, Help):
+            access = decision.access if isinstance(decision, Allowed) else None
+            unavailable = f"{decision.reason} {decision.remedy}" if isinstance(decision, Denied) else None
+            return Succeeded(command, help_page(command.topic, access, unavailable))
+        if isinstance(decision, Denied):
+            return Refused(command, decision.reason, decision.remedy)
+        namespace = namespace_of(command)
+        assert namespace is not None  # every command but help names one
+        client = self._quay.with_token(self.policy.token_for(namespace, self._default_token))
+        try:
+            if is_destructive(command) and not confirmed:
+                return await self._preview(command, client)
+            return Succeeded(command, await self._execute(command, client))
+        except QuayError as error:
+            return Failed(command, error)
+
+    async def _preview(self, command: Command, client: QuayClient) -> Outcome:
+        if isinstance(command, RepoDelete):
+            repository = await client.get_repository(command.repo)
+            try:
+                count: int | None = len(await client.list_notifications(command.repo, verify_repository=False))
+            except QuayError:
+                count = None  # the preview is still useful without it
+            return ConfirmationNeeded(command, repository=repository, notification_count=count)
+        if isinstance(command, RepoVisibility):
+            return ConfirmationNeeded(command, repository=await client.get_repository(command.repo, include_tags=False))
+        if isinstance(command, NotifyDelete):
+            return ConfirmationNeeded(command, notification=await client.get_notification(command.repo, command.uuid))
+        raise AssertionError(f"no preview for {command.command_name}")
+
+    async def _execute(self, command: Command, client: QuayClient) -> Result:
+        match command:
+            case RepoList():
+                return await self._list(command, client)
+            case RepoCreate():
+                return await self._create(command, client)
+            case RepoInfo():
+                return RepositoryShown(await client.get_repository(command.repo))
+            case RepoDescribe():
+                await client.set_description(command.repo, command.description)
+                return DescriptionSet(command.repo)
+            case RepoVisibility():
+                await client.change_visibility(command.repo, command.visibility)
+                return VisibilityChanged(command.repo, command.visibility)
+            case RepoDelete():
+                await client.delete_repository(command.repo)
+                return RepositoryDeleted(command.repo)
+            case NotifyList():
+                return NotificationsListed(command.repo, tuple(await client.list_notifications(command.repo)))
+            case NotifyCreate():
+                new = NewNotification(
+                    event=command.event,
+                    method=command.method,
+                    config=command.config,
+                    event_config=command.event_config,
+                    title=command.title,
+                )
+                return NotificationCreated(command.repo, await client.create_notification(command.repo, new))
+            case NotifyGet():
+                return NotificationShown(command.repo, await client.get_notification(command.repo, command.uuid))
+            case NotifyTest():
+                before = await client.get_notification(command.repo, command.uuid)
+                if before.disabled:
+                    # Quay would accept the test and then silently drop it.
+                    return NotificationTestQueued(command.repo, before, sent=False)
+                await client.test_notification(command.repo, command.uuid, known=before)
+                return NotificationTestQueued(command.repo, before, sent=True)
+            case NotifyReset():
+                await client.reset_notification_failures(command.repo, command.uuid)
+                return FailuresReset(command.repo, command.uuid)
+            case NotifyDelete():
+                await client.delete_notification(command.repo, command.uuid)
+                return NotificationDeleted(command.repo, command.uuid)
+        raise AssertionError(f"unhandled command {command!r}")
+
+    async def _list(self, command: RepoList, client: QuayClient) -> RepositoryListed:
+        found: list[RepositorySummary] = []
+        complete = True
+        async for repository in client.iter_repositories(
+            command.namespace, public=command.public, starred=command.starred
+        ):
+            if repository.namespace != command.namespace:
+                continue  # --public and --starred widen Quay's answer beyond the namespace
+            if len(found) >= self._list_fetch_limit:
+                complete = False
+                break
+            found.append(repository)
+        return RepositoryListed(command.namespace, tuple(found), complete)
+
+    async def _create(self, command: RepoCreate, client: QuayClient) -> RepositoryCreated:
+        try:
+            created = await client.create_repository(
+                command.repo, visibility=command.visibility, description=command.description
+            )
+        except QuayOutcomeUnknown:
+            # The answer was lost: look before reporting either way.
+            try:
+                repository = await client.get_repository(command.repo, include_tags=False)
+            except QuayNotFound:
+                raise QuayUnavailable(
+                    f"Quay did not answer in time, and {command.repo} does not exist: it was not created. "
+                    "It is safe to try again."
+                ) from None
+            log.info("create confirmed by a follow-up read", extra={"repository": str(command.repo)})
+            created = CreatedRepository(namespace=repository.namespace, name=repository.name, kind=repository.kind)
+        return RepositoryCreated(created, command.visibility)
