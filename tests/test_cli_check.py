@@ -13,7 +13,6 @@ from bot.settings import Settings
 from tests.conftest import BAD, RO, T
 from tests.fakes.quay import FakeQuayServer
 
-
 ACCESS = """
 channels:
   C0TEAMA:

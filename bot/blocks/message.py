@@ -64,9 +64,10 @@ def section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT)))
 
 
-def fields(pairs: Sequence[tuple[str, str]]) -> SectionBlock:
+def fields(pairs: Sequence[tuple[str, str]], text: str | None = None) -> SectionBlock:
     return SectionBlock(
-        fields=[MarkdownTextObject(text=truncate(f"*{label}*\n{value}", FIELD_TEXT)) for label, value in pairs[:10]]
+        text=MarkdownTextObject(text=truncate(text, SECTION_TEXT)) if text else None,
+        fields=[MarkdownTextObject(text=truncate(f"*{label}*\n{value}", FIELD_TEXT)) for label, value in pairs[:10]],
     )
 
 

@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import Block, ConfirmObject, DividerBlock, Markdown
 
 from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION, reset_value
 from bot.blocks.message import (
-    MAX_BLOCKS,
     Message,
     actions,
     button,
@@ -166,7 +165,7 @@ def render_repository_list(result: RepositoryListed, ctx: RenderContext) -> Mess
                 f"repository, or browse them all in Quay: {browse}"
             )
         )
-    return Message(f"{total} repositories in {result.namespace}", blocks[:MAX_BLOCKS])
+    return Message(f"{total} repositories in {result.namespace}", blocks)
 
 
 def _failures(notification: Notification) -> str:
@@ -196,10 +195,8 @@ def _notification_title(notification: Notification) -> str:
 
 
 def render_notification(repo: RepositoryRef, notification: Notification, ctx: RenderContext) -> Message:
-    blocks: list[Block] = [
-        section(f"*{escape(_notification_title(notification))}* on {code(repo.full_name)}"),
-        fields(_notification_fields(notification)),
-    ]
+    title = f"*{escape(_notification_title(notification))}* on {code(repo.full_name)}"
+    blocks: list[Block] = [fields(_notification_fields(notification), text=title)]
     if notification.disabled:
         blocks.append(_disabled_help(repo, notification))
     state = "disabled" if notification.disabled else f"{notification.number_of_failures} failures"
@@ -224,8 +221,7 @@ def render_notification_list(repo: RepositoryRef, notifications: Sequence[Notifi
     blocks: list[Block] = [section(summary)]
     for notification in notifications[:NOTIFICATIONS_PER_MESSAGE]:
         blocks.append(DividerBlock())
-        blocks.append(section(f"*{escape(_notification_title(notification))}*"))
-        blocks.append(fields(_notification_fields(notification)))
+        blocks.append(fields(_notification_fields(notification), text=f"*{escape(_notification_title(notification))}*"))
     hidden = len(notifications) - NOTIFICATIONS_PER_MESSAGE
     if hidden > 0:
         blocks.append(
@@ -233,7 +229,7 @@ def render_notification_list(repo: RepositoryRef, notifications: Sequence[Notifi
                 f"{hidden} more not shown; see them in Quay: {link(repository_url(ctx, repo.full_name), str(repo))}"
             )
         )
-    return Message(f"{len(notifications)} notifications on {repo} ({disabled} disabled)", blocks[:MAX_BLOCKS])
+    return Message(f"{len(notifications)} notifications on {repo} ({disabled} disabled)", blocks)
 
 
 def render_test_queued(result: NotificationTestQueued, ctx: RenderContext) -> Message:
@@ -416,4 +412,4 @@ def render_help(page: HelpPage) -> Message:
         notes.append("`/quay help repo` and `/quay help notify` show details.")
     blocks += [context(note) for note in notes]
     summary = "; ".join(e.usage for e in page.entries) or (page.unavailable or "nothing to run here")
-    return Message(f"/quay help: {summary}", blocks[:MAX_BLOCKS])
+    return Message(f"/quay help: {summary}", blocks)

@@ -1,0 +1,93 @@
+"""Fuzzing the parser: any text gives a command or a usage error, never an exception, and every
+usage error renders to a valid Slack message."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.blocks.render import RenderContext, render
+from bot.commands.grammar import DEFINITIONS, ParseContext, parse
+from bot.commands.model import UsageError, namespace_of
+from bot.outcomes import Unparsed
+from bot.quay.names import RepositoryRef
+from tests.fakes import blockkit
+
+CONTEXTS = st.sampled_from([ParseContext(), ParseContext(("team-a",)), ParseContext(("team-a", "team-b"))])
+WORDS = st.sampled_from(
+    sorted(
+        {w for d in DEFINITIONS for w in d.usage.replace("[", " ").replace("]", " ").replace("|", " ").split()}
+        | {
+            "repo",
+            "notify",
+            "notification",
+            "get",
+            "show",
+            "team-a/api",
+            "api",
+            "../x",
+            "%2F",
+            "?",
+            "#",
+            "--",
+            "=",
+            "a=b",
+            "url=<https://h.example/x|x>",
+            "email=<mailto:a@b.example|a@b.example>",
+            "&amp;",
+            "&lt;",
+            '"',
+            "'",
+            "“",
+            "”",
+            "repo_push",
+            "webhook",
+            "slack",
+            "3f2b1c4d-5e6f-4a1b-9c8d-7e6f5a4b3c2d",
+            "level=high",
+            "days=3",
+            "target=user:x",
+            "\\",
+            "\x00",
+            "\u202e",
+            "𝕏",
+            "--title=",
+            "--event-config=",
+            "public",
+            "private",
+        }
+    )
+)
+TEXT = st.one_of(
+    st.text(max_size=300),
+    st.lists(WORDS, max_size=12).map(" ".join),
+    st.lists(st.one_of(WORDS, st.text(alphabet=string.printable, max_size=12)), max_size=10).map(" ".join),
+)
+FAST = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(TEXT, CONTEXTS)
+def test_any_text_parses_to_a_command_or_a_usage_error(text, context):
+    result = parse(text, context)
+    if isinstance(result, UsageError):
+        assert result.message
+        message = render(Unparsed(result), RenderContext("https://quay.example.com")).to_dict()
+        assert blockkit.problems(message) == []
+        return
+    namespace = namespace_of(result)
+    if namespace is not None:
+        repo = getattr(result, "repo", None)
+        if repo is not None:
+            # Whatever was typed, a parsed repository is a valid name that cannot change a URL path.
+            assert RepositoryRef.parse(repo.full_name) == repo
+            assert not set(repo.path) & set("?#% \\") and ".." not in repo.path.split("/")
+
+
+@FAST
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=4000))
+def test_oversized_and_unicode_text(text):
+    result = parse("repo describe team-a/api " + repr(text), ParseContext())
+    assert result is not None
