@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/quaybot check
+	$(BIN)/quaybot serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

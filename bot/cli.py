@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsProblem as problem:
         print(f"quaybot: configuration error: {problem}", file=sys.stderr)
         return EXIT_ERROR
-    handler = {"check": _check, "run": _run}[args.command]
+    handler = {"check": _check, "run": _run, "serve": _serve, "audit": _audit}[args.command]
     return handler(settings, args)
 
 
@@ -63,7 +64,64 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of text")
     run.add_argument("--yes", action="store_true", help="confirm a destructive command")
     run.add_argument("words", nargs="*", help="the command, after --, e.g. -- repo info team-a/api")
+    commands.add_parser("serve", help="run the Slack app (QUAYBOT_MODE: socket or http)")
+    audit = commands.add_parser("audit", help="print the audit log of changes attempted through the bot")
+    audit.add_argument("--since", default="24h", help="how far back: 30m, 24h, 7d (default 24h)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import SlackSettingsMissing, build_bot, secret_values
+    from bot.logs import configure
+    from bot.slack.server import serve
+
+    configure(secret_values(settings))
+    try:
+        bot = build_bot(settings)
+    except SlackSettingsMissing as error:
+        print(f"quaybot: configuration error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except AccessFileError as error:
+        print("quaybot: the access file has problems:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    configure(bot.secrets)
+    asyncio.run(serve(bot))
+    return EXIT_OK
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store import AuditLog, Database
+
+    try:
+        seconds = parse_duration(args.since)
+    except ValueError as error:
+        print(f"quaybot: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    db = Database(settings.database_url)
+    db.create_tables()
+    records = AuditLog(db).since(time.time() - seconds)
+    for record in records:
+        if args.json:
+            print(json.dumps(record.as_dict(), ensure_ascii=False))
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.at))
+            status = f" (Quay {record.quay_status})" if record.quay_status else ""
+            print(f"{when}Z {record.channel_id} {record.user_id} {record.outcome}{status}: /quay {record.command}")
+    if not records and not args.json:
+        print(f"No changes in the last {args.since}.")
+    db.dispose()
+    return EXIT_OK
+
+
+def parse_duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value, unit = text[:-1], text[-1:]
+    if unit not in units or not value.isdigit():
+        raise ValueError(f"--since takes a number and a unit (s, m, h, d), like 24h; not {text!r}")
+    return int(value) * units[unit]
 
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:

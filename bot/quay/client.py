@@ -13,7 +13,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -56,8 +56,8 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"quaybot/{__version__}"
 M = TypeVar("M", bound=BaseModel)
-# An observer hook: (endpoint name, HTTP status or error kind, seconds). Metrics plug in here.
-CallObserver = Any
+# Told of every HTTP exchange: (method, path, HTTP status or error kind, seconds). Metrics plug in here.
+CallObserver = Callable[[str, str, str, float], None]
 
 
 class QuayClient:
@@ -334,7 +334,7 @@ class QuayClient:
                 response = await self._http.request(method, path, params=params, json=json, headers=self._headers())
             except httpx.ConnectError as error:
                 if _is_tls_failure(error):
-                    self._observe(path, "tls_error", call_started)
+                    self._observe(method, path, "tls_error", call_started)
                     raise QuayTLSError(
                         f"The TLS handshake with Quay at {self.base_url} failed while {what} "
                         f"({_reason(error)}). If Quay uses a private CA, set QUAY_VERIFY_TLS to the "
@@ -348,10 +348,10 @@ class QuayClient:
                     method=method,
                     path=path,
                 )
-                self._observe(path, "connect_error", call_started)
+                self._observe(method, path, "connect_error", call_started)
                 retry_after = None
             except httpx.TimeoutException as error:
-                self._observe(path, "timeout", call_started)
+                self._observe(method, path, "timeout", call_started)
                 if not idempotent and not isinstance(error, httpx.ConnectTimeout | httpx.PoolTimeout):
                     raise QuayOutcomeUnknown(
                         f"Quay did not answer in time while {what}; the change may or may not have "
@@ -362,7 +362,7 @@ class QuayClient:
                 failure = QuayTimeout(f"Quay did not answer in time while {what}.", method=method, path=path)
                 retry_after = None
             except httpx.TransportError as error:
-                self._observe(path, "network_error", call_started)
+                self._observe(method, path, "network_error", call_started)
                 if not idempotent:
                     raise QuayOutcomeUnknown(
                         f"The connection to Quay broke while {what} ({_reason(error)}); the change may or "
@@ -375,7 +375,7 @@ class QuayClient:
                 )
                 retry_after = None
             else:
-                self._observe(path, str(response.status_code), call_started)
+                self._observe(method, path, str(response.status_code), call_started)
                 if not (idempotent and response.status_code in RETRYABLE_STATUSES):
                     raise_for_error(response, what=what)
                     return response
@@ -393,9 +393,9 @@ class QuayClient:
             log.info("retrying Quay call", extra={"endpoint": f"{method} {path}", "attempt": attempt})
             await asyncio.sleep(delay)
 
-    def _observe(self, path: str, outcome: str, started: float) -> None:
+    def _observe(self, method: str, path: str, outcome: str, started: float) -> None:
         if self._observer is not None:
-            self._observer(path, outcome, time.monotonic() - started)
+            self._observer(method, path, outcome, time.monotonic() - started)
 
 
 def _repo_path(ref: RepositoryRef) -> str:

@@ -1,0 +1,96 @@
+"""Wiring: settings in, a running bot out. Everything is built here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.access import AccessPolicy, load_policy
+from bot.interactions import Interactions
+from bot.metrics import Metrics
+from bot.quay import QuayClient
+from bot.service import CommandService
+from bot.settings import Settings
+from bot.slack import listeners
+from bot.store import AuditLog, ConfirmationStore, Database
+
+log = logging.getLogger(__name__)
+
+
+class SlackSettingsMissing(Exception):
+    pass
+
+
+def check_slack_settings(settings: Settings) -> None:
+    """Name every variable the chosen mode needs and does not have, in one line."""
+    needed = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
+    if settings.effective_mode == "http":
+        needed["SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
+    else:
+        needed["SLACK_APP_TOKEN"] = settings.slack_app_token
+    missing = [name for name, value in needed.items() if value is None]
+    if missing:
+        raise SlackSettingsMissing(f"QUAYBOT_MODE={settings.effective_mode} needs {' and '.join(missing)} (not set)")
+
+
+@dataclass
+class Bot:
+    settings: Settings
+    policy: AccessPolicy
+    db: Database
+    quay: QuayClient
+    metrics: Metrics
+    interactions: Interactions
+    slack: AsyncApp
+    secrets: list[str] = field(default_factory=list, repr=False)
+
+    async def aclose(self) -> None:
+        await self.quay.aclose()
+        self.db.dispose()
+
+
+def secret_values(settings: Settings, policy: AccessPolicy | None = None) -> list[str]:
+    values = [settings.quay_token, settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token]
+    found = [v.get_secret_value() for v in values if v is not None]
+    if policy is not None:
+        found += [t.get_secret_value() for t in policy.tokens.values()]
+    return found
+
+
+def build_bot(settings: Settings, policy: AccessPolicy | None = None) -> Bot:
+    check_slack_settings(settings)
+    policy = policy or load_policy(settings.access_file, os.environ, settings.quay_token)
+    metrics = Metrics()
+    db = Database(settings.database_url)
+    db.create_tables()
+    quay = QuayClient(
+        settings.quay_url,
+        verify=settings.quay_verify_tls,
+        timeout=settings.quay_timeout_seconds,
+        observer=metrics.observe_quay,
+    )
+    service = CommandService(policy, quay, settings.quay_token)
+    interactions = Interactions(
+        service,
+        ConfirmationStore(db, settings.confirm_ttl_seconds),
+        AuditLog(db),
+        metrics,
+        settings.quay_url,
+    )
+    assert settings.slack_bot_token is not None  # check_slack_settings
+    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    slack = AsyncApp(
+        client=client,
+        # Socket Mode requests are not signed; a random secret keeps Bolt from reading the environment.
+        signing_secret=signing or secrets.token_hex(16),
+        process_before_response=False,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    listeners.register(slack, interactions, metrics)
+    return Bot(settings, policy, db, quay, metrics, interactions, slack, secret_values(settings, policy))

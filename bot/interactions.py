@@ -1,0 +1,190 @@
+"""What the bot answers to a slash command or a button click, with no Slack transport in it.
+
+It ties the command service to the confirmation store, the audit log and the metrics, and returns
+the replies to send; `bot/slack/` only acks, calls in here and sends what comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.access import Caller
+from bot.blocks.ids import parse_reset_value
+from bot.blocks.message import Message, section
+from bot.blocks.render import RenderContext, render
+from bot.commands.canonical import command_text
+from bot.commands.grammar import ParseContext, parse
+from bot.commands.model import Command, Help, NotifyReset, UsageError, namespace_of
+from bot.metrics import Metrics
+from bot.outcomes import ConfirmationNeeded, Failed, Outcome, Refused, Succeeded, Unparsed
+from bot.quay.errors import QuayAPIError
+from bot.quay.names import InvalidName
+from bot.service import CommandService
+from bot.store import AuditLog, Claimed, ConfirmationStore
+
+log = logging.getLogger(__name__)
+
+READ_ONLY = frozenset({"help", "repo list", "repo info", "notify list", "notify get"})
+
+
+@dataclass(frozen=True)
+class Reply:
+    message: Message
+    replace_original: bool = False
+
+
+class Interactions:
+    def __init__(
+        self,
+        service: CommandService,
+        confirmations: ConfirmationStore,
+        audit: AuditLog,
+        metrics: Metrics,
+        quay_url: str,
+    ) -> None:
+        self.service = service
+        self.confirmations = confirmations
+        self.audit = audit
+        self.metrics = metrics
+        self.quay_url = quay_url
+
+    # Slash command -----------------------------------------------------------------------------
+
+    async def command(self, text: str, caller: Caller) -> list[Reply]:
+        parsed = self.service.parse(text, caller)
+        if isinstance(parsed, UsageError):
+            self.metrics.commands.labels("unparsed", "usage").inc()
+            return [Reply(render(Unparsed(parsed), self._ctx(caller)))]
+        outcome = await self.service.handle(parsed, caller)
+        self._count(parsed, outcome)
+        if isinstance(outcome, ConfirmationNeeded):
+            pending = await self.confirmations.create(caller, command_text(outcome.command, masked=False))
+            self.metrics.confirmations.labels("requested").inc()
+            await self._audit(caller, parsed, "confirmation_requested")
+            return [Reply(render(outcome, self._ctx(caller, confirmation_id=pending.id)))]
+        await self._audit_outcome(caller, parsed, outcome)
+        return [Reply(render(outcome, self._ctx(caller)))]
+
+    # Buttons -----------------------------------------------------------------------------------
+
+    async def confirm(self, confirmation_id: str, caller: Caller) -> list[Reply]:
+        claim = await self.confirmations.claim(confirmation_id, caller.user_id)
+        if not isinstance(claim, Claimed):
+            self.metrics.confirmations.labels(f"refused_{claim.why}").inc()
+            return [self._not_claimed(claim.why, claim.pending.user_id if claim.pending else None, claim.pending)]
+        pending = claim.pending
+        # The policy is asked again now: the channel may have lost the role since the prompt.
+        requester = Caller(pending.team_id, pending.channel_id, caller.user_id)
+        command = parse(pending.command, ParseContext())
+        if isinstance(command, UsageError):  # pragma: no cover - stored text is canonical
+            await self.confirmations.finish(pending.id, "failed", command.message)
+            return [Reply(_plain(f":x: This confirmation cannot be run: {command.message}"), replace_original=True)]
+        outcome = await self.service.handle(command, requester, confirmed=True)
+        self._count(command, outcome)
+        state = {Succeeded: "done", Refused: "refused"}.get(type(outcome), "failed")
+        message = render(outcome, self._ctx(requester))
+        await self.confirmations.finish(pending.id, state, message.text)
+        self.metrics.confirmations.labels(state).inc()
+        await self._audit_outcome(requester, command, outcome, confirmed=True)
+        if isinstance(outcome, Succeeded):
+            return [
+                Reply(_plain(f":white_check_mark: Confirmed: {message.text}"), replace_original=True),
+                Reply(message),
+            ]
+        return [Reply(message, replace_original=True)]
+
+    async def cancel(self, confirmation_id: str, caller: Caller) -> list[Reply]:
+        claim = await self.confirmations.claim(confirmation_id, caller.user_id, to_state="cancelled")
+        if not isinstance(claim, Claimed):
+            return [self._not_claimed(claim.why, claim.pending.user_id if claim.pending else None, claim.pending)]
+        await self.confirmations.finish(confirmation_id, "cancelled", "cancelled by the requester")
+        self.metrics.confirmations.labels("cancelled").inc()
+        command = parse(claim.pending.command, ParseContext())
+        if not isinstance(command, UsageError):
+            await self._audit(caller, command, "cancelled")
+        return [Reply(_plain(f"Cancelled: nothing was done. (`/quay {claim.pending.command}`)"), replace_original=True)]
+
+    async def reset_button(self, value: str, caller: Caller) -> list[Reply]:
+        """The "Reset failures" button: the same command, with the clicker's access checked."""
+        try:
+            repo, uuid = parse_reset_value(value)
+            command: Command = NotifyReset(repo, uuid)
+        except (InvalidName, ValueError):
+            return [Reply(_plain(":x: This button is malformed; run `/quay notify reset <ns>/<name> <uuid>`."))]
+        outcome = await self.service.handle(command, caller)
+        self._count(command, outcome)
+        await self._audit_outcome(caller, command, outcome)
+        return [Reply(render(outcome, self._ctx(caller)))]
+
+    def _not_claimed(self, why: str, requester: str | None, pending: object) -> Reply:
+        if why == "unknown":
+            return Reply(_plain(":x: This confirmation is unknown: nothing was done. Run the command again."))
+        if why == "not_requester":
+            return Reply(_plain(f":no_entry: Only <@{requester}>, who asked for it, can confirm or cancel this."))
+        if why == "expired":
+            return Reply(
+                _plain(":hourglass: This confirmation expired: nothing was done. Run the command again."),
+                replace_original=True,
+            )
+        state = getattr(pending, "state", "used")
+        return Reply(
+            _plain(f"This confirmation was already used ({state}); nothing more was done."), replace_original=True
+        )
+
+    # Bookkeeping -------------------------------------------------------------------------------
+
+    def _ctx(self, caller: Caller, confirmation_id: str | None = None) -> RenderContext:
+        return RenderContext(quay_url=self.quay_url, user_id=caller.user_id, confirmation_id=confirmation_id)
+
+    def _count(self, command: Command, outcome: Outcome) -> None:
+        kind = {
+            Succeeded: "succeeded",
+            Failed: "failed",
+            Refused: "refused",
+            ConfirmationNeeded: "confirmation_needed",
+        }.get(type(outcome), "other")
+        self.metrics.commands.labels(command.command_name, kind).inc()
+        if isinstance(outcome, Refused):
+            self.metrics.denials.labels(command.command_name).inc()
+
+    async def _audit_outcome(self, caller: Caller, command: Command, outcome: Outcome, confirmed: bool = False) -> None:
+        if command.command_name in READ_ONLY or isinstance(command, Help):
+            return
+        prefix = "confirmed_" if confirmed else ""
+        match outcome:
+            case Succeeded():
+                await self._audit(caller, command, prefix + "succeeded")
+            case Failed(error=error):
+                status = error.status if isinstance(error, QuayAPIError) else None
+                await self._audit(caller, command, prefix + "failed", quay_status=status, detail=error.message)
+            case Refused():
+                await self._audit(caller, command, prefix + "refused", detail=outcome.reason)
+
+    async def _audit(
+        self,
+        caller: Caller,
+        command: Command,
+        outcome: str,
+        *,
+        quay_status: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        repo = getattr(command, "repo", None)
+        try:
+            await self.audit.record(
+                caller,
+                command_text(command, masked=True),
+                outcome,
+                namespace=namespace_of(command),
+                repository=str(repo) if repo is not None else None,
+                quay_status=quay_status,
+                detail=detail,
+            )
+        except Exception:
+            # The change itself happened (or not) in Quay; a lost audit row must be visible in logs.
+            log.exception("could not write the audit row", extra={"command": command.command_name})
+
+
+def _plain(text: str) -> Message:
+    return Message(text, [section(text)])

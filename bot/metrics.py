@@ -1,0 +1,63 @@
+"""Prometheus metrics, in a registry of their own (one per bot instance, so tests do not collide)."""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+# Quay paths carry names and UUIDs; labels must not, or every repository becomes a time series.
+_ENDPOINTS = [
+    (
+        re.compile(r"^/api/v1/repository/.+/notification/[^/]+/test$"),
+        "/api/v1/repository/{repo}/notification/{uuid}/test",
+    ),
+    (re.compile(r"^/api/v1/repository/.+/notification/[^/]+$"), "/api/v1/repository/{repo}/notification/{uuid}"),
+    (re.compile(r"^/api/v1/repository/.+/notification/$"), "/api/v1/repository/{repo}/notification/"),
+    (re.compile(r"^/api/v1/repository/.+/changevisibility$"), "/api/v1/repository/{repo}/changevisibility"),
+    (re.compile(r"^/api/v1/repository/.+$"), "/api/v1/repository/{repo}"),
+    (re.compile(r"^/api/v1/organization/[^/]+$"), "/api/v1/organization/{org}"),
+]
+
+
+def endpoint_template(method: str, path: str) -> str:
+    for pattern, template in _ENDPOINTS:
+        if pattern.match(path):
+            return f"{method} {template}"
+    return f"{method} {path}"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.commands = Counter(
+            "quaybot_commands", "/quay commands handled", ["command", "outcome"], registry=self.registry
+        )
+        self.denials = Counter(
+            "quaybot_denials", "commands refused by the access policy", ["command"], registry=self.registry
+        )
+        self.confirmations = Counter(
+            "quaybot_confirmations", "confirmation prompts and clicks", ["result"], registry=self.registry
+        )
+        self.quay_requests = Counter(
+            "quaybot_quay_requests", "HTTP exchanges with Quay", ["endpoint", "status"], registry=self.registry
+        )
+        self.quay_seconds = Histogram(
+            "quaybot_quay_request_seconds",
+            "latency of Quay requests",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.slack_failures = Counter(
+            "quaybot_slack_failures", "replies or posts Slack did not accept", ["kind"], registry=self.registry
+        )
+        self.up = Gauge("quaybot_up", "1 while the bot serves", registry=self.registry)
+
+    def observe_quay(self, method: str, path: str, outcome: str, seconds: float) -> None:
+        endpoint = endpoint_template(method, path)
+        self.quay_requests.labels(endpoint, outcome).inc()
+        self.quay_seconds.labels(endpoint).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,88 @@
+"""The Bolt listeners: ack within Slack's 3 seconds, then hand over to `Interactions`, then send.
+
+They stay thin on purpose: everything they decide is in `bot/interactions.py`, which has no Slack in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.access import Caller
+from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION
+from bot.blocks.message import Message, section
+from bot.interactions import Interactions, Reply
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+COMMAND = "/quay"
+
+
+def register(app: AsyncApp, interactions: Interactions, metrics: Metrics) -> None:
+    async def on_quay(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # before any Quay call: Slack gives up after 3 seconds
+        caller = Caller(command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", ""))
+        text = str(command.get("text") or "")
+        await _answer(respond, metrics, lambda: interactions.command(text, caller))
+
+    async def on_confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        value, caller = _action(body)
+        await _answer(respond, metrics, lambda: interactions.confirm(value, caller))
+
+    async def on_cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        value, caller = _action(body)
+        await _answer(respond, metrics, lambda: interactions.cancel(value, caller))
+
+    async def on_reset(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        value, caller = _action(body)
+        await _answer(respond, metrics, lambda: interactions.reset_button(value, caller))
+
+    app.command(COMMAND)(on_quay)
+    app.action(CONFIRM_ACTION)(on_confirm)
+    app.action(CANCEL_ACTION)(on_cancel)
+    app.action(RESET_ACTION)(on_reset)
+
+
+def _action(body: dict[str, Any]) -> tuple[str, Caller]:
+    actions = body.get("actions") or [{}]
+    value = str(actions[0].get("value") or "")
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    user = (body.get("user") or {}).get("id") or ""
+    return value, Caller(str(team), str(channel), str(user))
+
+
+async def _answer(respond: AsyncRespond, metrics: Metrics, work: Callable[[], Awaitable[list[Reply]]]) -> None:
+    try:
+        replies = await work()
+    except Exception:
+        incident = secrets.token_hex(4)
+        log.exception("handling failed", extra={"incident": incident})
+        text = (
+            f":x: The bot hit an internal error (incident {incident}). Check the result before trying again; "
+            "an operator can find the details in the bot's logs."
+        )
+        replies = [Reply(_error_message(text))]
+    for reply in replies:
+        payload = reply.message.to_dict()
+        try:
+            await respond(
+                text=payload["text"],
+                blocks=payload["blocks"],
+                response_type=payload["response_type"],
+                replace_original=reply.replace_original,
+            )
+        except Exception:
+            metrics.slack_failures.labels("respond").inc()
+            log.exception("could not send the reply through response_url")
+
+
+def _error_message(text: str) -> Message:
+    return Message(text, [section(text)])

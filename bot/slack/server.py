@@ -1,0 +1,108 @@
+"""Serving: `POST /slack/events` (HTTP mode), `GET /healthz`, `GET /metrics`, and Socket Mode.
+
+In Socket Mode the same HTTP server still runs, for health checks and metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import Bot
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+HEALTH_TIMEOUT = 2.0
+
+
+def build_web_app(bot: Bot) -> web.Application:
+    async def events(request: web.Request) -> web.StreamResponse:
+        if bot.settings.effective_mode != "http":
+            return web.json_response({"error": "this bot runs in Socket Mode"}, status=404)
+        response = await bot.slack.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def health(request: web.Request) -> web.StreamResponse:
+        try:
+            await asyncio.wait_for(bot.db.run(bot.db.ping), HEALTH_TIMEOUT)
+        except Exception as error:
+            log.warning("health check failed: the database does not answer", extra={"error": type(error).__name__})
+            return web.json_response({"status": "unavailable", "database": "not answering"}, status=503)
+        return web.json_response({"status": "ok"})
+
+    async def metrics(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=bot.metrics.render(), content_type="text/plain", charset="utf-8")
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", health), web.get("/metrics", metrics)])
+    return app
+
+
+class Server:
+    """The running bot: start, then `wait()` until stopped."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.runner = web.AppRunner(build_web_app(bot), access_log=None, handle_signals=False)
+        self.socket: AsyncSocketModeHandler | None = None
+        self.port: int | None = None
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        settings = self.bot.settings
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
+        await site.start()
+        self.port = _bound_port(self.runner, settings.http_port)
+        self.bot.metrics.up.set(1)
+        log.info(
+            f"quaybot listening on http://{settings.http_host}:{self.port} ({settings.effective_mode} mode)",
+            extra={"host": settings.http_host, "port": self.port, "mode": settings.effective_mode},
+        )
+        if settings.effective_mode == "socket":
+            assert settings.slack_app_token is not None
+            self.socket = AsyncSocketModeHandler(self.bot.slack, settings.slack_app_token.get_secret_value())
+            await self.socket.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
+            log.info("connected to Slack in Socket Mode")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def wait(self) -> None:
+        await self._stop.wait()
+
+    async def close(self) -> None:
+        self.bot.metrics.up.set(0)
+        if self.socket is not None:
+            with contextlib.suppress(Exception):
+                await self.socket.close_async()  # type: ignore[no-untyped-call]
+        await self.runner.cleanup()
+        await self.bot.aclose()
+
+
+def _bound_port(runner: web.AppRunner, asked: int) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return asked
+
+
+async def serve(bot: Bot) -> None:
+    """Run until SIGINT or SIGTERM."""
+    server = Server(bot)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, server.stop)
+    await server.start()
+    try:
+        await server.wait()
+    finally:
+        log.info("quaybot stopping")
+        await server.close()

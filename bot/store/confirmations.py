@@ -1,0 +1,128 @@
+"""Pending confirmations of destructive commands: created on the command, claimed once on the click.
+
+The claim is a single conditional UPDATE, so a double click, a Slack retry or two bot replicas
+run the action at most once, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import update
+
+from bot.access import Caller
+from bot.store.db import Database
+from bot.store.tables import Confirmation
+
+Refusal = Literal["unknown", "not_requester", "expired", "used"]
+
+
+@dataclass(frozen=True)
+class Pending:
+    id: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    command: str
+    expires_at: float
+    state: str
+    result: str | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    pending: Pending
+
+
+@dataclass(frozen=True)
+class NotClaimed:
+    why: Refusal
+    pending: Pending | None
+
+
+def _snapshot(row: Confirmation) -> Pending:
+    return Pending(row.id, row.team_id, row.channel_id, row.user_id, row.command, row.expires_at, row.state, row.result)
+
+
+class ConfirmationStore:
+    def __init__(self, db: Database, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.ttl = ttl_seconds
+        self.clock = clock
+
+    async def create(self, caller: Caller, command: str) -> Pending:
+        now = self.clock()
+        row = Confirmation(
+            id=secrets.token_urlsafe(18),
+            team_id=caller.team_id,
+            channel_id=caller.channel_id,
+            user_id=caller.user_id,
+            command=command,
+            created_at=now,
+            expires_at=now + self.ttl,
+            state="pending",
+        )
+
+        def insert() -> Pending:
+            with self.db.session() as session, session.begin():
+                session.add(row)
+            return _snapshot(row)
+
+        return await self.db.run(insert)
+
+    async def claim(self, confirmation_id: str, user_id: str, *, to_state: str = "running") -> Claimed | NotClaimed:
+        """Take a pending confirmation for `user_id`; exactly one caller ever gets `Claimed`."""
+        now = self.clock()
+
+        def work() -> Claimed | NotClaimed:
+            with self.db.session() as session, session.begin():
+                taken = session.execute(
+                    update(Confirmation)
+                    .where(
+                        Confirmation.id == confirmation_id,
+                        Confirmation.state == "pending",
+                        Confirmation.user_id == user_id,
+                        Confirmation.expires_at > now,
+                    )
+                    .values(state=to_state, claimed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                row = session.get(Confirmation, confirmation_id)
+                if taken.rowcount == 1 and row is not None:  # type: ignore[attr-defined]
+                    return Claimed(_snapshot(row))
+                if row is None:
+                    return NotClaimed("unknown", None)
+                if row.state != "pending":
+                    return NotClaimed("used", _snapshot(row))
+                if row.user_id != user_id:
+                    return NotClaimed("not_requester", _snapshot(row))
+                row.state = "expired"  # say so once, and never run it
+                row.finished_at = now
+                return NotClaimed("expired", _snapshot(row))
+
+        return await self.db.run(work)
+
+    async def finish(self, confirmation_id: str, state: str, result: str) -> None:
+        now = self.clock()
+
+        def work() -> None:
+            with self.db.session() as session, session.begin():
+                session.execute(
+                    update(Confirmation)
+                    .where(Confirmation.id == confirmation_id)
+                    .values(state=state, finished_at=now, result=result[:2000])
+                )
+
+        await self.db.run(work)
+
+    async def get(self, confirmation_id: str) -> Pending | None:
+        def work() -> Pending | None:
+            with self.db.session() as session:
+                row = session.get(Confirmation, confirmation_id)
+                return _snapshot(row) if row else None
+
+        return await self.db.run(work)
