@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# quaybot: build with `docker build -t quaybot .`; configure it with environment variables (README).
+# No secret is baked in: tokens and the signing secret come from the runtime environment.
+
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN python -m venv /opt/quaybot \
+    && /opt/quaybot/bin/pip install --no-compile .
+
+FROM python:3.11-slim-bookworm
+LABEL org.opencontainers.image.title="quaybot" \
+      org.opencontainers.image.description="Chat-ops for Red Hat Quay in Slack"
+RUN groupadd --system --gid 10001 quaybot \
+    && useradd --system --uid 10001 --gid quaybot --home-dir /var/lib/quaybot --create-home quaybot
+COPY --from=build /opt/quaybot /opt/quaybot
+ENV PATH="/opt/quaybot/bin:${PATH}" \
+    PYTHONUNBUFFERED=1 \
+    QUAYBOT_HTTP_HOST=0.0.0.0 \
+    QUAYBOT_HTTP_PORT=3000 \
+    QUAYBOT_ACCESS_FILE=/etc/quaybot/access.yml \
+    QUAYBOT_DATABASE_URL=sqlite:////var/lib/quaybot/quaybot.db
+WORKDIR /var/lib/quaybot
+USER 10001:10001
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, sys, urllib.request; url = 'http://127.0.0.1:%s/healthz' % os.environ.get('QUAYBOT_HTTP_PORT', '3000'); sys.exit(0 if urllib.request.urlopen(url, timeout=4).status == 200 else 1)"]
+ENTRYPOINT ["quaybot"]
+CMD ["serve"]

@@ -1,0 +1,5 @@
+"""The bot scopes the code needs, and why; manifest.yml must ask for exactly these (a test checks)."""
+
+BOT_SCOPES: dict[str, str] = {
+    "commands": "the /quay slash command; replies go through response_url, which needs no scope",
+}
