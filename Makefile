@@ -30,3 +30,6 @@ test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run

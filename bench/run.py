@@ -1,0 +1,101 @@
+"""`make bench`: the bot and its baseline, side by side on this machine, in one table.
+
+Absolute times drift on a shared machine, so each figure is printed next to its baseline, measured
+in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.harness import fire, median, ms, pct, start_baseline, start_bot, start_fakes
+from tests.conftest import T
+from tests.fakes.quay import Fault
+from tests.fakes.slack_api import FakeSlack
+
+QUAY_LATENCY = 0.2
+COMMANDS = int(os.environ.get("BENCH_COMMANDS", "500"))
+IN_FLIGHT = (1, 20, 100)
+
+
+def e2e_times(slack: FakeSlack, shots) -> list[float]:
+    times = []
+    for shot in shots:
+        [call] = slack.wait_for(shot.response_id, timeout=120)
+        times.append(call.at - shot.sent_at)
+    return times
+
+
+async def direct_quay(url: str, count: int) -> list[float]:
+    times = []
+    async with httpx.AsyncClient(base_url=url, trust_env=False, headers={"Authorization": f"Bearer {T}"}) as http:
+        for _ in range(count):
+            started = time.monotonic()
+            response = await http.get("/api/v1/repository/team-a/api", params={"includeTags": "true"})
+            response.raise_for_status()
+            times.append(time.monotonic() - started)
+    return times
+
+
+def main() -> None:
+    quay, slack = start_fakes()
+    quay.fake.inject(Fault(method="GET", path="/team-a/api$", delay=QUAY_LATENCY, times=10**9))
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        bot = start_bot(quay, slack, workdir)
+        baseline = start_baseline(quay, slack, workdir)
+        time.sleep(1.0)
+        idle_rss, _ = bot.rss_mb()
+        try:
+            rows.append("1. Ack latency, /quay repo info, Quay answering in 200 ms (ms)")
+            rows.append(
+                f"   {'in flight':>9} {'bot p50':>8} {'bot p99':>8} {'base p50':>8} {'base p99':>8} {'ratio p50':>9} {'ratio p99':>9}"
+            )
+            e2e_single: list[float] = []
+            for in_flight in IN_FLIGHT:
+                bot_shots = asyncio.run(fire(bot.url, slack, "repo info api", COMMANDS, in_flight))
+                base_shots = asyncio.run(fire(baseline.url, slack, "repo info api", COMMANDS, in_flight))
+                assert all(s.status == 200 for s in bot_shots + base_shots)
+                b = [s.ack for s in bot_shots]
+                a = [s.ack for s in base_shots]
+                rows.append(
+                    f"   {in_flight:>9} {ms(pct(b, 50))} {ms(pct(b, 99))} {ms(pct(a, 50))} {ms(pct(a, 99))}"
+                    f" {pct(b, 50) / pct(a, 50):9.2f} {pct(b, 99) / pct(a, 99):9.2f}"
+                )
+                times = e2e_times(slack, bot_shots)
+                if in_flight == 1:
+                    e2e_single = times
+                else:
+                    rows.append(
+                        f"   {'':>9} end to end at {in_flight} in flight: p50 {ms(pct(times, 50))} p99 {ms(pct(times, 99))}"
+                    )
+            direct = asyncio.run(direct_quay(quay.url, 100))
+            rows.append("2. Overhead: signed request -> response_url post, vs the same Quay call made directly (ms)")
+            rows.append(
+                f"   bot end to end p50 {ms(median(e2e_single))}  direct httpx p50 {ms(median(direct))}"
+                f"  bot adds {ms(median(e2e_single) - median(direct))} (p95 e2e {ms(pct(e2e_single, 95))})"
+            )
+            rss, peak = bot.rss_mb()
+            rows.append("3. Memory of `quaybot serve` (MB)")
+            rows.append(
+                f"   idle {idle_rss:6.1f}   after {COMMANDS * len(IN_FLIGHT)} commands {rss:6.1f}   peak {peak:6.1f}"
+            )
+        finally:
+            bot.stop()
+            baseline.stop()
+            quay.stop()
+            slack.stop()
+    print(f"quaybot benchmarks on {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
