@@ -11,13 +11,17 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import AccessPolicy, load_policy
+from bot.alerts.runner import WatchLoop
+from bot.alerts.watcher import Watcher, WatchSettings
 from bot.interactions import Interactions
 from bot.metrics import Metrics
 from bot.quay import QuayClient
 from bot.service import CommandService
 from bot.settings import Settings
 from bot.slack import listeners
+from bot.slack.outbox import OutboxSender
 from bot.store import AuditLog, ConfirmationStore, Database
+from bot.store.alerts import AlertStore
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +30,13 @@ class SlackSettingsMissing(Exception):
     pass
 
 
-def check_slack_settings(settings: Settings) -> None:
+def check_slack_settings(settings: Settings, *, watch_only: bool = False) -> None:
     """Name every variable the chosen mode needs and does not have, in one line."""
     needed = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
+    if watch_only:
+        if settings.slack_bot_token is None:
+            raise SlackSettingsMissing("quaybot watch needs SLACK_BOT_TOKEN (not set)")
+        return
     if settings.effective_mode == "http":
         needed["SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
     else:
@@ -47,10 +55,12 @@ class Bot:
     metrics: Metrics
     interactions: Interactions
     slack: AsyncApp
+    watch: WatchLoop
     secrets: list[str] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
         await self.quay.aclose()
+        await self.watch.watcher.quay.aclose()
         self.db.dispose()
 
 
@@ -62,8 +72,8 @@ def secret_values(settings: Settings, policy: AccessPolicy | None = None) -> lis
     return found
 
 
-def build_bot(settings: Settings, policy: AccessPolicy | None = None) -> Bot:
-    check_slack_settings(settings)
+def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_only: bool = False) -> Bot:
+    check_slack_settings(settings, watch_only=watch_only)
     policy = policy or load_policy(settings.access_file, os.environ, settings.quay_token)
     metrics = Metrics()
     db = Database(settings.database_url)
@@ -75,12 +85,36 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None) -> Bot:
         observer=metrics.observe_quay,
     )
     service = CommandService(policy, quay, settings.quay_token)
+    alerts = AlertStore(db)
+    watcher = Watcher(
+        policy,
+        # Its own connection pool and request counter: the sweep must not starve commands.
+        QuayClient(
+            settings.quay_url,
+            verify=settings.quay_verify_tls,
+            timeout=settings.quay_timeout_seconds,
+            observer=metrics.observe_watch,
+        ),
+        settings.quay_token,
+        db,
+        alerts,
+        metrics,
+        settings.quay_url,
+        WatchSettings(
+            interval=settings.alert_interval_seconds,
+            inventory_interval=settings.inventory_interval_seconds,
+            concurrency=settings.watch_concurrency,
+            requests_per_second=settings.watch_requests_per_second,
+        ),
+    )
     interactions = Interactions(
         service,
         ConfirmationStore(db, settings.confirm_ttl_seconds),
         AuditLog(db),
         metrics,
         settings.quay_url,
+        alerts,
+        watcher.renderers,
     )
     assert settings.slack_bot_token is not None  # check_slack_settings
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
@@ -93,4 +127,6 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None) -> Bot:
         logger=logging.getLogger("bot.slack.bolt"),
     )
     listeners.register(slack, interactions, metrics)
-    return Bot(settings, policy, db, quay, metrics, interactions, slack, secret_values(settings, policy))
+    sender = OutboxSender(db, alerts, client, metrics)
+    watch = WatchLoop(watcher, db, alerts, sender.send_due, metrics, interval=settings.alert_interval_seconds)
+    return Bot(settings, policy, db, quay, metrics, interactions, slack, watch, secret_values(settings, policy))

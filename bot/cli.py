@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsProblem as problem:
         print(f"quaybot: configuration error: {problem}", file=sys.stderr)
         return EXIT_ERROR
-    handler = {"check": _check, "run": _run, "serve": _serve, "audit": _audit}[args.command]
+    handler = {"check": _check, "run": _run, "serve": _serve, "watch": _watch, "audit": _audit}[args.command]
     return handler(settings, args)
 
 
@@ -64,21 +64,26 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of text")
     run.add_argument("--yes", action="store_true", help="confirm a destructive command")
     run.add_argument("words", nargs="*", help="the command, after --, e.g. -- repo info team-a/api")
-    commands.add_parser("serve", help="run the Slack app (QUAYBOT_MODE: socket or http)")
+    commands.add_parser("serve", help="run the Slack app (QUAYBOT_MODE: socket or http), with the failure watch")
+    commands.add_parser("watch", help="run only the notification-failure watch (alerts), for split deployments")
     audit = commands.add_parser("audit", help="print the audit log of changes attempted through the bot")
     audit.add_argument("--since", default="24h", help="how far back: 30m, 24h, 7d (default 24h)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
+def _watch(settings: Settings, args: argparse.Namespace) -> int:
+    return _serve(settings, args, slack=False)
+
+
+def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) -> int:
     from bot.app import SlackSettingsMissing, build_bot, secret_values
     from bot.logs import configure
     from bot.slack.server import serve
 
     configure(secret_values(settings))
     try:
-        bot = build_bot(settings)
+        bot = build_bot(settings, watch_only=not slack)
     except SlackSettingsMissing as error:
         print(f"quaybot: configuration error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -88,7 +93,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_ERROR
     configure(bot.secrets)
-    asyncio.run(serve(bot))
+    asyncio.run(serve(bot, slack=slack))
     return EXIT_OK
 
 

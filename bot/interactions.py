@@ -7,24 +7,27 @@ the replies to send; `bot/slack/` only acks, calls in here and sends what comes 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
-from bot.access import Caller
+from bot.access import Caller, Denied, Role
 from bot.blocks.ids import parse_reset_value
 from bot.blocks.message import Message, section
-from bot.blocks.render import RenderContext, render
+from bot.blocks.render import RenderContext, render, render_refusal
 from bot.commands.canonical import command_text
 from bot.commands.grammar import ParseContext, parse
-from bot.commands.model import Command, Help, NotifyReset, UsageError, namespace_of
+from bot.commands.model import Command, Help, NotifyDelete, NotifyReset, NotifyTest, UsageError, namespace_of
 from bot.metrics import Metrics
-from bot.outcomes import ConfirmationNeeded, Failed, Outcome, Refused, Succeeded, Unparsed
+from bot.outcomes import ConfirmationNeeded, Failed, FailuresReset, Outcome, Refused, Succeeded, Unparsed
 from bot.quay.errors import QuayAPIError
-from bot.quay.names import InvalidName
+from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
 from bot.service import CommandService
 from bot.store import AuditLog, Claimed, ConfirmationStore
+from bot.store.alerts import AlertStore, Renderers
 
 log = logging.getLogger(__name__)
 
+MUTE_SECONDS = 24 * 3600
 READ_ONLY = frozenset({"help", "repo list", "repo info", "notify list", "notify get"})
 
 
@@ -42,7 +45,11 @@ class Interactions:
         audit: AuditLog,
         metrics: Metrics,
         quay_url: str,
+        alerts: AlertStore | None = None,
+        alert_renderers: Renderers | None = None,
     ) -> None:
+        self.alerts = alerts
+        self.alert_renderers = alert_renderers
         self.service = service
         self.confirmations = confirmations
         self.audit = audit
@@ -56,6 +63,10 @@ class Interactions:
         if isinstance(parsed, UsageError):
             self.metrics.commands.labels("unparsed", "usage").inc()
             return [Reply(render(Unparsed(parsed), self._ctx(caller)))]
+        return await self.run(parsed, caller)
+
+    async def run(self, parsed: Command, caller: Caller) -> list[Reply]:
+        """A parsed command, from the slash command or from a button standing for one."""
         outcome = await self.service.handle(parsed, caller)
         self._count(parsed, outcome)
         if isinstance(outcome, ConfirmationNeeded):
@@ -64,7 +75,20 @@ class Interactions:
             await self._audit(caller, parsed, "confirmation_requested")
             return [Reply(render(outcome, self._ctx(caller, confirmation_id=pending.id)))]
         await self._audit_outcome(caller, parsed, outcome)
+        if isinstance(outcome, Succeeded) and isinstance(outcome.result, FailuresReset):
+            await self._note_reset(outcome.result.uuid, caller.user_id)
         return [Reply(render(outcome, self._ctx(caller)))]
+
+    async def _note_reset(self, uuid: str, user_id: str) -> None:
+        """Open alerts about this notification say who reset it (and are marked recovered)."""
+        alerts, renderers = self.alerts, self.alert_renderers
+        if alerts is None or renderers is None:
+            return
+        now = time.time()
+        try:
+            await alerts.db.run(lambda: alerts.note_reset(uuid, user_id, now, renderers))
+        except Exception:
+            log.exception("could not note the reset on its alerts")
 
     # Buttons -----------------------------------------------------------------------------------
 
@@ -107,15 +131,32 @@ class Interactions:
 
     async def reset_button(self, value: str, caller: Caller) -> list[Reply]:
         """The "Reset failures" button: the same command, with the clicker's access checked."""
-        try:
-            repo, uuid = parse_reset_value(value)
-            command: Command = NotifyReset(repo, uuid)
-        except (InvalidName, ValueError):
-            return [Reply(_plain(":x: This button is malformed; run `/quay notify reset <ns>/<name> <uuid>`."))]
-        outcome = await self.service.handle(command, caller)
-        self._count(command, outcome)
-        await self._audit_outcome(caller, command, outcome)
-        return [Reply(render(outcome, self._ctx(caller)))]
+        target = _notification_button(value)
+        return await self.run(NotifyReset(*target), caller) if target else [_malformed()]
+
+    async def alert_test_button(self, value: str, caller: Caller) -> list[Reply]:
+        target = _notification_button(value)
+        return await self.run(NotifyTest(*target), caller) if target else [_malformed()]
+
+    async def alert_delete_button(self, value: str, caller: Caller) -> list[Reply]:
+        """Delete goes through the same confirmation as `/quay notify delete`."""
+        target = _notification_button(value)
+        return await self.run(NotifyDelete(*target), caller) if target else [_malformed()]
+
+    async def alert_mute_button(self, value: str, caller: Caller) -> list[Reply]:
+        target = _notification_button(value)
+        if target is None or self.alerts is None:
+            return [_malformed()]
+        repo, uuid = target
+        decision = self.service.policy.check(caller, repo.namespace, Role.WRITE, "mute")
+        if isinstance(decision, Denied):
+            return [Reply(render_refusal(decision.reason, decision.remedy))]
+        until = time.time() + MUTE_SECONDS
+        alerts = self.alerts
+        await alerts.db.run(lambda: alerts.mute(caller.channel_id, uuid, until, caller.user_id))
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(until))
+        text = f":zzz: <@{caller.user_id}> muted new alerts for notification `{uuid}` on `{repo}` here until {when}."
+        return [Reply(Message(text, [section(text)], in_channel=True))]
 
     def _not_claimed(self, why: str, requester: str | None, pending: object) -> Reply:
         if why == "unknown":
@@ -188,3 +229,15 @@ class Interactions:
 
 def _plain(text: str) -> Message:
     return Message(text, [section(text)])
+
+
+def _notification_button(value: str) -> tuple[RepositoryRef, str] | None:
+    try:
+        repo, uuid = parse_reset_value(value)
+        return repo, check_notification_uuid(uuid)
+    except (InvalidName, ValueError):
+        return None
+
+
+def _malformed() -> Reply:
+    return Reply(_plain(":x: This button is malformed; use `/quay notify …` instead."))

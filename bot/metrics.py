@@ -53,11 +53,28 @@ class Metrics:
             "quaybot_slack_failures", "replies or posts Slack did not accept", ["kind"], registry=self.registry
         )
         self.up = Gauge("quaybot_up", "1 while the bot serves", registry=self.registry)
+        self.sweep_seconds = Histogram(
+            "quaybot_watch_sweep_seconds",
+            "duration of a notification sweep",
+            registry=self.registry,
+            buckets=(0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800),
+        )
+        self.watch_requests = Counter(
+            "quaybot_watch_quay_requests", "HTTP requests the watcher sent to Quay", ["status"], registry=self.registry
+        )
+        self.alerts = Counter("quaybot_alerts", "alert messages queued, by kind", ["kind"], registry=self.registry)
+        self.outbox_depth = Gauge("quaybot_outbox_depth", "Slack messages waiting to be sent", registry=self.registry)
+        self.outbox_sent = Counter("quaybot_outbox_sent", "outbox messages delivered", ["kind"], registry=self.registry)
+        self.leader = Gauge("quaybot_watch_leader", "1 while this instance leads the watcher", registry=self.registry)
 
     def observe_quay(self, method: str, path: str, outcome: str, seconds: float) -> None:
         endpoint = endpoint_template(method, path)
         self.quay_requests.labels(endpoint, outcome).inc()
         self.quay_seconds.labels(endpoint).observe(seconds)
+
+    def observe_watch(self, method: str, path: str, outcome: str, seconds: float) -> None:
+        self.observe_quay(method, path, outcome, seconds)
+        self.watch_requests.labels(outcome).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

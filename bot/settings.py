@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("QUAYBOT_HTTP_HOST"))
     http_port: int = Field(default=3000, ge=0, le=65535, validation_alias=_env("QUAYBOT_HTTP_PORT"))
     alert_interval_seconds: float = Field(default=60.0, gt=0, validation_alias=_env("QUAYBOT_ALERT_INTERVAL_SECONDS"))
+    inventory_interval_seconds: float = Field(
+        default=600.0, gt=0, validation_alias=_env("QUAYBOT_INVENTORY_INTERVAL_SECONDS")
+    )
+    watch_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=_env("QUAYBOT_WATCH_CONCURRENCY"))
+    watch_requests_per_second: float = Field(
+        default=5.0, gt=0, validation_alias=_env("QUAYBOT_WATCH_REQUESTS_PER_SECOND")
+    )
     confirm_ttl_seconds: float = Field(default=600.0, gt=0, validation_alias=_env("QUAYBOT_CONFIRM_TTL_SECONDS"))
 
     @field_validator("quay_url")

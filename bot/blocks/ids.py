@@ -17,3 +17,8 @@ def parse_reset_value(value: str) -> tuple[RepositoryRef, str]:
     """Raises ValueError for anything that is not `<ns>/<name> <uuid>` with valid names."""
     full_name, _, uuid = value.partition(" ")
     return RepositoryRef.parse(full_name), uuid
+
+
+ALERT_TEST_ACTION = "quaybot_alert_test"
+ALERT_DELETE_ACTION = "quaybot_alert_delete"
+ALERT_MUTE_ACTION = "quaybot_alert_mute"

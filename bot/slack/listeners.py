@@ -13,7 +13,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.access import Caller
-from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION
+from bot.blocks.ids import (
+    ALERT_DELETE_ACTION,
+    ALERT_MUTE_ACTION,
+    ALERT_TEST_ACTION,
+    CANCEL_ACTION,
+    CONFIRM_ACTION,
+    RESET_ACTION,
+)
 from bot.blocks.message import Message, section
 from bot.interactions import Interactions, Reply
 from bot.metrics import Metrics
@@ -29,25 +36,21 @@ def register(app: AsyncApp, interactions: Interactions, metrics: Metrics) -> Non
         text = str(command.get("text") or "")
         await _answer(respond, metrics, lambda: interactions.command(text, caller))
 
-    async def on_confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        value, caller = _action(body)
-        await _answer(respond, metrics, lambda: interactions.confirm(value, caller))
+    def button(handle: Callable[[str, Caller], Awaitable[list[Reply]]]) -> Callable[..., Awaitable[None]]:
+        async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()
+            value, caller = _action(body)
+            await _answer(respond, metrics, lambda: handle(value, caller))
 
-    async def on_cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        value, caller = _action(body)
-        await _answer(respond, metrics, lambda: interactions.cancel(value, caller))
-
-    async def on_reset(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        value, caller = _action(body)
-        await _answer(respond, metrics, lambda: interactions.reset_button(value, caller))
+        return listener
 
     app.command(COMMAND)(on_quay)
-    app.action(CONFIRM_ACTION)(on_confirm)
-    app.action(CANCEL_ACTION)(on_cancel)
-    app.action(RESET_ACTION)(on_reset)
+    app.action(CONFIRM_ACTION)(button(interactions.confirm))
+    app.action(CANCEL_ACTION)(button(interactions.cancel))
+    app.action(RESET_ACTION)(button(interactions.reset_button))
+    app.action(ALERT_TEST_ACTION)(button(interactions.alert_test_button))
+    app.action(ALERT_DELETE_ACTION)(button(interactions.alert_delete_button))
+    app.action(ALERT_MUTE_ACTION)(button(interactions.alert_mute_button))
 
 
 def _action(body: dict[str, Any]) -> tuple[str, Caller]:

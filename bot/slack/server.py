@@ -21,9 +21,9 @@ EVENTS_PATH = "/slack/events"
 HEALTH_TIMEOUT = 2.0
 
 
-def build_web_app(bot: Bot) -> web.Application:
+def build_web_app(bot: Bot, *, slack: bool = True) -> web.Application:
     async def events(request: web.Request) -> web.StreamResponse:
-        if bot.settings.effective_mode != "http":
+        if not slack or bot.settings.effective_mode != "http":
             return web.json_response({"error": "this bot runs in Socket Mode"}, status=404)
         response = await bot.slack.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
@@ -45,14 +45,21 @@ def build_web_app(bot: Bot) -> web.Application:
 
 
 class Server:
-    """The running bot: start, then `wait()` until stopped."""
+    """The running bot: start, then `wait()` until stopped.
 
-    def __init__(self, bot: Bot) -> None:
+    `slack=False` is `quaybot watch`: the failure watch alone, with health and metrics.
+    """
+
+    def __init__(self, bot: Bot, *, slack: bool = True, watch: bool = True) -> None:
         self.bot = bot
-        self.runner = web.AppRunner(build_web_app(bot), access_log=None, handle_signals=False)
+        self.slack = slack
+        self.watch = watch
+        self.runner = web.AppRunner(build_web_app(bot, slack=slack), access_log=None, handle_signals=False)
         self.socket: AsyncSocketModeHandler | None = None
         self.port: int | None = None
         self._stop = asyncio.Event()
+        self._watch_stop = asyncio.Event()
+        self._watch_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.bot.settings
@@ -61,11 +68,16 @@ class Server:
         await site.start()
         self.port = _bound_port(self.runner, settings.http_port)
         self.bot.metrics.up.set(1)
+        mode = settings.effective_mode if self.slack else "watch"
         log.info(
-            f"quaybot listening on http://{settings.http_host}:{self.port} ({settings.effective_mode} mode)",
-            extra={"host": settings.http_host, "port": self.port, "mode": settings.effective_mode},
+            f"quaybot listening on http://{settings.http_host}:{self.port} ({mode} mode)",
+            extra={"host": settings.http_host, "port": self.port, "mode": mode},
         )
-        if settings.effective_mode == "socket":
+        if self.watch and self.bot.policy.alert_namespaces():
+            self._watch_task = asyncio.create_task(self.bot.watch.run(self._watch_stop))
+        elif self.watch:
+            log.info("no channel has alerts: true; the notification watch is off")
+        if self.slack and settings.effective_mode == "socket":
             assert settings.slack_app_token is not None
             self.socket = AsyncSocketModeHandler(self.bot.slack, settings.slack_app_token.get_secret_value())
             await self.socket.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
@@ -79,6 +91,10 @@ class Server:
 
     async def close(self) -> None:
         self.bot.metrics.up.set(0)
+        if self._watch_task is not None:
+            self._watch_stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._watch_task, 10)
         if self.socket is not None:
             with contextlib.suppress(Exception):
                 await self.socket.close_async()  # type: ignore[no-untyped-call]
@@ -93,9 +109,9 @@ def _bound_port(runner: web.AppRunner, asked: int) -> int:
     return asked
 
 
-async def serve(bot: Bot) -> None:
+async def serve(bot: Bot, *, slack: bool = True) -> None:
     """Run until SIGINT or SIGTERM."""
-    server = Server(bot)
+    server = Server(bot, slack=slack)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

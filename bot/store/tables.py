@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy import Boolean, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.db import Base
@@ -43,3 +43,86 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     quay_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Alert(Base):
+    """What one channel has been told about one notification."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("channel_id", "notification_uuid", name="uq_alert_channel_notification"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    notification_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    namespace: Mapped[str] = mapped_column(String(255), index=True)
+    repository: Mapped[str] = mapped_column(String(512))  # the name inside the namespace
+    state: Mapped[str] = mapped_column(String(16))  # healthy | failing | disabled | recovered | gone
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    parent_item_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # outbox post of this episode
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    event: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(Text)  # masked
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class Mute(Base):
+    __tablename__ = "mutes"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    notification_uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[float] = mapped_column(Float)
+    by_user: Mapped[str] = mapped_column(String(32))
+
+
+class OutboxItem(Base):
+    """A Slack message to send: delivered once, in order per channel, retried until Slack takes it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(32), index=True)
+    alert_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))  # alert (a new parent) | update (edit it) | thread | post
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the alert item an update/thread is about
+    ts: Mapped[str | None] = mapped_column(String(32), nullable=True)  # Slack's ts once sent
+    payload: Mapped[str] = mapped_column(Text)  # JSON: text and blocks
+    created_at: Mapped[float] = mapped_column(Float)
+    next_attempt_at: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | sent | dead
+    sent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class InventoryRepo(Base):
+    """The repositories of a watched namespace, and whether they had notifications when last looked at."""
+
+    __tablename__ = "inventory"
+
+    namespace: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), primary_key=True)
+    has_notifications: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: never checked
+    checked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    listed_at: Mapped[float] = mapped_column(Float)
+
+
+class NamespaceWatch(Base):
+    """Per watched namespace: when its inventory was listed, and a warning already given."""
+
+    __tablename__ = "namespace_watch"
+
+    namespace: Mapped[str] = mapped_column(String(255), primary_key=True)
+    listed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    warning: Mapped[str | None] = mapped_column(Text, nullable=True)
+    warned_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Lease(Base):
+    """Who leads the watcher: one row, taken over when its holder stops renewing it."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[float] = mapped_column(Float)

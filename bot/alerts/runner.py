@@ -1,0 +1,97 @@
+"""The watch loop: lead (one replica at a time), sweep every interval, keep the outbox flowing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from bot.alerts.watcher import Watcher
+from bot.metrics import Metrics
+from bot.store.alerts import AlertStore
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+LEASE = "watcher"
+
+
+class WatchLoop:
+    def __init__(
+        self,
+        watcher: Watcher,
+        db: Database,
+        store: AlertStore,
+        send_due: Callable[[], Awaitable[int]],
+        metrics: Metrics,
+        *,
+        interval: float,
+        lease_seconds: float = 15.0,
+        tick: float = 0.25,
+        holder: str | None = None,
+    ) -> None:
+        self.watcher = watcher
+        self.db = db
+        self.store = store
+        self.send_due = send_due
+        self.metrics = metrics
+        self.interval = interval
+        self.lease_seconds = lease_seconds
+        self.tick = tick
+        self.holder = holder or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.leading = False
+        self.sweeps_done = 0
+        self._sweep: asyncio.Task[None] | None = None
+        self._next_sweep = 0.0
+        self._renewed = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("notification watch started", extra={"holder": self.holder, "interval": self.interval})
+        try:
+            while not stop.is_set():
+                await self.step()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.tick)
+        finally:
+            if self._sweep is not None:
+                self._sweep.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._sweep
+            if self.leading:
+                with contextlib.suppress(Exception):
+                    await self.db.run(lambda: self.store.release(LEASE, self.holder))
+
+    async def step(self) -> None:
+        """One tick: renew or take the lease; if leading, start a due sweep and send what is due."""
+        try:
+            now = time.monotonic()
+            if now - self._renewed >= min(2.0, self.lease_seconds / 3) or not self.leading:
+                wall = time.time()
+                self.leading = await self.db.run(
+                    lambda: self.store.try_lead(LEASE, self.holder, self.lease_seconds, wall)
+                )
+                self._renewed = now
+                self.metrics.leader.set(int(self.leading))
+            if not self.leading:
+                return
+            if (self._sweep is None or self._sweep.done()) and now >= self._next_sweep:
+                self._next_sweep = now + self.interval
+                self._sweep = asyncio.create_task(self._run_sweep())
+            await self.send_due()
+        except Exception:
+            # The database or Slack may be down for a while: keep going, the next tick retries.
+            log.exception("watch step failed; retrying")
+
+    async def _run_sweep(self) -> None:
+        try:
+            report = await self.watcher.sweep()
+            self.sweeps_done += 1
+            log.info(
+                "notification sweep done",
+                extra={"seconds": round(report.seconds, 3), "repositories_checked": report.checked},
+            )
+        except Exception:
+            log.exception("notification sweep failed")
