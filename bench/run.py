@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import sweep
 from bench.harness import fire, median, ms, pct, start_baseline, start_bot, start_fakes
 from tests.conftest import T
 from tests.fakes.quay import Fault
@@ -93,6 +94,7 @@ def main() -> None:
             baseline.stop()
             quay.stop()
             slack.stop()
+    rows += sweep.main(int(os.environ.get("BENCH_REPOS", "10000")), int(os.environ.get("BENCH_HOT", "1000")))
     print(f"quaybot benchmarks on {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print("\n".join(rows))
 

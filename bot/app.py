@@ -56,6 +56,7 @@ class Bot:
     interactions: Interactions
     slack: AsyncApp
     watch: WatchLoop
+    outbox: OutboxSender
     secrets: list[str] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -129,4 +130,4 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     listeners.register(slack, interactions, metrics)
     sender = OutboxSender(db, alerts, client, metrics)
     watch = WatchLoop(watcher, db, alerts, sender.send_due, metrics, interval=settings.alert_interval_seconds)
-    return Bot(settings, policy, db, quay, metrics, interactions, slack, watch, secret_values(settings, policy))
+    return Bot(settings, policy, db, quay, metrics, interactions, slack, watch, sender, secret_values(settings, policy))

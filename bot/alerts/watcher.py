@@ -40,6 +40,7 @@ from bot.store.alerts import AlertStore, Payload, Renderers, Seen
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
+OBSERVE_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,21 @@ class Watcher:
     ) -> None:
         gate = asyncio.Semaphore(self.settings.concurrency)
         stop: list[str] = []
-        checks: dict[str, bool] = {}
+        pending: dict[str, list[Seen]] = {}
+
+        async def flush() -> None:
+            # Observations are written in batches: one transaction for many repositories.
+            batch = dict(pending)
+            pending.clear()
+            if not batch:
+                return
+            now = self.clock()
+            result = await self.db.run(lambda: self.store.observe_many(namespace, batch, channels, now, self.renderers))
+            checks = {name: bool(seen) for name, seen in batch.items()}
+            await self.db.run(lambda: self.store.record_checks(namespace, checks, now))
+            report.new_alerts += result.new_alerts
+            report.edits += result.edits
+            report.thread_lines += result.thread_lines
 
         async def one(name: str) -> None:
             if stop:
@@ -220,19 +235,13 @@ class Watcher:
                     return
                 report.checked += 1
                 report.notifications += len(notifications)
-                checks[name] = bool(notifications)
-                now = self.clock()
-                seen = [_seen(n) for n in notifications]
-                result = await self.db.run(
-                    lambda: self.store.observe(namespace, name, seen, channels, now, self.renderers)
-                )
-                report.new_alerts += result.new_alerts
-                report.edits += result.edits
-                report.thread_lines += result.thread_lines
+                pending[name] = [_seen(n) for n in notifications]
+                if len(pending) >= OBSERVE_BATCH:
+                    await flush()
 
         await asyncio.gather(*(one(name) for name in names))
+        await flush()
         now = self.clock()
-        await self.db.run(lambda: self.store.record_checks(namespace, checks, now))
         if stop and stop[0] == "no-admin":
             await self._warn(
                 namespace, channels, "Quay refused to list notifications (403): the token lacks repo:admin here.", now

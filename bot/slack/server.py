@@ -89,12 +89,16 @@ class Server:
     async def wait(self) -> None:
         await self._stop.wait()
 
-    async def close(self) -> None:
-        self.bot.metrics.up.set(0)
+    async def close_watch(self) -> None:
         if self._watch_task is not None:
             self._watch_stop.set()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._watch_task, 10)
+            self._watch_task = None
+
+    async def close(self) -> None:
+        self.bot.metrics.up.set(0)
+        await self.close_watch()
         if self.socket is not None:
             with contextlib.suppress(Exception):
                 await self.socket.close_async()  # type: ignore[no-untyped-call]

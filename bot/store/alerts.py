@@ -8,7 +8,7 @@ the other.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,50 +83,67 @@ class AlertStore:
         render: Renderers,
     ) -> ObserveResult:
         """Record what the notifications of one repository look like now; queue what to say."""
+        return self.observe_many(namespace, {repository: seen}, channels, now, render)
+
+    def observe_many(
+        self,
+        namespace: str,
+        repositories: Mapping[str, Sequence[Seen]],
+        channels: Sequence[str],
+        now: float,
+        render: Renderers,
+    ) -> ObserveResult:
+        """`observe` for several repositories of one namespace, in one transaction."""
         result = ObserveResult()
+        if not repositories:
+            return result
         with self.db.session() as session, session.begin():
-            records = {
+            records: dict[tuple[str, str], Alert] = {
                 (a.channel_id, a.notification_uuid): a
                 for a in session.scalars(
                     # Row locks (PostgreSQL) make a second watcher wait and then see this one's
                     # change, so even two leaders cannot announce the same change twice.
-                    select(Alert).where(Alert.namespace == namespace, Alert.repository == repository).with_for_update()
+                    select(Alert)
+                    .where(Alert.namespace == namespace, Alert.repository.in_(sorted(repositories)))
+                    .with_for_update()
                 )
             }
-            muted = self._muted(session, [s.uuid for s in seen] + [r.notification_uuid for r in records.values()], now)
-            current = {s.uuid for s in seen}
-            for channel in channels:
-                for item in seen:
-                    record = records.get((channel, item.uuid))
-                    self._apply(
-                        session,
-                        record,
-                        channel,
-                        namespace,
-                        repository,
-                        item,
-                        state_of(item.failures),
-                        (channel, item.uuid) in muted,
-                        now,
-                        render,
-                        result,
-                    )
-            for (channel, uuid), record in records.items():
-                if uuid not in current and channel in channels:
-                    gone = Seen(uuid, record.event, record.method, record.target, record.failures, record.title)
-                    self._apply(
-                        session,
-                        record,
-                        channel,
-                        namespace,
-                        repository,
-                        gone,
-                        "gone",
-                        (channel, uuid) in muted,
-                        now,
-                        render,
-                        result,
-                    )
+            uuids = [s.uuid for items in repositories.values() for s in items]
+            muted = self._muted(session, uuids + [r.notification_uuid for r in records.values()], now)
+            for repository, seen in repositories.items():
+                current = {s.uuid for s in seen}
+                for channel in channels:
+                    for item in seen:
+                        record = records.get((channel, item.uuid))
+                        self._apply(
+                            session,
+                            record,
+                            channel,
+                            namespace,
+                            repository,
+                            item,
+                            state_of(item.failures),
+                            (channel, item.uuid) in muted,
+                            now,
+                            render,
+                            result,
+                        )
+                for (channel, uuid), record in records.items():
+                    if record.repository == repository and uuid not in current and channel in channels:
+                        gone = Seen(uuid, record.event, record.method, record.target, record.failures, record.title)
+                        self._apply(
+                            session,
+                            record,
+                            channel,
+                            namespace,
+                            repository,
+                            gone,
+                            "gone",
+                            (channel, uuid) in muted,
+                            now,
+                            render,
+                            result,
+                        )
         return result
 
     def _apply(

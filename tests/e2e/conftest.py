@@ -81,14 +81,17 @@ def make_settings(quay_url: str, slack: FakeSlack, tmp_path: Path, access_file: 
 
 
 class BotThread:
-    """The real bot (`build_bot` + `Server`, as `quaybot serve` runs it) on its own event loop thread."""
+    """The real bot (`build_bot` + `Server`, as `quaybot serve` runs it) on its own event loop thread.
 
-    def __init__(self, settings: Settings) -> None:
+    The watch loop runs only with `watch=True`; otherwise tests drive sweeps and the outbox themselves.
+    """
+
+    def __init__(self, settings: Settings, *, watch: bool = False) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.bot: Bot = build_bot(settings)
-        self.server = Server(self.bot)
+        self.server = Server(self.bot, watch=watch)
         self.run(self.server.start())
 
     def run(self, coroutine: Any, timeout: float = 30) -> Any:

@@ -1,0 +1,37 @@
+"""A fake Quay in its own process, seeded with a large namespace, for the sweep benchmark."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from tests.conftest import seed
+from tests.fakes.quay import FakeQuay, FakeQuayServer, Fault
+
+
+def main() -> None:
+    repos, with_notifications, latency = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+    fake = seed(FakeQuay())
+    fake.add_org("big", admins=["devtable"])
+    every = max(1, repos // max(1, with_notifications))
+    for i in range(repos):
+        fake.add_repo(f"big/repo{i:05d}", description=None)
+        if i % every == 0 and i // every < with_notifications:
+            fake.add_notification(f"big/repo{i:05d}", failures=1 if i % (every * 10) == 0 else 0)
+    fake.inject(Fault(method="GET", delay=latency, times=10**9))
+    server = FakeQuayServer(fake).start()
+    fake.requests.clear()
+    print(f"listening {server.url.rsplit(':', 1)[1]}", file=sys.stderr, flush=True)
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return
+        if line.strip() == "count":
+            with fake.lock:
+                print(len(fake.requests), flush=True)
+                fake.requests.clear()  # keep memory flat across sweeps
+        time.sleep(0)
+
+
+if __name__ == "__main__":
+    main()
