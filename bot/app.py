@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from slack_bolt.async_app import AsyncApp
@@ -15,7 +16,7 @@ from bot.alerts.runner import WatchLoop
 from bot.alerts.watcher import Watcher, WatchSettings
 from bot.interactions import Interactions
 from bot.metrics import Metrics
-from bot.quay import QuayClient
+from bot.quay import QuayClient, RetryPolicy
 from bot.service import CommandService
 from bot.settings import Settings
 from bot.slack import listeners
@@ -108,9 +109,10 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
             requests_per_second=settings.watch_requests_per_second,
         ),
     )
+    confirmations = ConfirmationStore(db, settings.confirm_ttl_seconds)
     interactions = Interactions(
         service,
-        ConfirmationStore(db, settings.confirm_ttl_seconds),
+        confirmations,
         AuditLog(db),
         metrics,
         settings.quay_url,
@@ -127,7 +129,20 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         process_before_response=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
-    listeners.register(slack, interactions, metrics)
+    listeners.register(slack, interactions, listeners.ReplyDelivery(db, alerts, metrics))
     sender = OutboxSender(db, alerts, client, metrics)
-    watch = WatchLoop(watcher, db, alerts, sender.send_due, metrics, interval=settings.alert_interval_seconds)
+    stuck_after = 2 * RetryPolicy().total_seconds + 4 * settings.quay_timeout_seconds  # longer than any action
+
+    async def maintenance() -> int:
+        return await confirmations.reap_interrupted(time.time() - stuck_after)
+
+    watch = WatchLoop(
+        watcher,
+        db,
+        alerts,
+        sender.send_due,
+        metrics,
+        interval=settings.alert_interval_seconds,
+        maintenance=maintenance,
+    )
     return Bot(settings, policy, db, quay, metrics, interactions, slack, watch, sender, secret_values(settings, policy))

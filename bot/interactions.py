@@ -108,7 +108,11 @@ class Interactions:
         self._count(command, outcome)
         state = {Succeeded: "done", Refused: "refused"}.get(type(outcome), "failed")
         message = render(outcome, self._ctx(requester))
-        await self.confirmations.finish(pending.id, state, message.text)
+        try:
+            await self.confirmations.finish(pending.id, state, message.text)
+        except Exception:
+            # What happened in Quay must still be told; the row stays "running" and is reaped later.
+            log.exception("could not record the end of a confirmation")
         self.metrics.confirmations.labels(state).inc()
         await self._audit_outcome(requester, command, outcome, confirmed=True)
         if isinstance(outcome, Succeeded):

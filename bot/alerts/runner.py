@@ -32,7 +32,12 @@ class WatchLoop:
         lease_seconds: float = 15.0,
         tick: float = 0.25,
         holder: str | None = None,
+        maintenance: Callable[[], Awaitable[object]] | None = None,
+        maintenance_every: float = 60.0,
     ) -> None:
+        self.maintenance = maintenance
+        self.maintenance_every = maintenance_every
+        self._maintained = 0.0
         self.watcher = watcher
         self.db = db
         self.store = store
@@ -77,10 +82,14 @@ class WatchLoop:
                 self.metrics.leader.set(int(self.leading))
             if not self.leading:
                 return
-            if (self._sweep is None or self._sweep.done()) and now >= self._next_sweep:
+            watching = bool(self.watcher.policy.alert_namespaces())
+            if watching and (self._sweep is None or self._sweep.done()) and now >= self._next_sweep:
                 self._next_sweep = now + self.interval
                 self._sweep = asyncio.create_task(self._run_sweep())
             await self.send_due()
+            if self.maintenance is not None and now - self._maintained >= self.maintenance_every:
+                self._maintained = now
+                await self.maintenance()
         except Exception:
             # The database or Slack may be down for a while: keep going, the next tick retries.
             log.exception("watch step failed; retrying")

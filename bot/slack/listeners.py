@@ -5,12 +5,15 @@ They stay thin on purpose: everything they decide is in `bot/interactions.py`, w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.access import Caller
 from bot.blocks.ids import (
@@ -24,23 +27,29 @@ from bot.blocks.ids import (
 from bot.blocks.message import Message, section
 from bot.interactions import Interactions, Reply
 from bot.metrics import Metrics
+from bot.store.alerts import AlertStore
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 COMMAND = "/quay"
+DATABASE_DOWN = (
+    ":x: The bot's database is not answering, so nothing was done. Try again in a minute; if it keeps "
+    "happening, an operator can check `/healthz` and the bot's logs."
+)
 
 
-def register(app: AsyncApp, interactions: Interactions, metrics: Metrics) -> None:
+def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery) -> None:
     async def on_quay(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # before any Quay call: Slack gives up after 3 seconds
         caller = Caller(command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", ""))
         text = str(command.get("text") or "")
-        await _answer(respond, metrics, lambda: interactions.command(text, caller))
+        await delivery.answer(respond, caller, lambda: interactions.command(text, caller))
 
     def button(handle: Callable[[str, Caller], Awaitable[list[Reply]]]) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             value, caller = _action(body)
-            await _answer(respond, metrics, lambda: handle(value, caller))
+            await delivery.answer(respond, caller, lambda: handle(value, caller))
 
         return listener
 
@@ -62,29 +71,82 @@ def _action(body: dict[str, Any]) -> tuple[str, Caller]:
     return value, Caller(str(team), str(channel), str(user))
 
 
-async def _answer(respond: AsyncRespond, metrics: Metrics, work: Callable[[], Awaitable[list[Reply]]]) -> None:
-    try:
-        replies = await work()
-    except Exception:
-        incident = secrets.token_hex(4)
-        log.exception("handling failed", extra={"incident": incident})
-        text = (
-            f":x: The bot hit an internal error (incident {incident}). Check the result before trying again; "
-            "an operator can find the details in the bot's logs."
-        )
-        replies = [Reply(_error_message(text))]
-    for reply in replies:
-        payload = reply.message.to_dict()
+class ReplyDelivery:
+    """Sends replies through response_url, retrying; what still does not go through is kept in the
+    outbox (as a channel post or an ephemeral message) instead of being lost."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: AlertStore,
+        metrics: Metrics,
+        *,
+        attempts: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.metrics = metrics
+        self.attempts = attempts
+        self.backoff = backoff
+
+    async def answer(self, respond: AsyncRespond, caller: Caller, work: Callable[[], Awaitable[list[Reply]]]) -> None:
         try:
-            await respond(
-                text=payload["text"],
-                blocks=payload["blocks"],
-                response_type=payload["response_type"],
-                replace_original=reply.replace_original,
-            )
+            replies = await work()
+        except SQLAlchemyError:
+            log.exception("the database failed while handling a request")
+            replies = [Reply(_error_message(DATABASE_DOWN))]
         except Exception:
-            metrics.slack_failures.labels("respond").inc()
-            log.exception("could not send the reply through response_url")
+            incident = secrets.token_hex(4)
+            log.exception("handling failed", extra={"incident": incident})
+            text = (
+                f":x: The bot hit an internal error (incident {incident}). Check the result before trying again; "
+                "an operator can find the details in the bot's logs."
+            )
+            replies = [Reply(_error_message(text))]
+        for reply in replies:
+            await self.send(respond, caller, reply)
+
+    async def send(self, respond: AsyncRespond, caller: Caller, reply: Reply) -> None:
+        payload = reply.message.to_dict()
+        for attempt in range(self.attempts):
+            status, retry_after = 0, None
+            try:
+                response = await respond(
+                    text=payload["text"],
+                    blocks=payload["blocks"],
+                    response_type=payload["response_type"],
+                    replace_original=reply.replace_original,
+                )
+                status = response.status_code
+                retry_after = _seconds((response.headers or {}).get("Retry-After"))
+            except Exception as error:
+                log.warning("response_url did not answer", extra={"error": type(error).__name__})
+            if 200 <= status < 300:
+                return
+            self.metrics.slack_failures.labels("respond").inc()
+            if status in (400, 403, 404, 410):
+                break  # expired, used up or refused: retrying the same URL cannot help
+            if attempt + 1 < self.attempts:
+                await asyncio.sleep(retry_after if retry_after is not None else self.backoff * 2**attempt)
+        await self._keep(caller, payload)
+
+    async def _keep(self, caller: Caller, payload: dict[str, Any]) -> None:
+        """The reply could not go through response_url: hand it to the outbox."""
+        user = None if payload["response_type"] == "in_channel" else caller.user_id
+        message = {"text": payload["text"], "blocks": payload["blocks"]}
+        try:
+            await self.db.run(lambda: self.store.enqueue(caller.channel_id, message, time.time(), user_id=user))
+            log.warning("reply kept in the outbox after response_url failed", extra={"channel": caller.channel_id})
+        except Exception:
+            log.exception("a reply could not be sent nor kept", extra={"channel": caller.channel_id})
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _error_message(text: str) -> Message:

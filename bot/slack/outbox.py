@@ -80,6 +80,10 @@ class OutboxSender:
         try:
             if item.kind in ("alert", "post"):
                 response: Any = await self.client.chat_postMessage(channel=item.channel_id, text=text, blocks=blocks)
+            elif item.kind == "ephemeral":
+                response = await self.client.chat_postEphemeral(
+                    channel=item.channel_id, user=item.user_id or "", text=text, blocks=blocks
+                )
             elif item.parent_ts is None:
                 if item.parent_state == "dead":
                     await self.db.run(lambda: self.store.mark_dead(item.id, "its alert was never delivered"))

@@ -73,10 +73,11 @@ class Server:
             f"quaybot listening on http://{settings.http_host}:{self.port} ({mode} mode)",
             extra={"host": settings.http_host, "port": self.port, "mode": mode},
         )
-        if self.watch and self.bot.policy.alert_namespaces():
+        if self.watch:
+            # Also delivers replies that response_url lost, so it runs even without alert channels.
             self._watch_task = asyncio.create_task(self.bot.watch.run(self._watch_stop))
-        elif self.watch:
-            log.info("no channel has alerts: true; the notification watch is off")
+            if not self.bot.policy.alert_namespaces():
+                log.info("no channel has alerts: true; the notification watch is off")
         if self.slack and settings.effective_mode == "socket":
             assert settings.slack_app_token is not None
             self.socket = AsyncSocketModeHandler(self.bot.slack, settings.slack_app_token.get_secret_value())

@@ -51,6 +51,7 @@ class Outgoing:
     attempts: int
     parent_ts: str | None
     parent_state: str | None
+    user_id: str | None = None
 
 
 @dataclass
@@ -254,9 +255,11 @@ class AlertStore:
 
     # Outbox --------------------------------------------------------------------------------------
 
-    def enqueue(self, channel_id: str, payload: Payload, now: float) -> int:
+    def enqueue(self, channel_id: str, payload: Payload, now: float, *, user_id: str | None = None) -> int:
+        """A plain message for the channel, or, with `user_id`, an ephemeral one for that user."""
         with self.db.session() as session, session.begin():
-            return self._enqueue(session, channel_id, "post", payload, now)
+            kind = "ephemeral" if user_id else "post"
+            return self._enqueue(session, channel_id, kind, payload, now, user_id=user_id)
 
     def _enqueue(
         self,
@@ -267,8 +270,10 @@ class AlertStore:
         now: float,
         alert_id: int | None = None,
         parent_id: int | None = None,
+        user_id: str | None = None,
     ) -> int:
         item = OutboxItem(
+            user_id=user_id,
             channel_id=channel_id,
             alert_id=alert_id,
             kind=kind,
@@ -310,6 +315,7 @@ class AlertStore:
                     i.attempts,
                     parents[i.parent_id].ts if i.parent_id in parents else None,
                     parents[i.parent_id].state if i.parent_id in parents else None,
+                    i.user_id,
                 )
                 for i in items
             ]

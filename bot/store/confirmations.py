@@ -19,6 +19,10 @@ from bot.store.db import Database
 from bot.store.tables import Confirmation
 
 Refusal = Literal["unknown", "not_requester", "expired", "used"]
+INTERRUPTED = (
+    "The bot stopped while carrying this out; whether Quay did it is unknown. It will not be run again: "
+    "check Quay, then run the command again if needed."
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,22 @@ class ConfirmationStore:
                 )
 
         await self.db.run(work)
+
+    async def reap_interrupted(self, older_than: float) -> int:
+        """Confirmations claimed before `older_than` and never finished: their bot died mid-way.
+
+        They are never run again; their row says what is known."""
+
+        def work() -> int:
+            with self.db.session() as session, session.begin():
+                result = session.execute(
+                    update(Confirmation)
+                    .where(Confirmation.state == "running", Confirmation.claimed_at < older_than)
+                    .values(state="interrupted", finished_at=self.clock(), result=INTERRUPTED)
+                )
+                return int(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self.db.run(work)
 
     async def get(self, confirmation_id: str) -> Pending | None:
         def work() -> Pending | None:
