@@ -173,6 +173,10 @@ class Interactions:
                 replace_original=True,
             )
         state = getattr(pending, "state", "used")
+        if state == "running":
+            return Reply(_plain("This confirmation is being carried out right now; nothing more was done."))
+        if state == "interrupted":
+            return Reply(_plain(f":warning: {getattr(pending, 'result', '')}"), replace_original=True)
         return Reply(
             _plain(f"This confirmation was already used ({state}); nothing more was done."), replace_original=True
         )

@@ -7,6 +7,7 @@ alert buttons all come through here, so they cannot disagree about who may do wh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from pydantic import SecretStr
@@ -60,14 +61,16 @@ from bot.quay import (
     QuayError,
     QuayNotFound,
     QuayOutcomeUnknown,
-    QuayUnavailable,
 )
-from bot.quay.models import CreatedRepository, RepositorySummary
+from bot.quay.models import CreatedRepository, Repository, RepositorySummary
 
 log = logging.getLogger(__name__)
 
 # A chat listing stops here: 5 of Quay's pages. Beyond it, the reply says the listing is partial.
 LIST_FETCH_LIMIT = 500
+# After a write whose answer was lost: how many reads, how far apart, before saying "not yet".
+FOLLOW_UP_READS = 3
+FOLLOW_UP_SPACING = 1.0
 
 
 class CommandService:
@@ -205,14 +208,26 @@ class CommandService:
                 command.repo, visibility=command.visibility, description=command.description
             )
         except QuayOutcomeUnknown:
-            # The answer was lost: look before reporting either way.
-            try:
-                repository = await client.get_repository(command.repo, include_tags=False)
-            except QuayNotFound:
-                raise QuayUnavailable(
-                    f"Quay did not answer in time, and {command.repo} does not exist: it was not created. "
-                    "It is safe to try again."
+            # The answer was lost, and a slow Quay may still finish the write: look (a few times)
+            # before reporting either way.
+            repository = await self._find_after_lost_answer(command, client)
+            if repository is None:
+                raise QuayOutcomeUnknown(
+                    f"Quay did not answer in time, and {command.repo} does not exist yet; a slow Quay may "
+                    "still create it. Running the command again is safe: if it was created meanwhile, "
+                    "Quay says it already exists."
                 ) from None
             log.info("create confirmed by a follow-up read", extra={"repository": str(command.repo)})
             created = CreatedRepository(namespace=repository.namespace, name=repository.name, kind=repository.kind)
         return RepositoryCreated(created, command.visibility)
+
+    async def _find_after_lost_answer(self, command: RepoCreate, client: QuayClient) -> Repository | None:
+        for attempt in range(FOLLOW_UP_READS):
+            try:
+                return await client.get_repository(command.repo, include_tags=False)
+            except QuayNotFound:
+                if attempt + 1 < FOLLOW_UP_READS:
+                    await asyncio.sleep(FOLLOW_UP_SPACING)
+            except QuayError:
+                return None
+        return None

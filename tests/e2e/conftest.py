@@ -15,6 +15,7 @@ from bot.app import Bot, build_bot
 from bot.settings import Settings
 from bot.slack.server import Server
 from tests.conftest import T
+from tests.fakes.postgres import PostgresServer
 from tests.fakes.quay import FakeQuay, FakeQuayServer
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
@@ -40,6 +41,14 @@ def seed_teams(fake: FakeQuay) -> None:
     fake.add_org("team-a", admins=["devtable"])
     fake.add_repo("team-a/api", description="The API", tags=["latest", "v1"])
     fake.add_repo("team-a/web", public=True, description="Web")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session; tests create their own databases in it."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

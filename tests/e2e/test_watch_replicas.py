@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,13 +13,6 @@ from tests.e2e.test_watch import WATCH_ACCESS, parents, threads
 from tests.fakes.postgres import PostgresServer
 from tests.fakes.quay import FakeQuay
 from tests.fakes.slack_api import FakeSlack
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
