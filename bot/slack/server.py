@@ -15,6 +15,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Bot
+from bot.slack.requests import classify, valid_signature
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -22,10 +23,26 @@ HEALTH_TIMEOUT = 2.0
 
 
 def build_web_app(bot: Bot, *, slack: bool = True) -> web.Application:
+    secret = bot.settings.slack_signing_secret
+
     async def events(request: web.Request) -> web.StreamResponse:
-        if not slack or bot.settings.effective_mode != "http":
+        if not slack or bot.settings.effective_mode != "http" or secret is None:
             return web.json_response({"error": "this bot runs in Socket Mode"}, status=404)
-        response = await bot.slack.async_dispatch(await to_bolt_request(request))
+        body = await request.read()
+        # Bolt verifies too, but only after parsing, and it crashes on some malformed bodies:
+        # check the signature, then the shape, before Bolt sees anything.
+        if not valid_signature(secret.get_secret_value(), body, request.headers):
+            return web.json_response({"error": "invalid request"}, status=401)
+        verdict = classify(body, request.headers.get("Content-Type", ""))
+        if verdict == "malformed":
+            return web.json_response({"error": "malformed request"}, status=400)
+        if verdict == "unsupported":
+            return web.json_response({"error": "this app does not handle that kind of request"}, status=404)
+        try:
+            response = await bot.slack.async_dispatch(await to_bolt_request(request))
+        except Exception:
+            log.exception("Bolt failed on a request")
+            return web.json_response({"error": "internal error"}, status=500)
         return await to_aiohttp_response(response)
 
     async def health(request: web.Request) -> web.StreamResponse:

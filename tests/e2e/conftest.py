@@ -112,9 +112,18 @@ class BotThread:
 
     def stop(self) -> None:
         self.run(self.server.close())
+        self.run(_cancel_others())  # replies still in flight (Bolt's ack runners) end with the bot
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
         self.loop.close()
+
+
+async def _cancel_others() -> None:
+    current = asyncio.current_task()
+    pending = [t for t in asyncio.all_tasks() if t is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 @pytest.fixture
