@@ -10,15 +10,16 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import httpx
 
-from tests.conftest import T, seed
-from tests.fakes.quay import FakeQuay, FakeQuayServer
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+from tests.conftest import T
+from tests.fakes.slack_api import BOT_TOKEN
 from tests.fakes.slack_driver import SlackDriver, signed_headers
 
 SECRET = "bench-signing-secret"
@@ -26,11 +27,54 @@ ACCESS = "channels:\n  C0BENCH:\n    namespaces: [team-a]\n    role: admin\n"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_fakes() -> tuple[FakeQuayServer, FakeSlack]:
-    fake = seed(FakeQuay())
-    fake.add_org("team-a", admins=["devtable"])
-    fake.add_repo("team-a/api", description="The API", tags=["latest", "v1"])
-    return FakeQuayServer(fake).start(), FakeSlack().start()
+class Child:
+    """A fake in its own process (`python -m bench.<module> args`), so the load generator does not
+    share a GIL with it; its port comes from the "listening PORT" line it prints."""
+
+    def __init__(self, module: str, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", f"bench.{module}", *args],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stderr is not None
+        line = self.proc.stderr.readline()
+        if "listening" not in line:
+            raise RuntimeError(f"bench.{module} did not start: {line}")
+        self.url = f"http://127.0.0.1:{int(line.split()[-1])}"
+
+    def ask(self, line: str) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+class RemoteSlack(Child):
+    """The fake Slack in a child process, with what it received read back over HTTP."""
+
+    def __init__(self) -> None:
+        super().__init__("slack_server")
+        self.api_url = f"{self.url}/api/"
+
+    def new_response_url(self) -> str:
+        return f"{self.url}/response/{uuid.uuid4().hex}"
+
+    def arrivals(self) -> dict[str, float]:
+        """response id -> when its first post arrived (time.monotonic, shared by processes here)."""
+        calls = httpx.get(f"{self.url}/_calls", trust_env=False, timeout=30).json()["calls"]
+        first: dict[str, float] = {}
+        for call in calls:
+            if call["kind"] == "response":
+                first.setdefault(call["name"], call["at"])
+        return first
 
 
 class Process:
@@ -76,7 +120,7 @@ class Process:
             self.proc.kill()
 
 
-def bot_env(quay: FakeQuayServer, slack: FakeSlack, workdir: Path) -> dict[str, str]:
+def bot_env(quay: Child, slack: RemoteSlack, workdir: Path) -> dict[str, str]:
     (workdir / "access.yml").write_text(ACCESS)
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -94,11 +138,11 @@ def bot_env(quay: FakeQuayServer, slack: FakeSlack, workdir: Path) -> dict[str, 
     }
 
 
-def start_bot(quay: FakeQuayServer, slack: FakeSlack, workdir: Path) -> Process:
+def start_bot(quay: Child, slack: RemoteSlack, workdir: Path) -> Process:
     return Process([sys.executable, "-m", "bot", "serve"], bot_env(quay, slack, workdir), workdir)
 
 
-def start_baseline(quay: FakeQuayServer, slack: FakeSlack, workdir: Path) -> Process:
+def start_baseline(quay: Child, slack: RemoteSlack, workdir: Path) -> Process:
     return Process([sys.executable, "-m", "bench.baseline_app"], bot_env(quay, slack, workdir), ROOT)
 
 
@@ -110,27 +154,29 @@ class Shot:
     status: int
 
 
-async def fire(url: str, slack: FakeSlack, text: str, total: int, in_flight: int) -> list[Shot]:
-    """`total` signed /quay commands with at most `in_flight` outstanding."""
-    driver = SlackDriver(url, SECRET, slack)
-    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    shots: list[Shot] = []
-    gate = asyncio.Semaphore(in_flight)
-    async with httpx.AsyncClient(trust_env=False, timeout=60, limits=limits) as http:
-
-        async def one() -> None:
-            async with gate:
-                response_url = slack.new_response_url()
-                body = driver.slash_body(text, user="U0BENCH", channel="C0BENCH", response_url=response_url)
-                headers = signed_headers(SECRET, body, int(time.time()))
-                started = time.monotonic()
-                response = await http.post(f"{url}/slack/events", content=body, headers=headers)
-                shots.append(
-                    Shot(time.monotonic() - started, started, response_url.rsplit("/", 1)[-1], response.status_code)
-                )
-
-        await asyncio.gather(*(one() for _ in range(total)))
+async def fire(url: str, slack: RemoteSlack, text: str, total: int, in_flight: int) -> list[Shot]:
+    """`total` signed /quay commands with exactly `in_flight` outstanding (aiohttp: the lightest
+    client at hand, so the generator measures the server rather than itself)."""
+    driver = SlackDriver(url, SECRET, slack)  # type: ignore[arg-type]  # only slash_body is used
+    bodies = []
+    for _ in range(total):
+        response_url = slack.new_response_url()
+        body = driver.slash_body(text, user="U0BENCH", channel="C0BENCH", response_url=response_url)
+        bodies.append((response_url.rsplit("/", 1)[-1], body, signed_headers(SECRET, body, int(time.time()))))
     driver.close()
+    shots: list[Shot] = []
+    queue = iter(bodies)
+    connector = aiohttp.TCPConnector(limit=in_flight)
+    async with aiohttp.ClientSession(connector=connector, trust_env=False) as http:
+
+        async def worker() -> None:
+            for response_id, body, headers in queue:
+                started = time.monotonic()
+                async with http.post(f"{url}/slack/events", data=body, headers=headers) as response:
+                    await response.read()
+                    shots.append(Shot(time.monotonic() - started, started, response_id, response.status))
+
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
     return shots
 
 

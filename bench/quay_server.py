@@ -10,6 +10,13 @@ from tests.fakes.quay import FakeQuay, FakeQuayServer, Fault
 
 
 def main() -> None:
+    if sys.argv[1] == "commands":  # the ack benchmark: one repository answering in `latency`
+        fake = seed(FakeQuay())
+        fake.add_org("team-a", admins=["devtable"])
+        fake.add_repo("team-a/api", description="The API", tags=["latest", "v1"])
+        fake.inject(Fault(method="GET", path="/team-a/api$", delay=float(sys.argv[2]), times=10**9))
+        serve(fake)
+        return
     repos, with_notifications, latency = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     fake = seed(FakeQuay())
     fake.add_org("big", admins=["devtable"])
@@ -19,6 +26,10 @@ def main() -> None:
         if i % every == 0 and i // every < with_notifications:
             fake.add_notification(f"big/repo{i:05d}", failures=1 if i % (every * 10) == 0 else 0)
     fake.inject(Fault(method="GET", delay=latency, times=10**9))
+    serve(fake)
+
+
+def serve(fake: FakeQuay) -> None:
     server = FakeQuayServer(fake).start()
     fake.requests.clear()
     print(f"listening {server.url.rsplit(':', 1)[1]}", file=sys.stderr, flush=True)

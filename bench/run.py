@@ -16,22 +16,22 @@ from pathlib import Path
 import httpx
 
 from bench import sweep
-from bench.harness import fire, median, ms, pct, start_baseline, start_bot, start_fakes
+from bench.harness import Child, RemoteSlack, fire, median, ms, pct, start_baseline, start_bot
 from tests.conftest import T
-from tests.fakes.quay import Fault
-from tests.fakes.slack_api import FakeSlack
 
 QUAY_LATENCY = 0.2
 COMMANDS = int(os.environ.get("BENCH_COMMANDS", "500"))
 IN_FLIGHT = (1, 20, 100)
 
 
-def e2e_times(slack: FakeSlack, shots) -> list[float]:
-    times = []
-    for shot in shots:
-        [call] = slack.wait_for(shot.response_id, timeout=120)
-        times.append(call.at - shot.sent_at)
-    return times
+def e2e_times(slack: RemoteSlack, shots) -> list[float]:
+    deadline = time.monotonic() + 120
+    while True:
+        arrivals = slack.arrivals()
+        if all(shot.response_id in arrivals for shot in shots) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    return [arrivals[shot.response_id] - shot.sent_at for shot in shots if shot.response_id in arrivals]
 
 
 async def direct_quay(url: str, count: int) -> list[float]:
@@ -46,8 +46,8 @@ async def direct_quay(url: str, count: int) -> list[float]:
 
 
 def main() -> None:
-    quay, slack = start_fakes()
-    quay.fake.inject(Fault(method="GET", path="/team-a/api$", delay=QUAY_LATENCY, times=10**9))
+    quay = Child("quay_server", "commands", str(QUAY_LATENCY))
+    slack = RemoteSlack()
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -94,7 +94,10 @@ def main() -> None:
             baseline.stop()
             quay.stop()
             slack.stop()
-    rows += sweep.main(int(os.environ.get("BENCH_REPOS", "10000")), int(os.environ.get("BENCH_HOT", "1000")))
+    repos, hot = int(os.environ.get("BENCH_REPOS", "10000")), int(os.environ.get("BENCH_HOT", "1000"))
+    if os.environ.get("BENCH_ONLY") != "commands":
+        rows += sweep.main(repos, hot)
+        rows += sweep.serve_memory(repos, hot)
     print(f"quaybot benchmarks on {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print("\n".join(rows))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bench.harness import Child
 from bot.access import parse_policy
 from bot.alerts.watcher import Watcher, WatchSettings
 from bot.metrics import Metrics
@@ -42,29 +42,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class QuayProcess:
+class QuayProcess(Child):
     def __init__(self, repos: int, with_notifications: int, latency: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.quay_server", str(repos), str(with_notifications), str(latency)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stderr is not None
-        line = self.proc.stderr.readline()
-        self.url = f"http://127.0.0.1:{int(line.split()[-1])}"
+        super().__init__("quay_server", str(repos), str(with_notifications), str(latency))
 
     def requests(self) -> int:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write("count\n")
-        self.proc.stdin.flush()
-        return int(self.proc.stdout.readline())
-
-    def stop(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
+        return int(self.ask("count"))
 
 
 async def run(
@@ -136,3 +119,53 @@ def main(
 
 if __name__ == "__main__":
     print("\n".join(main(int(os.environ.get("BENCH_REPOS", "10000")))))
+
+
+def serve_memory(repos: int = 10_000, with_notifications: int = 1_000, latency: float = 0.005) -> list[str]:
+    """Peak RSS of a real `quaybot serve` while its watch reads every repository of the namespace."""
+    import httpx
+
+    from bench.harness import Process, RemoteSlack
+    from tests.fakes.slack_api import BOT_TOKEN
+
+    quay = QuayProcess(repos, with_notifications, latency)
+    slack = RemoteSlack()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        (workdir / "access.yml").write_text(ACCESS.replace("C0BIG", "C0BIG"))
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "QUAY_URL": quay.url,
+            "QUAY_TOKEN": T,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": "bench",
+            "SLACK_API_URL": slack.api_url,
+            "QUAYBOT_ACCESS_FILE": str(workdir / "access.yml"),
+            "QUAYBOT_DATABASE_URL": f"sqlite:///{workdir / 'serve.db'}",
+            "QUAYBOT_MODE": "http",
+            "QUAYBOT_HTTP_HOST": "127.0.0.1",
+            "QUAYBOT_HTTP_PORT": "0",
+            # One sweep that reads every repository (K = 1): the most the watch ever holds at once.
+            "QUAYBOT_ALERT_INTERVAL_SECONDS": "3600",
+            "QUAYBOT_INVENTORY_INTERVAL_SECONDS": "3600",
+            "QUAYBOT_WATCH_CONCURRENCY": "8",
+            "QUAYBOT_WATCH_REQUESTS_PER_SECOND": "10000",
+        }
+        bot = Process([sys.executable, "-m", "bot", "serve"], env, workdir)
+        try:
+            started = time.monotonic()
+            with httpx.Client(trust_env=False) as http:
+                while "quaybot_watch_sweep_seconds_count 1.0" not in http.get(f"{bot.url}/metrics").text:
+                    if time.monotonic() - started > 900:
+                        raise RuntimeError("the sweep did not finish")
+                    time.sleep(0.5)
+            seconds = time.monotonic() - started
+            _, peak = bot.rss_mb()
+        finally:
+            bot.stop()
+            slack.stop()
+            quay.stop()
+    return [
+        f"   `quaybot serve` reading all {repos} repositories in one sweep ({seconds:.0f} s at {latency * 1000:.0f} ms"
+        f" per request): peak RSS {peak:.1f} MB"
+    ]

@@ -58,9 +58,11 @@ class Bot:
     slack: AsyncApp
     watch: WatchLoop
     outbox: OutboxSender
+    delivery: listeners.ReplyDelivery
     secrets: list[str] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
+        await self.delivery.aclose()
         await self.quay.aclose()
         await self.watch.watcher.quay.aclose()
         self.db.dispose()
@@ -129,7 +131,8 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         process_before_response=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
-    listeners.register(slack, interactions, listeners.ReplyDelivery(db, alerts, metrics))
+    delivery = listeners.ReplyDelivery(db, alerts, metrics)
+    listeners.register(slack, interactions, delivery)
     sender = OutboxSender(db, alerts, client, metrics)
     stuck_after = 2 * RetryPolicy().total_seconds + 4 * settings.quay_timeout_seconds  # longer than any action
 
@@ -145,4 +148,16 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         interval=settings.alert_interval_seconds,
         maintenance=maintenance,
     )
-    return Bot(settings, policy, db, quay, metrics, interactions, slack, watch, sender, secret_values(settings, policy))
+    return Bot(
+        settings,
+        policy,
+        db,
+        quay,
+        metrics,
+        interactions,
+        slack,
+        watch,
+        sender,
+        delivery,
+        secret_values(settings, policy),
+    )

@@ -22,7 +22,7 @@ from bot.outcomes import ConfirmationNeeded, Failed, FailuresReset, Outcome, Ref
 from bot.quay.errors import QuayAPIError
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
 from bot.service import CommandService
-from bot.store import AuditLog, Claimed, ConfirmationStore
+from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
 from bot.store.alerts import AlertStore, Renderers
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class Interactions:
         claim = await self.confirmations.claim(confirmation_id, caller.user_id)
         if not isinstance(claim, Claimed):
             self.metrics.confirmations.labels(f"refused_{claim.why}").inc()
-            return [self._not_claimed(claim.why, claim.pending.user_id if claim.pending else None, claim.pending)]
+            return [self._not_claimed(claim)]
         pending = claim.pending
         # The policy is asked again now: the channel may have lost the role since the prompt.
         requester = Caller(pending.team_id, pending.channel_id, caller.user_id)
@@ -125,7 +125,7 @@ class Interactions:
     async def cancel(self, confirmation_id: str, caller: Caller) -> list[Reply]:
         claim = await self.confirmations.claim(confirmation_id, caller.user_id, to_state="cancelled")
         if not isinstance(claim, Claimed):
-            return [self._not_claimed(claim.why, claim.pending.user_id if claim.pending else None, claim.pending)]
+            return [self._not_claimed(claim)]
         await self.confirmations.finish(confirmation_id, "cancelled", "cancelled by the requester")
         self.metrics.confirmations.labels("cancelled").inc()
         command = parse(claim.pending.command, ParseContext())
@@ -162,23 +162,26 @@ class Interactions:
         text = f":zzz: <@{caller.user_id}> muted new alerts for notification `{uuid}` on `{repo}` here until {when}."
         return [Reply(Message(text, [section(text)], in_channel=True))]
 
-    def _not_claimed(self, why: str, requester: str | None, pending: object) -> Reply:
-        if why == "unknown":
+    @staticmethod
+    def _not_claimed(refusal: NotClaimed) -> Reply:
+        """Why a click did nothing; prompts that can no longer be used lose their buttons."""
+        pending = refusal.pending
+        if refusal.why == "unknown" or pending is None:
             return Reply(_plain(":x: This confirmation is unknown: nothing was done. Run the command again."))
-        if why == "not_requester":
-            return Reply(_plain(f":no_entry: Only <@{requester}>, who asked for it, can confirm or cancel this."))
-        if why == "expired":
+        if refusal.why == "not_requester":
+            return Reply(_plain(f":no_entry: Only <@{pending.user_id}>, who asked for it, can confirm or cancel this."))
+        if refusal.why == "expired":
             return Reply(
                 _plain(":hourglass: This confirmation expired: nothing was done. Run the command again."),
                 replace_original=True,
             )
-        state = getattr(pending, "state", "used")
-        if state == "running":
+        if pending.state == "running":
             return Reply(_plain("This confirmation is being carried out right now; nothing more was done."))
-        if state == "interrupted":
-            return Reply(_plain(f":warning: {getattr(pending, 'result', '')}"), replace_original=True)
+        if pending.state == "interrupted":
+            return Reply(_plain(f":warning: {pending.result}"), replace_original=True)
         return Reply(
-            _plain(f"This confirmation was already used ({state}); nothing more was done."), replace_original=True
+            _plain(f"This confirmation was already used ({pending.state}); nothing more was done."),
+            replace_original=True,
         )
 
     # Bookkeeping -------------------------------------------------------------------------------

@@ -189,8 +189,9 @@ class Watcher:
             await self._warn(namespace, channels, f"Listing its repositories failed: {error.message}", now)
             raise _Stop("cannot list repositories") from None
         removed = await self.db.run(lambda: self.store.replace_inventory(namespace, names, now))
-        for name in removed:  # a deleted repository takes its notifications with it
-            await self.db.run(partial(self.store.observe, namespace, name, [], channels, now, self.renderers))
+        if removed:  # a deleted repository takes its notifications with it
+            gone: dict[str, list[Seen]] = {name: [] for name in removed}
+            await self.db.run(lambda: self.store.observe_many(namespace, gone, channels, now, self.renderers))
 
     async def _check(
         self, client: QuayClient, namespace: str, channels: list[str], names: list[str], report: NamespaceReport

@@ -12,7 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.access import Caller
@@ -89,6 +91,20 @@ class ReplyDelivery:
         self.metrics = metrics
         self.attempts = attempts
         self.backoff = backoff
+        self._session: aiohttp.ClientSession | None = None
+
+    def _webhook(self, respond: AsyncRespond) -> AsyncWebhookClient | None:
+        """One shared HTTP session for all response_url posts: no new connection (and TLS
+        handshake) per reply."""
+        if respond.response_url is None:
+            return None
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        return AsyncWebhookClient(url=respond.response_url, session=self._session)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
     async def answer(self, respond: AsyncRespond, caller: Caller, work: Callable[[], Awaitable[list[Reply]]]) -> None:
         try:
@@ -112,12 +128,10 @@ class ReplyDelivery:
         for attempt in range(self.attempts):
             status, retry_after = 0, None
             try:
-                response = await respond(
-                    text=payload["text"],
-                    blocks=payload["blocks"],
-                    response_type=payload["response_type"],
-                    replace_original=reply.replace_original,
-                )
+                webhook = self._webhook(respond)
+                if webhook is None:
+                    break
+                response = await webhook.send_dict({**payload, "replace_original": reply.replace_original})
                 status = response.status_code
                 retry_after = _seconds((response.headers or {}).get("Retry-After"))
             except Exception as error:

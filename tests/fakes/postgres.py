@@ -42,19 +42,7 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "quaybot", "--auth=trust", "-E", "UTF8")
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        )
+        self.resume()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

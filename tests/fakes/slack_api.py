@@ -181,6 +181,15 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        """`GET /_calls`: what was received, with arrival times (for a benchmark in another process)."""
+        if self.path != "/_calls":
+            self._send(404, {"ok": False, "error": "not_found"})
+            return
+        with self.server.fake._condition:
+            calls = [{"kind": c.kind, "name": c.name, "at": c.at} for c in self.server.fake.calls]
+        self._send(200, {"ok": True, "calls": calls})
+
     def do_POST(self) -> None:
         fake = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
