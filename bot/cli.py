@@ -16,6 +16,7 @@ from bot import __version__
 from bot.access import AccessFileError, AccessPolicy, Caller, load_policy
 from bot.blocks.render import RenderContext, render
 from bot.blocks.text import to_text
+from bot.commands.model import is_destructive
 from bot.outcomes import ConfirmationNeeded, Failed, Outcome, Refused, Succeeded, Unparsed
 from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, QuayUnavailable
 from bot.service import CommandService
@@ -163,6 +164,8 @@ async def run_command(
     ) as quay:
         service = CommandService(policy, quay, settings.quay_token)
         outcome = await service.handle_text(text, caller, confirmed=confirmed)
+    if not isinstance(outcome, Unparsed | ConfirmationNeeded):
+        await _audit_from_cli(settings, caller, outcome, confirmed and is_destructive(outcome.command))
     ctx = RenderContext(
         quay_url=settings.quay_url,
         user_id=caller.user_id,
@@ -175,6 +178,25 @@ async def run_command(
     else:
         out.write(to_text(message))
     return exit_code(outcome)
+
+
+async def _audit_from_cli(
+    settings: Settings, caller: Caller, outcome: Succeeded | Failed | Refused, confirmed: bool
+) -> None:
+    """Changes made from the terminal are audited like those made from Slack."""
+    from bot.auditing import CommandAudit
+    from bot.store import AuditLog, Database
+
+    try:
+        db = Database(settings.database_url)
+        db.create_tables()
+    except Exception as error:
+        print(f"quaybot: warning: the audit log is unavailable ({type(error).__name__})", file=sys.stderr)
+        return
+    try:
+        await CommandAudit(AuditLog(db)).outcome(caller, outcome.command, outcome, confirmed=confirmed)
+    finally:
+        db.dispose()
 
 
 def exit_code(outcome: Outcome) -> int:

@@ -11,15 +11,15 @@ import time
 from dataclasses import dataclass
 
 from bot.access import Caller, Denied, Role
+from bot.auditing import CommandAudit
 from bot.blocks.ids import parse_reset_value
 from bot.blocks.message import Message, section
 from bot.blocks.render import RenderContext, render, render_refusal
 from bot.commands.canonical import command_text
 from bot.commands.grammar import ParseContext, parse
-from bot.commands.model import Command, Help, NotifyDelete, NotifyReset, NotifyTest, UsageError, namespace_of
+from bot.commands.model import Command, NotifyDelete, NotifyReset, NotifyTest, UsageError
 from bot.metrics import Metrics
 from bot.outcomes import ConfirmationNeeded, Failed, FailuresReset, Outcome, Refused, Succeeded, Unparsed
-from bot.quay.errors import QuayAPIError
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
 from bot.service import CommandService
 from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
@@ -28,7 +28,6 @@ from bot.store.alerts import AlertStore, Renderers
 log = logging.getLogger(__name__)
 
 MUTE_SECONDS = 24 * 3600
-READ_ONLY = frozenset({"help", "repo list", "repo info", "notify list", "notify get"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,7 @@ class Interactions:
         self.service = service
         self.confirmations = confirmations
         self.audit = audit
+        self.auditing = CommandAudit(audit)
         self.metrics = metrics
         self.quay_url = quay_url
 
@@ -72,9 +72,9 @@ class Interactions:
         if isinstance(outcome, ConfirmationNeeded):
             pending = await self.confirmations.create(caller, command_text(outcome.command, masked=False))
             self.metrics.confirmations.labels("requested").inc()
-            await self._audit(caller, parsed, "confirmation_requested")
+            await self.auditing.event(caller, parsed, "confirmation_requested")
             return [Reply(render(outcome, self._ctx(caller, confirmation_id=pending.id)))]
-        await self._audit_outcome(caller, parsed, outcome)
+        await self.auditing.outcome(caller, parsed, outcome)
         if isinstance(outcome, Succeeded) and isinstance(outcome.result, FailuresReset):
             await self._note_reset(outcome.result.uuid, caller.user_id)
         return [Reply(render(outcome, self._ctx(caller)))]
@@ -114,7 +114,7 @@ class Interactions:
             # What happened in Quay must still be told; the row stays "running" and is reaped later.
             log.exception("could not record the end of a confirmation")
         self.metrics.confirmations.labels(state).inc()
-        await self._audit_outcome(requester, command, outcome, confirmed=True)
+        await self.auditing.outcome(requester, command, outcome, confirmed=True)
         if isinstance(outcome, Succeeded):
             return [
                 Reply(_plain(f":white_check_mark: Confirmed: {message.text}"), replace_original=True),
@@ -130,7 +130,7 @@ class Interactions:
         self.metrics.confirmations.labels("cancelled").inc()
         command = parse(claim.pending.command, ParseContext())
         if not isinstance(command, UsageError):
-            await self._audit(caller, command, "cancelled")
+            await self.auditing.event(caller, command, "cancelled")
         return [Reply(_plain(f"Cancelled: nothing was done. (`/quay {claim.pending.command}`)"), replace_original=True)]
 
     async def reset_button(self, value: str, caller: Caller) -> list[Reply]:
@@ -199,43 +199,6 @@ class Interactions:
         self.metrics.commands.labels(command.command_name, kind).inc()
         if isinstance(outcome, Refused):
             self.metrics.denials.labels(command.command_name).inc()
-
-    async def _audit_outcome(self, caller: Caller, command: Command, outcome: Outcome, confirmed: bool = False) -> None:
-        if command.command_name in READ_ONLY or isinstance(command, Help):
-            return
-        prefix = "confirmed_" if confirmed else ""
-        match outcome:
-            case Succeeded():
-                await self._audit(caller, command, prefix + "succeeded")
-            case Failed(error=error):
-                status = error.status if isinstance(error, QuayAPIError) else None
-                await self._audit(caller, command, prefix + "failed", quay_status=status, detail=error.message)
-            case Refused():
-                await self._audit(caller, command, prefix + "refused", detail=outcome.reason)
-
-    async def _audit(
-        self,
-        caller: Caller,
-        command: Command,
-        outcome: str,
-        *,
-        quay_status: int | None = None,
-        detail: str | None = None,
-    ) -> None:
-        repo = getattr(command, "repo", None)
-        try:
-            await self.audit.record(
-                caller,
-                command_text(command, masked=True),
-                outcome,
-                namespace=namespace_of(command),
-                repository=str(repo) if repo is not None else None,
-                quay_status=quay_status,
-                detail=detail,
-            )
-        except Exception:
-            # The change itself happened (or not) in Quay; a lost audit row must be visible in logs.
-            log.exception("could not write the audit row", extra={"command": command.command_name})
 
 
 def _plain(text: str) -> Message:

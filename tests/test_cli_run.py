@@ -197,3 +197,16 @@ def test_as_a_real_process(env):
         timeout=60,
     )
     assert result.returncode == 0 and "team-a/api" in result.stdout and T not in result.stdout + result.stderr
+
+
+def test_changes_from_the_terminal_are_audited(env, capsys, fake: FakeQuay):
+    run(capsys, "C0ADMIN", "repo", "delete", "team-a/api", flags=("--yes",))
+    run(capsys, "C0READ", "repo", "create", "nope")  # refused: audited too
+    run(capsys, "C0READ", "repo", "info", "api")  # a read: not audited
+    assert main(["audit", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["command"], r["outcome"]) for r in rows] == [
+        ("repo delete team-a/api", "confirmed_succeeded"),
+        ("repo create team-a/nope --private", "refused"),
+    ]
+    assert {r["channel_id"] for r in rows} == {"C0ADMIN", "C0READ"} and rows[0]["team_id"] == "T0CLI"

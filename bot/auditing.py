@@ -1,0 +1,59 @@
+"""Which command outcomes go into the audit log, and how: every change attempted, whatever came of
+it, with secrets masked. Used by Slack interactions and by `quaybot run` alike."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.access import Caller
+from bot.commands.canonical import command_text
+from bot.commands.model import Command, Help, namespace_of
+from bot.outcomes import Failed, Outcome, Refused, Succeeded
+from bot.quay.errors import QuayAPIError
+from bot.store import AuditLog
+
+log = logging.getLogger(__name__)
+
+READ_ONLY = frozenset({"help", "repo list", "repo info", "notify list", "notify get"})
+
+
+class CommandAudit:
+    def __init__(self, audit: AuditLog) -> None:
+        self.log = audit
+
+    async def outcome(self, caller: Caller, command: Command, outcome: Outcome, *, confirmed: bool = False) -> None:
+        if command.command_name in READ_ONLY or isinstance(command, Help):
+            return
+        prefix = "confirmed_" if confirmed else ""
+        match outcome:
+            case Succeeded():
+                await self.event(caller, command, prefix + "succeeded")
+            case Failed(error=error):
+                status = error.status if isinstance(error, QuayAPIError) else None
+                await self.event(caller, command, prefix + "failed", quay_status=status, detail=error.message)
+            case Refused():
+                await self.event(caller, command, prefix + "refused", detail=outcome.reason)
+
+    async def event(
+        self,
+        caller: Caller,
+        command: Command,
+        outcome: str,
+        *,
+        quay_status: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        repo = getattr(command, "repo", None)
+        try:
+            await self.log.record(
+                caller,
+                command_text(command, masked=True),
+                outcome,
+                namespace=namespace_of(command),
+                repository=str(repo) if repo is not None else None,
+                quay_status=quay_status,
+                detail=detail,
+            )
+        except Exception:
+            # The change itself happened (or not) in Quay; a lost audit row must be visible in logs.
+            log.exception("could not write the audit row", extra={"command": command.command_name})
