@@ -111,13 +111,6 @@ class Succeeded:
     command: Command
     result: Result
 
-    @property
-    def changed_something(self) -> bool:
-        return not isinstance(
-            self.result,
-            HelpPage | RepositoryListed | RepositoryShown | NotificationsListed | NotificationShown,
-        )
-
 
 @dataclass(frozen=True)
 class Failed:

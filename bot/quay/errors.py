@@ -32,10 +32,6 @@ class QuayError(Exception):
         self.method = method
         self.path = path
 
-    @property
-    def endpoint(self) -> str:
-        return f"{self.method} {self.path}".strip()
-
 
 class QuayInputError(QuayError, ValueError):
     """The request was refused before anything was sent."""

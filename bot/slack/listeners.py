@@ -29,6 +29,7 @@ from bot.blocks.ids import (
 from bot.blocks.message import Message, section
 from bot.interactions import Interactions, Reply
 from bot.metrics import Metrics
+from bot.slack.outbox import retry_after_seconds
 from bot.store.alerts import AlertStore
 from bot.store.db import Database
 
@@ -133,7 +134,7 @@ class ReplyDelivery:
                     break
                 response = await webhook.send_dict({**payload, "replace_original": reply.replace_original})
                 status = response.status_code
-                retry_after = _seconds((response.headers or {}).get("Retry-After"))
+                retry_after = retry_after_seconds((response.headers or {}).get("Retry-After"))
             except Exception as error:
                 log.warning("response_url did not answer", extra={"error": type(error).__name__})
             if 200 <= status < 300:
@@ -154,13 +155,6 @@ class ReplyDelivery:
             log.warning("reply kept in the outbox after response_url failed", extra={"channel": caller.channel_id})
         except Exception:
             log.exception("a reply could not be sent nor kept", extra={"channel": caller.channel_id})
-
-
-def _seconds(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _error_message(text: str) -> Message:

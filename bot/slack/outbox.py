@@ -116,7 +116,7 @@ class OutboxSender:
     async def _failed(self, item: Outgoing, status: int, error: str, headers: Any) -> None:
         self.metrics.slack_failures.labels(item.kind).inc()
         if status == 429:
-            retry_after = _seconds(headers.get("Retry-After") if headers else None) or 1.0
+            retry_after = retry_after_seconds(headers.get("Retry-After") if headers else None) or 1.0
             delay = retry_after
         elif error in PERMANENT:
             log.error(
@@ -134,7 +134,8 @@ class OutboxSender:
         await self.db.run(lambda: self.store.mark_retry(item.id, self.clock() + delay, f"{status} {error}"))
 
 
-def _seconds(value: Any) -> float | None:
+def retry_after_seconds(value: Any) -> float | None:
+    """A Retry-After header value in seconds, if it is a number."""
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -229,13 +229,6 @@ class AlertStore:
                     )
             return len(alerts)
 
-    def alert_state(self, channel_id: str, uuid: str) -> str | None:
-        with self.db.session() as session:
-            record = session.scalars(
-                select(Alert).where(Alert.channel_id == channel_id, Alert.notification_uuid == uuid)
-            ).first()
-            return record.state if record else None
-
     # Mutes ---------------------------------------------------------------------------------------
 
     def mute(self, channel_id: str, uuid: str, until: float, user_id: str) -> None:
