@@ -135,8 +135,11 @@ class ReplyDelivery:
                 response = await webhook.send_dict({**payload, "replace_original": reply.replace_original})
                 status = response.status_code
                 retry_after = retry_after_seconds((response.headers or {}).get("Retry-After"))
-            except Exception as error:
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 log.warning("response_url did not answer", extra={"error": type(error).__name__})
+            except Exception:
+                # Not the network: a bug of ours. Say so loudly; the reply is still kept below.
+                log.exception("sending a reply failed")
             if 200 <= status < 300:
                 return
             self.metrics.slack_failures.labels("respond").inc()
