@@ -119,7 +119,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         metrics,
         settings.quay_url,
         alerts,
-        watcher.renderers,
+        watcher.announcer,
     )
     assert settings.slack_bot_token is not None  # check_slack_settings
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)

@@ -44,7 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsProblem as problem:
         print(f"quaybot: configuration error: {problem}", file=sys.stderr)
         return EXIT_ERROR
-    handler = {"check": _check, "run": _run, "serve": _serve, "watch": _watch, "audit": _audit}[args.command]
+    handler = {
+        "check": _check,
+        "run": _run,
+        "serve": _serve,
+        "watch": _watch,
+        "audit": _audit,
+        "db": _db,
+    }[args.command]
     return handler(settings, args)
 
 
@@ -67,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("words", nargs="*", help="the command, after --, e.g. -- repo info team-a/api")
     commands.add_parser("serve", help="run the Slack app (QUAYBOT_MODE: socket or http), with the failure watch")
     commands.add_parser("watch", help="run only the notification-failure watch (alerts), for split deployments")
+    db = commands.add_parser(
+        "db",
+        help="the database schema: `db upgrade` (serve and watch also upgrade at start) or `db current`",
+    )
+    db.add_argument("action", choices=["upgrade", "current"])
     audit = commands.add_parser("audit", help="print the audit log of changes attempted through the bot")
     audit.add_argument("--since", default="24h", help="how far back: 30m, 24h, 7d (default 24h)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -95,6 +107,23 @@ def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) 
         return EXIT_ERROR
     configure(bot.secrets)
     asyncio.run(serve(bot, slack=slack))
+    return EXIT_OK
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store import Database, migrate
+
+    db = Database(settings.database_url)
+    try:
+        if args.action == "upgrade":
+            db.create_tables()
+        revision = migrate.current(db.engine)
+    except Exception as error:
+        print(f"quaybot: the database is not usable: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        db.dispose()
+    print(f"database {db!r}: revision {revision or 'none'} (this quaybot expects {migrate.head()})")
     return EXIT_OK
 
 
@@ -184,8 +213,10 @@ async def _audit_from_cli(
     settings: Settings, caller: Caller, outcome: Succeeded | Failed | Refused, confirmed: bool
 ) -> None:
     """Changes made from the terminal are audited like those made from Slack."""
+    from bot.alerts.hints import watch_after
     from bot.auditing import CommandAudit
     from bot.store import AuditLog, Database
+    from bot.store.alerts import AlertStore
 
     try:
         db = Database(settings.database_url)
@@ -195,6 +226,9 @@ async def _audit_from_cli(
         return
     try:
         await CommandAudit(AuditLog(db)).outcome(caller, outcome.command, outcome, confirmed=confirmed)
+        soon = watch_after(outcome.result, time.time()) if isinstance(outcome, Succeeded) else None
+        if soon is not None:  # a running watch reads it at once, as after a change made from Slack
+            AlertStore(db).watch_soon(soon.namespace, soon.repository, soon.at, time.time(), event_at=soon.event_at)
     finally:
         db.dispose()
 

@@ -6,34 +6,56 @@ the replies to send; `bot/slack/` only acks, calls in here and sends what comes 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
 
 from bot.access import Caller, Denied, Role
+from bot.alerts.announce import Announcer
+from bot.alerts.hints import watch_after
+from bot.alerts.schedule import QUAY, what_quay_does_next
 from bot.auditing import CommandAudit
 from bot.blocks.ids import parse_reset_value
 from bot.blocks.message import Message, section
 from bot.blocks.render import RenderContext, render, render_refusal
 from bot.commands.canonical import command_text
 from bot.commands.grammar import ParseContext, parse
-from bot.commands.model import Command, NotifyDelete, NotifyReset, NotifyTest, UsageError
+from bot.commands.model import Command, NotifyDelete, NotifyGet, NotifyReset, NotifyTest, UsageError
 from bot.metrics import Metrics
-from bot.outcomes import ConfirmationNeeded, Failed, FailuresReset, Outcome, Refused, Succeeded, Unparsed
+from bot.outcomes import (
+    ConfirmationNeeded,
+    Failed,
+    FailuresReset,
+    NotificationShown,
+    NotificationTestQueued,
+    Outcome,
+    Refused,
+    Succeeded,
+    Unparsed,
+)
+from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
 from bot.service import CommandService
 from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
-from bot.store.alerts import AlertStore, Renderers
+from bot.store.alerts import AlertStore
 
 log = logging.getLogger(__name__)
 
 MUTE_SECONDS = 24 * 3600
+# After `notify test`: when to look at the failure count (Quay's worker ticks every 10 s, and a
+# hanging target takes its 10 s timeout), and so how long "no failure" has been watched for.
+TEST_CHECKS = (*QUAY.after_event(), 30.0)
 
 
 @dataclass(frozen=True)
 class Reply:
     message: Message
     replace_original: bool = False
+    # Sent later, through the same channel as this reply (the `notify test` follow-up).
+    follow_up: Callable[[], Awaitable[Message | None]] | None = field(default=None, compare=False)
 
 
 class Interactions:
@@ -45,10 +67,13 @@ class Interactions:
         metrics: Metrics,
         quay_url: str,
         alerts: AlertStore | None = None,
-        alert_renderers: Renderers | None = None,
+        announcer: Announcer | None = None,
+        *,
+        test_checks: tuple[float, ...] = TEST_CHECKS,
     ) -> None:
         self.alerts = alerts
-        self.alert_renderers = alert_renderers
+        self.announcer = announcer
+        self.test_checks = test_checks
         self.service = service
         self.confirmations = confirmations
         self.audit = audit
@@ -75,20 +100,59 @@ class Interactions:
             await self.auditing.event(caller, parsed, "confirmation_requested")
             return [Reply(render(outcome, self._ctx(caller, confirmation_id=pending.id)))]
         await self.auditing.outcome(caller, parsed, outcome)
-        if isinstance(outcome, Succeeded) and isinstance(outcome.result, FailuresReset):
-            await self._note_reset(outcome.result.uuid, caller.user_id)
-        return [Reply(render(outcome, self._ctx(caller)))]
+        follow_up = None
+        if isinstance(outcome, Succeeded):
+            await self._after_change(outcome, caller)
+            result = outcome.result
+            if isinstance(result, NotificationTestQueued) and result.sent:
+                follow_up = self._test_follow_up(result, caller)
+        return [Reply(render(outcome, self._ctx(caller)), follow_up=follow_up)]
 
-    async def _note_reset(self, uuid: str, user_id: str) -> None:
-        """Open alerts about this notification say who reset it (and are marked recovered)."""
-        alerts, renderers = self.alerts, self.alert_renderers
-        if alerts is None or renderers is None:
-            return
-        now = time.time()
+    async def _after_change(self, outcome: Succeeded, caller: Caller) -> None:
+        """What the bot changes itself is watched at once; a reset is said on its open alerts."""
+        result, now = outcome.result, time.time()
         try:
-            await alerts.db.run(lambda: alerts.note_reset(uuid, user_id, now, renderers))
+            if isinstance(result, FailuresReset) and self.announcer is not None:
+                await self.announcer.note_reset(result.uuid, caller.user_id, now)
+            soon = watch_after(result, now)
+            if soon is not None and self.alerts is not None:
+                await self.alerts.db.run(
+                    partial(
+                        self.alerts.watch_soon, soon.namespace, soon.repository, soon.at, now, event_at=soon.event_at
+                    )
+                )
         except Exception:
-            log.exception("could not note the reset on its alerts")
+            log.exception("could not record the change for the notification watch")
+
+    def _test_follow_up(self, queued: NotificationTestQueued, caller: Caller) -> Callable[[], Awaitable[Message]]:
+        """Once Quay's worker has had its chance: did the test fail? (Quay records only failures.)"""
+        before = queued.before
+
+        async def follow_up() -> Message:
+            started = time.monotonic()
+            where = f"`{before.uuid}` on `{queued.repo}`"
+            for check in self.test_checks:
+                await asyncio.sleep(max(0.0, started + check - time.monotonic()))
+                outcome = await self.service.handle(NotifyGet(queued.repo, before.uuid), caller)
+                if not (isinstance(outcome, Succeeded) and isinstance(outcome.result, NotificationShown)):
+                    return _plain(f"Could not read the notification {where} after its test, so its result is unknown.")
+                failures = outcome.result.notification.number_of_failures
+                if failures > before.number_of_failures:
+                    return _plain(
+                        f":warning: Quay counted a failure ({failures} of {FAILURES_BEFORE_DISABLED}) for the test of "
+                        f"{where}. {what_quay_does_next(failures)}"
+                    )
+                if failures < before.number_of_failures:
+                    return _plain(
+                        f":white_check_mark: The test of {where} was delivered: Quay reset its failures to 0."
+                    )
+            waited = round(self.test_checks[-1]) if self.test_checks else 0
+            return _plain(
+                f"No failure counted within {waited} s of the test of {where}. Quay records only failures, "
+                "not deliveries: check that the receiver got it."
+            )
+
+        return follow_up
 
     # Buttons -----------------------------------------------------------------------------------
 

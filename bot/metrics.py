@@ -66,6 +66,29 @@ class Metrics:
         self.outbox_depth = Gauge("quaybot_outbox_depth", "Slack messages waiting to be sent", registry=self.registry)
         self.outbox_sent = Counter("quaybot_outbox_sent", "outbox messages delivered", ["kind"], registry=self.registry)
         self.leader = Gauge("quaybot_watch_leader", "1 while this instance leads the watcher", registry=self.registry)
+        self.outbox_dead = Gauge(
+            "quaybot_outbox_dead_rows",
+            "messages Slack refused for good, set aside (quaybot outbox)",
+            registry=self.registry,
+        )
+        self.outbox_dead_total = Counter(
+            "quaybot_outbox_dead", "messages set aside as dead since start", registry=self.registry
+        )
+        self.first_pass_checked = Gauge(
+            "quaybot_watch_first_pass_checked",
+            "repositories read at least once since the namespace was first watched",
+            ["namespace"],
+            registry=self.registry,
+        )
+        self.inventory_size = Gauge(
+            "quaybot_watch_repositories", "repositories in a watched namespace", ["namespace"], registry=self.registry
+        )
+        self.watch_reads = Counter(
+            "quaybot_watch_reads",
+            "notification lists read, by why: push (a push hint), follow (a scheduled re-read), rotation",
+            ["reason"],
+            registry=self.registry,
+        )
 
     def observe_quay(self, method: str, path: str, outcome: str, seconds: float) -> None:
         endpoint = endpoint_template(method, path)

@@ -9,6 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.quay import QuayClient, RetryPolicy
+from tests.fakes.postgres import PostgresServer
 from tests.fakes.quay import FakeQuay, FakeQuayServer
 
 # Tokens named as in quay-api-observed.md: T (devtable, full scopes), RO (devtable, repo:read only),
@@ -59,3 +60,11 @@ FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, total_
 async def client(quay: FakeQuayServer) -> AsyncIterator[QuayClient]:
     async with QuayClient(quay.url, SecretStr(T), timeout=2.0, retry=FAST_RETRY) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session; tests create their own databases in it."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()

@@ -1,12 +1,18 @@
-"""Pieces of the watcher on their own: the state machine and the request budget."""
+"""Pieces of the watcher on their own: the state machine, the decision, Quay's schedule, the rotation
+order and the request budget."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
 from bot.alerts import watcher as watcher_module
+from bot.alerts.decide import Known, Seen, decide, digests
+from bot.alerts.schedule import QUAY, event_pending, next_read, push_time, what_quay_does_next
 from bot.alerts.states import Change, state_of, transition
-from bot.alerts.watcher import RateLimiter, WatchSettings
+from bot.alerts.watcher import PriorityLimiter, WatchSettings, _rotation_order
+from bot.store.alerts import InventoryEntry
 
 
 @pytest.mark.parametrize(
@@ -70,8 +76,91 @@ async def test_rate_limiter_keeps_the_budget(monkeypatch):
         now[0] += seconds
 
     monkeypatch.setattr(watcher_module.asyncio, "sleep", fake_sleep)
-    limiter = RateLimiter(2.0, clock=lambda: now[0])
+    limiter = PriorityLimiter(2.0, clock=lambda: now[0])
     for _ in range(6):
         await limiter.acquire()
     # A burst of 2, then one every half second: 4 more take 2 seconds.
     assert sum(slept) == pytest.approx(2.0)
+
+
+async def test_limiter_serves_follow_ups_before_the_rotation():
+    limiter = PriorityLimiter(50.0)
+    limiter.tokens = 0.0  # the budget is used up: everyone waits
+    served: list[str] = []
+
+    async def ask(name: str, priority: int) -> None:
+        await limiter.acquire(priority)
+        served.append(name)
+
+    rotation = [asyncio.create_task(ask(f"rotation{i}", 2)) for i in range(3)]
+    await asyncio.sleep(0)
+    listing = asyncio.create_task(ask("listing", 1))
+    follow = asyncio.create_task(ask("follow-up", 0))
+    await asyncio.gather(*rotation, listing, follow)
+    assert served[:2] == ["follow-up", "listing"]  # they came last and went first
+    assert served[2:] == ["rotation0", "rotation1", "rotation2"]  # the rest in order of arrival
+
+
+def test_push_time_trusts_quay_only_when_plausible():
+    assert push_time(1000, 1010.0) == 1000.0
+    assert push_time(None, 1010.0) == 1010.0
+    assert push_time(5, 1010.0) == 1010.0  # an old tag: not this push
+    assert push_time(99999, 1010.0) == 1010.0  # clocks disagree
+
+
+def test_reads_follow_quay_workers_schedule():
+    pushed = 1000.0
+    # Read at once after a push (5 s later): again once a refused delivery must have failed, then
+    # once a hanging one must have.
+    assert next_read(pushed + 5, pushed, [0]) == pushed + 12
+    assert next_read(pushed + 12, pushed, [0]) == pushed + 22
+    assert next_read(pushed + 22, pushed, [0]) is None  # delivered: nothing more to see
+    # Failing: read every 20 s to see the count climb (Quay retries about 40 s apart).
+    assert next_read(pushed + 12, pushed, [1]) == pushed + 12 + QUAY.failing_every
+    assert next_read(pushed + 12, pushed, [0, 3]) == pushed + 22  # the healthy one may still fail
+    assert next_read(pushed + 30, None, [0, 3]) == pushed + 30 + QUAY.disabled_every
+    assert next_read(pushed + 5, pushed, []) is None  # no notifications: nothing can fail
+    assert event_pending(pushed + 30, pushed) is None and event_pending(pushed + 5, pushed) == pushed
+
+
+def test_what_quay_does_next():
+    assert what_quay_does_next(1) == "Quay retries twice more, about 40 s apart, then stops sending it."
+    assert what_quay_does_next(2) == "Quay retries once more, in about 40 s, then stops sending it."
+    assert "no longer sends it" in what_quay_does_next(3)
+
+
+def seen(uuid: str, failures: int) -> Seen:
+    return Seen(uuid, "repo_push", "webhook", "https://hooks.example.com", failures)
+
+
+def test_decide_announces_once_and_digests_bursts():
+    observed = {f"r{i}": [seen(f"u{i}", 1)] for i in range(7)}
+    decisions = decide({}, observed, ["C1", "C2"], muted={("C2", "u0")})
+    announced = [d for d in decisions if d.announce]
+    assert len(announced) == 13 and next(d for d in decisions if d.muted).key == ("C2", "u0")
+    grouped = digests(decisions)
+    assert set(grouped) == {"C1", "C2"} and len(grouped["C1"]) == 7 and len(grouped["C2"]) == 6
+    assert set(digests([d for d in decisions if d.seen.uuid in {"u1", "u2"}])) == set()  # few: one each
+    # Told already: nothing to say; the count climbing edits; a digest's alert gets a thread line.
+    known = {("C1", "u1"): Known("r1", "failing", 1, seen("u1", 1), announced=True, in_digest=True)}
+    assert decide(known, {"r1": [seen("u1", 1)]}, ["C1"], set()) == []
+    [climb] = decide(known, {"r1": [seen("u1", 3)]}, ["C1"], set())
+    assert not climb.edit and climb.thread and climb.thread.startswith("r1 (repo_push → webhook): Now disabled")
+    [gone] = decide(known, {"r1": []}, ["C1"], set())
+    assert gone.state == "gone" and gone.thread and gone.thread.endswith("Notification deleted.")
+
+
+def entry(name: str, checked: float | None, has: bool | None = None, last_modified: int | None = None):
+    return InventoryEntry(name, has, checked, last_modified)
+
+
+def test_rotation_order_first_pass_then_stale_then_cursor():
+    inventory = [
+        entry("a", 100.0, False),
+        entry("b", None, None, last_modified=5),
+        entry("c", 10.0, True),  # has notifications, read long ago
+        entry("d", None, None, last_modified=9),
+        entry("e", 100.0, False),
+    ]
+    order = _rotation_order(inventory, cursor="c", now=1000.0, stale_after=600.0)
+    assert order == [("d", False), ("b", False), ("c", False), ("e", True), ("a", True)]

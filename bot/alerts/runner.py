@@ -1,4 +1,9 @@
-"""The watch loop: lead (one replica at a time), sweep every interval, keep the outbox flowing."""
+"""The watch loop: lead (one replica at a time), sweep every period, follow up in between, keep the
+outbox flowing.
+
+The lease is renewed by a task of its own, so a slow Slack or Quay call can never let it lapse
+unnoticed; outbox rows are claimed one by one besides, so even a lapse cannot send a row twice.
+"""
 
 from __future__ import annotations
 
@@ -50,42 +55,61 @@ class WatchLoop:
         self.leading = False
         self.sweeps_done = 0
         self._sweep: asyncio.Task[None] | None = None
+        self._follow: asyncio.Task[None] | None = None
         self._next_sweep = 0.0
-        self._renewed = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("notification watch started", extra={"holder": self.holder, "interval": self.interval})
+        lease = asyncio.create_task(self._hold_lease(stop))
         try:
             while not stop.is_set():
                 await self.step()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.tick)
         finally:
-            if self._sweep is not None:
-                self._sweep.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._sweep
+            lease.cancel()
+            for task in (self._sweep, self._follow, lease):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
             if self.leading:
                 with contextlib.suppress(Exception):
                     await self.db.run(lambda: self.store.release(LEASE, self.holder))
 
-    async def step(self) -> None:
-        """One tick: renew or take the lease; if leading, start a due sweep and send what is due."""
+    async def renew(self) -> bool:
+        """Take or renew the lease; whether this replica leads now."""
         try:
-            now = time.monotonic()
-            if now - self._renewed >= min(2.0, self.lease_seconds / 3) or not self.leading:
-                wall = time.time()
-                self.leading = await self.db.run(
-                    lambda: self.store.try_lead(LEASE, self.holder, self.lease_seconds, wall)
-                )
-                self._renewed = now
-                self.metrics.leader.set(int(self.leading))
+            wall = time.time()
+            self.leading = await self.db.run(lambda: self.store.try_lead(LEASE, self.holder, self.lease_seconds, wall))
+        except Exception:
+            log.exception("could not renew the watch lease; not leading until it can")
+            self.leading = False
+        self.metrics.leader.set(int(self.leading))
+        if not self.leading:
+            for task in (self._sweep, self._follow):
+                if task is not None and not task.done():
+                    task.cancel()  # another replica leads now
+        return self.leading
+
+    async def _hold_lease(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.renew()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(2.0, self.lease_seconds / 3))
+
+    async def step(self) -> None:
+        """One tick: if leading, start a due sweep and due follow-ups, and send what is due."""
+        try:
             if not self.leading:
                 return
+            now = time.monotonic()
             watching = bool(self.watcher.policy.alert_namespaces())
             if watching and (self._sweep is None or self._sweep.done()) and now >= self._next_sweep:
-                self._next_sweep = now + self.interval
+                self._next_sweep = now + self.watcher.period()
                 self._sweep = asyncio.create_task(self._run_sweep())
+            if watching and (self._follow is None or self._follow.done()):
+                self._follow = asyncio.create_task(self._run_follow_up())
             await self.send_due()
             if self.maintenance is not None and now - self._maintained >= self.maintenance_every:
                 self._maintained = now
@@ -100,7 +124,17 @@ class WatchLoop:
             self.sweeps_done += 1
             log.info(
                 "notification sweep done",
-                extra={"seconds": round(report.seconds, 3), "repositories_checked": report.checked},
+                extra={
+                    "seconds": round(report.seconds, 3),
+                    "repositories_checked": report.checked,
+                    "pushes": sum(n.pushed for n in report.namespaces),
+                },
             )
         except Exception:
             log.exception("notification sweep failed")
+
+    async def _run_follow_up(self) -> None:
+        try:
+            await self.watcher.follow_up()
+        except Exception:
+            log.exception("notification follow-up failed")

@@ -1,29 +1,46 @@
-"""The sweep: read the notifications of watched namespaces and record what changed.
+"""The watch: read the notifications of watched namespaces, soon enough to alert before Quay gives up.
 
-Quay has no endpoint for all notifications of a namespace: it is one request per repository. To stay
-cheap, repositories are split into
-- hot: had notifications (or an open alert) when last looked at: read every sweep;
-- cold: had none, or were never looked at: read in rotation, 1/K of them per sweep, where
-  K = inventory interval / sweep interval, so each is seen once per inventory interval;
-and the inventory itself (the repository list, 100 per page) is refreshed once per inventory interval.
-Requests go out with bounded concurrency under a requests-per-second budget, and a namespace's sweep
-stops early when Quay says it is overloaded (429/503).
+Quay has no endpoint for all notifications of a namespace: it is one request per repository, and
+Quay's worker takes a failing notification from its first failure to disabled in about 85 s. So the
+watch reads what is likely to be failing first, within a requests-per-second budget shared by three
+kinds of reads, in this order:
+
+1. follow-ups: a repository whose `last_modified` moved (a push: its notifications fire now), one
+   whose notification is failing (to see the count climb), one the bot itself just changed or
+   tested; each read when Quay's worker has had its chance (`schedule.py`);
+2. the listing: every repository with `last_modified=true`, 100 a page, once a period: the push
+   hints. The period is as short as half the budget allows, at most the alert interval;
+3. the rotation, with what is left: repositories never read (newest push first), then those with
+   notifications not read for an inventory interval, then everything in name order from a stored
+   cursor. It catches what no push shows (a notification added in Quay's UI, vulnerability and
+   expiry events).
+
+Everything the schedule needs (inventory, `last_modified`, due reads, the cursor) is stored, so a
+restart resumes where it stopped. `WatchSettings.hints = False` keeps the earlier schedule (hot
+every sweep, cold 1/K, no hints) for comparison in the benchmark.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
+import math
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
 from pydantic import SecretStr
 
 from bot.access import AccessPolicy
-from bot.blocks.alerts import AlertView, render_alert, render_thread_line, render_warning
+from bot.alerts.announce import Announcer
+from bot.alerts.decide import Seen
+from bot.alerts.schedule import QUAY, WorkerTiming, event_pending, next_read, push_time
+from bot.alerts.states import ALERTING
+from bot.blocks.alerts import render_warning
 from bot.metrics import Metrics
 from bot.quay import (
     QuayClient,
@@ -36,28 +53,36 @@ from bot.quay import (
     RepositoryRef,
 )
 from bot.quay.models import Notification
-from bot.store.alerts import AlertStore, Payload, Renderers, Seen
+from bot.store.alerts import AlertStore, Check, InventoryEntry, Listed
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 OBSERVE_BATCH = 50
+PAGE_SIZE = 100  # Quay's repository list page
+# Read priorities: lower goes first.
+FOLLOW_UP, LISTING, ROTATION = 0, 1, 2
 
 
 @dataclass(frozen=True)
 class WatchSettings:
-    interval: float = 60.0
-    inventory_interval: float = 600.0
+    interval: float = 60.0  # the longest time between two listings (push hints)
+    inventory_interval: float = 600.0  # repositories with notifications are re-read at least this often
     concurrency: int = 4
     requests_per_second: float = 5.0
+    hints: bool = True
+    listing_share: float = 0.5  # of the budget, at most, for the listing
+    shortest_period: float = 10.0
+    timing: WorkerTiming = QUAY
 
     @property
     def rotation(self) -> int:
-        """K: cold repositories are each read once every K sweeps."""
+        """K of the earlier schedule: cold repositories were each read once every K sweeps."""
         return max(1, round(self.inventory_interval / self.interval))
 
 
-class RateLimiter:
-    """A token bucket: at most `rate` acquisitions per second, bursts of up to `rate`."""
+class PriorityLimiter:
+    """A token bucket (at most `rate` requests a second, bursts of up to `rate`) whose waiters are
+    served by priority, then in order of arrival."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
@@ -65,18 +90,30 @@ class RateLimiter:
         self.tokens = self.capacity
         self.clock = clock
         self.updated = clock()
-        self._lock = asyncio.Lock()
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._pump: asyncio.Task[None] | None = None
 
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = self.clock()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
+    async def acquire(self, priority: int = 0) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), future))
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.create_task(self._serve())
+        await future
+
+    async def _serve(self) -> None:
+        while self._waiters:
+            now = self.clock()
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens < 1:
                 await asyncio.sleep((1 - self.tokens) / self.rate)
+                continue
+            _, _, future = heapq.heappop(self._waiters)
+            if future.done():  # its waiter was cancelled
+                continue
+            self.tokens -= 1
+            future.set_result(None)
 
 
 @dataclass
@@ -88,6 +125,7 @@ class NamespaceReport:
     new_alerts: int = 0
     edits: int = 0
     thread_lines: int = 0
+    pushed: int = 0
     stopped: str | None = None
 
 
@@ -128,49 +166,76 @@ class Watcher:
         self.quay_url = quay_url
         self.settings = settings
         self.clock = clock
-        self.limiter = RateLimiter(settings.requests_per_second)
+        self.limiter = PriorityLimiter(settings.requests_per_second)
+        self.announcer = Announcer(db, store, quay_url)
         self.sweeps = 0
-        self.renderers = Renderers(alert=self._render_alert, line=lambda text: render_thread_line(text).to_dict())
+        self._reading: set[tuple[str, str]] = set()  # repositories being read now, by any path
+        self._sizes: dict[str, int] = {}
 
-    def _render_alert(self, view: AlertView) -> Payload:
-        return render_alert(view, self.quay_url).to_dict()
+    # Entry points --------------------------------------------------------------------------------
+
+    def period(self) -> float:
+        """Seconds between two sweeps (listings): as often as the listing's share of the budget allows,
+        at most the alert interval."""
+        if not self.settings.hints:
+            return self.settings.interval
+        pages = sum(math.ceil(max(1, size) / PAGE_SIZE) for size in self._sizes.values()) or 1
+        fastest = pages / (self.settings.requests_per_second * self.settings.listing_share)
+        shortest = min(self.settings.shortest_period, self.settings.interval)
+        return min(self.settings.interval, max(shortest, fastest))
 
     async def sweep(self) -> SweepReport:
         started = time.monotonic()
+        deadline = started + self.period()
         report = SweepReport()
         for namespace in self.policy.alert_namespaces():
-            report.namespaces.append(await self.sweep_namespace(namespace))
+            report.namespaces.append(await self._sweep_namespace(namespace, deadline))
         self.sweeps += 1
         report.seconds = time.monotonic() - started
         self.metrics.sweep_seconds.observe(report.seconds)
         return report
 
-    async def sweep_namespace(self, namespace: str) -> NamespaceReport:
+    async def follow_up(self) -> int:
+        """Read the repositories whose follow-up is due; run between sweeps, often."""
+        if not self.settings.hints:
+            return 0
+        done = 0
+        for namespace in self.policy.alert_namespaces():
+            watch = await self.db.run(lambda ns=namespace: self.store.namespace_state(ns))  # type: ignore[misc]
+            if watch.warning:
+                continue
+            client = self._client(namespace)
+            try:
+                done += await self._follow_ups(client, namespace, NamespaceReport(namespace))
+            except _Stop:
+                continue
+        return done
+
+    # One namespace ---------------------------------------------------------------------------------
+
+    def _client(self, namespace: str) -> QuayClient:
+        return self.quay.with_token(self.policy.token_for(namespace, self.default_token))
+
+    async def _sweep_namespace(self, namespace: str, deadline: float) -> NamespaceReport:
         report = NamespaceReport(namespace)
-        channels = self.policy.alert_channels(namespace)
-        client = self.quay.with_token(self.policy.token_for(namespace, self.default_token))
+        client = self._client(namespace)
         now = self.clock()
-        listed_at, warning = await self.db.run(lambda: self.store.namespace_watch(namespace))
-        inventory_due = listed_at is None or now - listed_at >= self.settings.inventory_interval
-        if warning and not inventory_due:
-            report.stopped = "warned"  # retried with the next inventory, not every sweep
+        watch = await self.db.run(lambda: self.store.namespace_state(namespace))
+        listing_due = (
+            self.settings.hints or watch.listed_at is None or now - watch.listed_at >= self.settings.inventory_interval
+        )
+        if watch.warning and not (listing_due and self._inventory_due(watch.listed_at, now)):
+            report.stopped = "warned"  # retried with the next inventory interval, not every sweep
             return report
         try:
-            if inventory_due:
-                await self._refresh_inventory(client, namespace, channels, now)
-            inventory = await self.db.run(lambda: self.store.inventory(namespace))
-            alerting = await self.db.run(lambda: self.store.alerting_repositories(namespace))
-            report.repositories = len(inventory)
-            rotation = self.settings.rotation
-            to_check = [
-                entry.name
-                for entry in inventory
-                if entry.has_notifications
-                or entry.name in alerting
-                or zlib.crc32(entry.name.encode()) % rotation == self.sweeps % rotation
-            ]
-            await self._check(client, namespace, channels, to_check, report)
-            if warning:
+            if listing_due:
+                await self._list(client, namespace, now, report)
+            if self.settings.hints:
+                await self._follow_ups(client, namespace, report)
+                await self._rotate(client, namespace, deadline, report)
+            else:
+                await self._earlier_schedule(client, namespace, report)
+            if watch.warning:
                 await self.db.run(lambda: self.store.set_warning(namespace, None, now))
         except _Stop as stop:
             report.stopped = stop.reason
@@ -179,94 +244,248 @@ class Watcher:
         self.metrics.alerts.labels("thread").inc(report.thread_lines)
         return report
 
-    async def _refresh_inventory(self, client: QuayClient, namespace: str, channels: list[str], now: float) -> None:
+    def _inventory_due(self, listed_at: float | None, now: float) -> bool:
+        return listed_at is None or now - listed_at >= self.settings.inventory_interval
+
+    async def _list(self, client: QuayClient, namespace: str, now: float, report: NamespaceReport) -> None:
         try:
-            await self.limiter.acquire()
-            names = [repo.name async for repo in client.iter_repositories(namespace)]
+            listed = [
+                Listed(repo.name, repo.last_modified, push_time(repo.last_modified, now))
+                async for repo in client.iter_repositories(
+                    namespace,
+                    last_modified=self.settings.hints,
+                    pace=partial(self.limiter.acquire, LISTING),
+                )
+            ]
         except (QuayRateLimited, QuayUnavailable) as error:
             raise _Stop(f"Quay is overloaded ({type(error).__name__}); backing off") from None
         except QuayError as error:
-            await self._warn(namespace, channels, f"Listing its repositories failed: {error.message}", now)
+            await self._warn(namespace, f"Listing its repositories failed: {error.message}", now)
             raise _Stop("cannot list repositories") from None
-        removed = await self.db.run(lambda: self.store.replace_inventory(namespace, names, now))
+        removed, pushed = await self.db.run(
+            lambda: self.store.replace_inventory(namespace, listed, now, hints=self.settings.hints)
+        )
+        self._sizes[namespace] = len(listed)
+        self.metrics.inventory_size.labels(namespace).set(len(listed))
+        report.repositories, report.pushed = len(listed), len(pushed)
+        if pushed:
+            log.info("pushes seen", extra={"namespace": namespace, "repositories": len(pushed)})
         if removed:  # a deleted repository takes its notifications with it
-            gone: dict[str, list[Seen]] = {name: [] for name in removed}
-            await self.db.run(lambda: self.store.observe_many(namespace, gone, channels, now, self.renderers))
+            result = await self.announcer.observe(
+                namespace, {name: [] for name in removed}, self.policy.alert_channels(namespace), self.clock()
+            )
+            report.edits += result.edits
+            report.thread_lines += result.thread_lines
+
+    async def _follow_ups(self, client: QuayClient, namespace: str, report: NamespaceReport) -> int:
+        due = await self.db.run(lambda: self.store.due_checks(namespace, self.clock()))
+        entries = [e for e in due if (namespace, e.name) not in self._reading]
+        await self._check(client, namespace, entries, report, FOLLOW_UP, "follow")
+        return len(entries)
+
+    async def _rotate(self, client: QuayClient, namespace: str, deadline: float, report: NamespaceReport) -> None:
+        """What is left of the budget until the next listing: the first pass, stale repositories with
+        notifications, then everything from the stored cursor."""
+        watch = await self.db.run(lambda: self.store.namespace_state(namespace))
+        inventory = await self.db.run(lambda: self.store.inventory(namespace))
+        now = self.clock()
+        order = _rotation_order(inventory, watch.rotation_cursor, now, self.settings.inventory_interval)
+        unchecked = sum(1 for e in inventory if e.checked_at is None)
+        self.metrics.first_pass_checked.labels(namespace).set(len(inventory) - unchecked)
+        if unchecked and watch.first_pass_done_at is None:
+            log.info(
+                f"first pass {len(inventory) - unchecked:,} / {len(inventory):,}",
+                extra={"namespace": namespace, "checked": len(inventory) - unchecked, "repositories": len(inventory)},
+            )
+        by_name = {e.name: e for e in inventory}
+        read: list[int] = []
+        try:
+            await self._check(
+                client,
+                namespace,
+                [by_name[name] for name, _ in order],
+                report,
+                ROTATION,
+                "rotation",
+                deadline=deadline,
+                read=read,
+            )
+        finally:
+            first_pass_done = not unchecked and bool(inventory) and watch.first_pass_done_at is None
+            done_at = self.clock() if first_pass_done else None
+            # The cursor moves to the furthest repository read in name order (the others come first).
+            in_name_order = [i for i in read if order[i][1]]
+            cursor = order[max(in_name_order)][0] if in_name_order else watch.rotation_cursor
+            await self.db.run(lambda: self.store.save_rotation(namespace, cursor, done_at))
+            if first_pass_done:
+                log.info("first pass done", extra={"namespace": namespace, "repositories": len(inventory)})
+
+    async def _earlier_schedule(self, client: QuayClient, namespace: str, report: NamespaceReport) -> None:
+        """Hot every sweep, cold 1/K per sweep, no hints: kept to compare against."""
+        inventory = await self.db.run(lambda: self.store.inventory(namespace))
+        alerting = await self.db.run(lambda: self.store.alerting_repositories(namespace, sorted(ALERTING)))
+        report.repositories = len(inventory)
+        rotation = self.settings.rotation
+        await self._check(
+            client,
+            namespace,
+            [
+                entry
+                for entry in inventory
+                if entry.has_notifications
+                or entry.name in alerting
+                or zlib.crc32(entry.name.encode()) % rotation == self.sweeps % rotation
+            ],
+            report,
+            ROTATION,
+            "rotation",
+        )
+
+    # Reading -------------------------------------------------------------------------------------
 
     async def _check(
-        self, client: QuayClient, namespace: str, channels: list[str], names: list[str], report: NamespaceReport
+        self,
+        client: QuayClient,
+        namespace: str,
+        entries: Iterable[InventoryEntry],
+        report: NamespaceReport,
+        priority: int,
+        reason: str,
+        *,
+        deadline: float | None = None,
+        read: list[int] | None = None,
     ) -> None:
+        """Read these repositories' notifications (until `deadline`, by `time.monotonic`), record what
+        changed; `read` gets the positions of those read."""
+        entries = list(entries)
+        if not entries:
+            return
+        channels = self.policy.alert_channels(namespace)
         gate = asyncio.Semaphore(self.settings.concurrency)
         stop: list[str] = []
-        pending: dict[str, list[Seen]] = {}
+        observed: dict[str, list[Seen]] = {}
+        checks: dict[str, Check] = {}
+        timing = self.settings.timing
 
         async def flush() -> None:
             # Observations are written in batches: one transaction for many repositories.
-            batch = dict(pending)
-            pending.clear()
+            batch, results = dict(observed), dict(checks)
+            observed.clear()
+            checks.clear()
             if not batch:
                 return
+            result = await self.announcer.observe(namespace, batch, channels, self.clock())
             now = self.clock()
-            result = await self.db.run(lambda: self.store.observe_many(namespace, batch, channels, now, self.renderers))
-            checks = {name: bool(seen) for name, seen in batch.items()}
-            await self.db.run(lambda: self.store.record_checks(namespace, checks, now))
+            await self.db.run(lambda: self.store.record_checks(namespace, results, now))
             report.new_alerts += result.new_alerts
             report.edits += result.edits
             report.thread_lines += result.thread_lines
 
-        async def one(name: str) -> None:
-            if stop:
+        def late() -> bool:
+            return deadline is not None and time.monotonic() >= deadline
+
+        async def one(position: int, entry: InventoryEntry) -> None:
+            key = (namespace, entry.name)
+            if stop or key in self._reading or late():
                 return
-            async with gate:
-                if stop:
+            self._reading.add(key)
+            try:
+                async with gate:
+                    if stop or late():
+                        return
+                    await self.limiter.acquire(priority)
+                    notifications = await self._read(client, namespace, entry.name, stop)
+                if notifications is None:
                     return
-                await self.limiter.acquire()
-                ref = RepositoryRef(namespace, name)
-                try:
-                    notifications = await client.list_notifications(ref, verify_repository=False)
-                except (QuayRateLimited, QuayUnavailable) as error:
-                    stop.append(f"Quay is overloaded ({type(error).__name__}); backing off")
-                    return
-                except (QuayForbidden, QuayUnauthorized):
-                    if await self._lacks_admin(client, ref):
-                        stop.append("no-admin")
-                    return
-                except QuayError as error:
-                    log.warning("could not read notifications", extra={"repository": str(ref), "error": error.message})
-                    return
+                if read is not None:
+                    read.append(position)
+                now = self.clock()
+                event_at = event_pending(now, entry.pushed_at, timing) if self.settings.hints else None
+                failures = [n.number_of_failures for n in notifications]
                 report.checked += 1
                 report.notifications += len(notifications)
-                pending[name] = [_seen(n) for n in notifications]
-                if len(pending) >= OBSERVE_BATCH:
+                self.metrics.watch_reads.labels(reason).inc()
+                observed[entry.name] = [_seen(n) for n in notifications]
+                checks[entry.name] = Check(
+                    bool(notifications),
+                    next_read(now, event_at, failures, timing) if self.settings.hints else None,
+                    event_at,
+                )
+                if len(observed) >= OBSERVE_BATCH:
                     await flush()
+            finally:
+                self._reading.discard(key)
 
-        await asyncio.gather(*(one(name) for name in names))
-        await flush()
-        now = self.clock()
+        try:
+            await asyncio.gather(*(one(position, entry) for position, entry in enumerate(entries)))
+        finally:
+            await flush()
         if stop and stop[0] == "no-admin":
             await self._warn(
-                namespace, channels, "Quay refused to list notifications (403): the token lacks repo:admin here.", now
+                namespace, "Quay refused to list notifications (403): the token lacks repo:admin here.", self.clock()
             )
             raise _Stop("token lacks repo:admin")
         if stop:
             raise _Stop(stop[0])
 
+    async def _read(self, client: QuayClient, namespace: str, name: str, stop: list[str]) -> list[Notification] | None:
+        ref = RepositoryRef(namespace, name)
+        try:
+            return await client.list_notifications(ref, verify_repository=False)
+        except (QuayRateLimited, QuayUnavailable) as error:
+            stop.append(f"Quay is overloaded ({type(error).__name__}); backing off")
+        except QuayNotFound:
+            pass  # deleted since the listing: the next listing drops it
+        except (QuayForbidden, QuayUnauthorized):
+            if await self._lacks_admin(client, ref):
+                stop.append("no-admin")
+        except QuayError as error:
+            log.warning("could not read notifications", extra={"repository": str(ref), "error": error.message})
+        return None
+
     async def _lacks_admin(self, client: QuayClient, ref: RepositoryRef) -> bool:
         """A 403 on a notification list: missing admin rights, or a repository deleted meanwhile?"""
         try:
             repository = await client.get_repository(ref, include_tags=False)
-        except (QuayNotFound, QuayForbidden, QuayUnauthorized):
-            return False  # gone (or invisible): the inventory refresh will drop it
         except QuayError:
-            return False
+            return False  # gone (or invisible): the next listing drops it
         return not repository.can_admin
 
-    async def _warn(self, namespace: str, channels: list[str], reason: str, now: float) -> None:
+    async def _warn(self, namespace: str, reason: str, now: float) -> None:
         if await self.db.run(lambda: self.store.set_warning(namespace, reason, now)):
             payload = render_warning(namespace, reason).to_dict()
-            for channel in channels:
+            for channel in self.policy.alert_channels(namespace):
                 await self.db.run(partial(self.store.enqueue, channel, payload, now))
             log.warning("watch disabled for a namespace", extra={"namespace": namespace, "reason": reason})
+
+
+def _rotation_order(
+    inventory: list[InventoryEntry], cursor: str | None, now: float, stale_after: float
+) -> list[tuple[str, bool]]:
+    """(name, advances the cursor): never read (newest push first), then repositories with notifications
+    not read for `stale_after`, then all in name order starting after the cursor. Each name once."""
+    never = sorted((e for e in inventory if e.checked_at is None), key=lambda e: -(e.last_modified or 0))
+    stale = sorted(
+        (
+            e
+            for e in inventory
+            if e.has_notifications and e.checked_at is not None and now - e.checked_at >= stale_after
+        ),
+        key=lambda e: e.checked_at or 0.0,
+    )
+    names = [e.name for e in inventory]  # already in name order
+    start = next((i for i, name in enumerate(names) if cursor is not None and name > cursor), 0)
+    order: list[tuple[str, bool]] = []
+    seen: set[str] = set()
+    for name, advances in itertools.chain(
+        ((e.name, False) for e in never),
+        ((e.name, False) for e in stale),
+        ((name, True) for name in names[start:] + names[:start]),
+    ):
+        if name not in seen:
+            seen.add(name)
+            order.append((name, advances))
+    return order
 
 
 def _seen(notification: Notification) -> Seen:

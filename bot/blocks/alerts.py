@@ -6,8 +6,21 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
 
+from bot.alerts.schedule import what_quay_does_next
 from bot.blocks.ids import ALERT_DELETE_ACTION, ALERT_MUTE_ACTION, ALERT_TEST_ACTION, RESET_ACTION, reset_value
-from bot.blocks.message import Message, actions, button, code, context, escape, fields, link, section
+from bot.blocks.message import (
+    Message,
+    actions,
+    button,
+    chunk_lines,
+    code,
+    context,
+    escape,
+    fields,
+    header,
+    link,
+    section,
+)
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.names import RepositoryRef
 
@@ -56,26 +69,64 @@ def render_alert(view: AlertView, quay_url: str) -> Message:
         )
     ]
     if view.state in ("failing", "disabled"):
-        value = reset_value(repo, view.uuid)
-        blocks.append(
-            actions(
-                button("Send test", ALERT_TEST_ACTION, value),
-                button("Reset failures", RESET_ACTION, value, style="primary"),
-                button("Delete", ALERT_DELETE_ACTION, value, style="danger"),
-                button("Mute 24h", ALERT_MUTE_ACTION, value),
-            )
-        )
+        blocks.append(_buttons(view))
     blocks.append(context(f"`/quay notify get {repo.full_name} {view.uuid}`"))
     plain = f"{_plain_state(view)}: {view.event} notification on {repo.full_name} ({view.failures} failures)"
     return Message(plain, blocks, in_channel=True)
 
 
+def _buttons(view: AlertView) -> Block:
+    value = reset_value(view.repo, view.uuid)
+    return actions(
+        button("Send test", ALERT_TEST_ACTION, value),
+        button("Reset failures", RESET_ACTION, value, style="primary"),
+        button("Delete", ALERT_DELETE_ACTION, value, style="danger"),
+        button("Mute 24h", ALERT_MUTE_ACTION, value),
+    )
+
+
+# A digest shows this many alerts with their buttons (two blocks each, within Slack's 50); the rest
+# are listed as lines.
+DIGEST_WITH_BUTTONS = 20
+
+
+def render_digest(views: list[AlertView], quay_url: str) -> Message:
+    """Many new alerts for one channel at once: one message instead of a burst."""
+    count = len(views)
+    blocks: list[Block] = [
+        header(f"{count} Quay notifications started failing"),
+        section(
+            "Quay stops sending a notification after "
+            f"{FAILURES_BEFORE_DISABLED} failures in a row. Each one below has its own buttons; "
+            "what happens next is said in this thread."
+        ),
+    ]
+    for view in views[:DIGEST_WITH_BUTTONS]:
+        blocks.append(section(_digest_line(view, quay_url)))
+        blocks.append(_buttons(view))
+    rest = [_digest_line(view, quay_url) for view in views[DIGEST_WITH_BUTTONS:]]
+    if rest:
+        blocks.append(section(chunk_lines([f"And {len(rest)} more:", *rest])[0]))
+    names = ", ".join(f"{v.namespace}/{v.repository}" for v in views[:5])
+    more = f" and {count - 5} more" if count > 5 else ""
+    return Message(f"{count} Quay notifications started failing: {names}{more}", blocks, in_channel=True)
+
+
+def _digest_line(view: AlertView, quay_url: str) -> str:
+    repo = view.repo
+    state = "disabled by Quay" if view.state == "disabled" else f"{view.failures} of {FAILURES_BEFORE_DISABLED}"
+    title = f" “{escape(view.title)}”" if view.title else ""
+    return (
+        f"{link(f'{quay_url}/repository/{repo.full_name}', repo.full_name)}{title}: "
+        f"{code(view.event)} → {code(view.method)} {code(view.target)}, failures {state}"
+    )
+
+
 def _explanation(view: AlertView) -> str:
     if view.state == "failing":
-        left = FAILURES_BEFORE_DISABLED - view.failures
         return (
-            f"Its last delivery failed. After {left} more failure(s) in a row Quay silently stops sending it, "
-            "and nobody is told. Fix the target, send a test, or reset the count."
+            f"Its last delivery failed. {what_quay_does_next(view.failures)} Nobody is told when that happens. "
+            "Fix the target, send a test, or reset the count."
         )
     if view.state == "disabled":
         return (

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -155,8 +155,10 @@ class QuayClient:
         public: bool = False,
         starred: bool = False,
         next_page: str | None = None,
+        last_modified: bool = False,
     ) -> RepositoryPage:
-        """One page (100 items). Quay needs at least one of namespace, public or starred."""
+        """One page (100 items). Quay needs at least one of namespace, public or starred.
+        `last_modified` asks for each repository's newest tag start (epoch seconds): it moves on a push."""
         params: dict[str, str] = {}
         if namespace is not None:
             params["namespace"] = _checked(check_namespace, namespace)
@@ -166,6 +168,8 @@ class QuayClient:
             params["starred"] = "true"
         if not params:
             raise QuayInputError("Listing repositories needs a namespace, public or starred.")
+        if last_modified:
+            params["last_modified"] = "true"
         if next_page:
             params["next_page"] = next_page
         what = f"listing repositories of {namespace}" if namespace else "listing repositories"
@@ -173,13 +177,23 @@ class QuayClient:
         return _parse(RepositoryPage, response, what=what)
 
     async def iter_repositories(
-        self, namespace: str | None = None, *, public: bool = False, starred: bool = False
+        self,
+        namespace: str | None = None,
+        *,
+        public: bool = False,
+        starred: bool = False,
+        last_modified: bool = False,
+        pace: Callable[[], Awaitable[object]] | None = None,
     ) -> AsyncIterator[RepositorySummary]:
-        """Every repository, page after page."""
+        """Every repository, page after page; `pace` is awaited before each page (a request budget)."""
         seen: set[str] = set()
         next_page: str | None = None
         while True:
-            page = await self.list_repositories(namespace, public=public, starred=starred, next_page=next_page)
+            if pace is not None:
+                await pace()
+            page = await self.list_repositories(
+                namespace, public=public, starred=starred, next_page=next_page, last_modified=last_modified
+            )
             if next_page and page.repositories and page.repositories[0].full_name in seen:
                 # An expired or garbled token silently restarts at page 1 (§10.13): say so rather
                 # than loop forever or return duplicates.

@@ -123,6 +123,21 @@ class ReplyDelivery:
             replies = [Reply(_error_message(text))]
         for reply in replies:
             await self.send(respond, caller, reply)
+        for reply in replies:
+            if reply.follow_up is not None:
+                await self._follow_up(respond, caller, reply.follow_up)
+
+    async def _follow_up(
+        self, respond: AsyncRespond, caller: Caller, follow_up: Callable[[], Awaitable[Message | None]]
+    ) -> None:
+        """A later word on the same request (response_url takes 5 messages within 30 minutes)."""
+        try:
+            message = await follow_up()
+        except Exception:
+            log.exception("a follow-up failed")
+            return
+        if message is not None:
+            await self.send(respond, caller, Reply(message))
 
     async def send(self, respond: AsyncRespond, caller: Caller, reply: Reply) -> None:
         payload = reply.message.to_dict()

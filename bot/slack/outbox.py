@@ -1,17 +1,23 @@
 """Delivers the outbox to Slack: once, in order per channel, about one message per second per channel.
 
+Each row is claimed before it is sent (`sending`, with this sender's id and a deadline), so two
+senders, or a leader that lost its lease mid-send and the one after it, never send the same row.
 A message Slack does not take (5xx, 429, network) stays in the outbox and is tried again later,
-honouring Retry-After; one Slack refuses for good (unknown channel, bad blocks) is set aside and
-logged, so it cannot block its channel forever.
+honouring Retry-After; one Slack refuses for good (unknown channel, bad blocks), or with an error
+that keeps coming back, is set aside as dead and logged, so it cannot block its channel forever.
+The one duplicate left: a process that dies after Slack took a message and before the row is marked.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -41,6 +47,11 @@ PERMANENT = frozenset(
     }
 )
 MAX_BACKOFF = 300.0
+# Errors that are neither permanent nor the network (an unknown `error`, a 4xx) get this many tries
+# before the row is set aside as dead, so one bad message cannot block its channel for ever.
+MAX_ATTEMPTS = 8
+# A claimed row is ours for this long: longer than any send (slack_sdk's timeout is 30 s).
+CLAIM_SECONDS = 120.0
 
 
 class OutboxSender:
@@ -51,33 +62,40 @@ class OutboxSender:
         client: AsyncWebClient,
         metrics: Metrics,
         *,
+        holder: str | None = None,
         per_channel_interval: float = 1.0,
         backoff_base: float = 2.0,
+        max_attempts: int = MAX_ATTEMPTS,
+        claim_seconds: float = CLAIM_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
         self.store = store
         self.client = client
         self.metrics = metrics
+        self.holder = holder or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.per_channel_interval = per_channel_interval
         self.backoff_base = backoff_base
+        self.max_attempts = max_attempts
+        self.claim_seconds = claim_seconds
         self.clock = clock
         self.last_sent: dict[str, float] = {}
 
     async def send_due(self) -> int:
         now = self.clock()
-        items = await self.db.run(lambda: self.store.due(now))
+        # Slack allows about one message per second per channel.
+        paced = {c for c, at in self.last_sent.items() if now - at < self.per_channel_interval}
+        items = await self.db.run(lambda: self.store.claim_due(now, self.holder, self.claim_seconds, skip=paced))
         sent = 0
         for item in items:
-            if now - self.last_sent.get(item.channel_id, 0.0) < self.per_channel_interval:
-                continue  # Slack allows about one message per second per channel
             sent += await self._send(item)
         self.metrics.outbox_depth.set(await self.db.run(self.store.depth))
+        self.metrics.outbox_dead.set(await self.db.run(self.store.dead_count))
         return sent
 
     async def _send(self, item: Outgoing) -> int:
-        text, blocks = item.payload.get("text", ""), item.payload.get("blocks")
         try:
+            text, blocks = item.payload.get("text", ""), item.payload.get("blocks")
             if item.kind in ("alert", "post"):
                 response: Any = await self.client.chat_postMessage(channel=item.channel_id, text=text, blocks=blocks)
             elif item.kind == "ephemeral":
@@ -85,10 +103,13 @@ class OutboxSender:
                     channel=item.channel_id, user=item.user_id or "", text=text, blocks=blocks
                 )
             elif item.parent_ts is None:
-                if item.parent_state == "dead":
+                if item.parent_state in ("dead", "dropped"):
                     await self.db.run(lambda: self.store.mark_dead(item.id, "its alert was never delivered"))
                 else:  # the parent is still on its way (it is earlier in this channel's queue)
-                    await self.db.run(lambda: self.store.mark_retry(item.id, self.clock() + 1, "waiting for parent"))
+                    later = self.clock() + 1
+                    await self.db.run(
+                        lambda: self.store.mark_retry(item.id, self.holder, later, "waiting for parent", count=False)
+                    )
                 return 0
             elif item.kind == "update":
                 response = await self.client.chat_update(
@@ -103,27 +124,37 @@ class OutboxSender:
                 item, error.response.status_code, str(error.response.get("error", "")), error.response.headers
             )
             return 0
-        except Exception as error:  # network, timeouts, bodies that are not JSON
-            await self._failed(item, 0, type(error).__name__, {})
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:  # the network: retried until it is back
+            await self._failed(item, 0, f"network: {type(error).__name__}", {}, network=True)
+            return 0
+        except Exception as error:
+            # Not Slack's answer nor the network: a bug of ours, or a body that is not JSON. Tracebacks
+            # are for the logs; the row gets the bounded tries of an unknown error.
+            log.exception("sending an outbox message failed", extra={"channel": item.channel_id, "item": item.id})
+            await self._failed(item, 0, f"{type(error).__name__}: {error}", {})
             return 0
         now = self.clock()
         ts = response.get("ts") if hasattr(response, "get") else None
-        await self.db.run(lambda: self.store.mark_sent(item.id, ts, now))
+        if not await self.db.run(lambda: self.store.mark_sent(item.id, self.holder, ts, now)):
+            log.warning(
+                "an outbox message was sent after its claim lapsed; another sender may send it too",
+                extra={"channel": item.channel_id, "item": item.id},
+            )
         self.last_sent[item.channel_id] = now
         self.metrics.outbox_sent.labels(item.kind).inc()
         return 1
 
-    async def _failed(self, item: Outgoing, status: int, error: str, headers: Any) -> None:
+    async def _failed(self, item: Outgoing, status: int, error: str, headers: Any, *, network: bool = False) -> None:
         self.metrics.slack_failures.labels(item.kind).inc()
         if status == 429:
-            retry_after = retry_after_seconds(headers.get("Retry-After") if headers else None) or 1.0
-            delay = retry_after
+            delay = retry_after_seconds(headers.get("Retry-After") if headers else None) or 1.0
         elif error in PERMANENT:
-            log.error(
-                "Slack refused an alert message for good",
-                extra={"channel": item.channel_id, "error": error, "hint": _hint(error)},
-            )
-            await self.db.run(lambda: self.store.mark_dead(item.id, error))
+            await self._dead(item, error)
+            return
+        elif network or status >= 500:
+            delay = min(MAX_BACKOFF, self.backoff_base * (2**item.attempts))
+        elif item.attempts + 1 >= self.max_attempts:
+            await self._dead(item, f"{status} {error}".strip() + f" after {item.attempts + 1} attempts")
             return
         else:
             delay = min(MAX_BACKOFF, self.backoff_base * (2**item.attempts))
@@ -131,7 +162,16 @@ class OutboxSender:
             "Slack did not take a message; it stays in the outbox",
             extra={"channel": item.channel_id, "status": status, "error": error, "retry_in": delay},
         )
-        await self.db.run(lambda: self.store.mark_retry(item.id, self.clock() + delay, f"{status} {error}"))
+        later = self.clock() + delay
+        await self.db.run(lambda: self.store.mark_retry(item.id, self.holder, later, f"{status} {error}"))
+
+    async def _dead(self, item: Outgoing, error: str) -> None:
+        log.error(
+            "Slack refused a message for good; it is set aside (quaybot outbox lists it)",
+            extra={"channel": item.channel_id, "item": item.id, "error": error, "hint": _hint(error)},
+        )
+        self.metrics.outbox_dead_total.inc()
+        await self.db.run(lambda: self.store.mark_dead(item.id, error))
 
 
 def retry_after_seconds(value: Any) -> float | None:
@@ -143,7 +183,7 @@ def retry_after_seconds(value: Any) -> float | None:
 
 
 def _hint(error: str) -> str:
-    if error == "not_in_channel":
+    if error.startswith("not_in_channel"):
         return "invite the bot to the channel, or add the chat:write.public scope"
     if error == "channel_not_found":
         return "check the channel ID in the access file"

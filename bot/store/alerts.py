@@ -1,14 +1,15 @@
 """Durable state of the failure watcher: alerts per channel, mutes, the outbox, the inventory, the lease.
 
-Every method is synchronous and short; callers run them through `Database.run`. State changes and
-the Slack messages they cause are written in one transaction, so a crash cannot leave one without
-the other.
+Every method is synchronous and short; callers run them through `Database.run`. It only persists:
+what to say is decided in `bot/alerts/` and rendered before any transaction starts. State changes
+and the Slack messages they cause are written in one transaction, so a crash cannot leave one
+without the other.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.alerts.states import ALERTING, State, state_of, transition
-from bot.blocks.alerts import AlertView
 from bot.store.db import Database
 from bot.store.tables import Alert, InventoryRepo, Lease, Mute, NamespaceWatch, OutboxItem
 
@@ -25,21 +24,63 @@ Payload = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Seen:
-    """A notification as the watcher saw it."""
+class AlertRecord:
+    """What one channel has been told about one notification, as stored."""
 
+    channel: str
     uuid: str
+    namespace: str
+    repository: str
+    state: str
+    failures: int
     event: str
     method: str
     target: str  # masked
-    failures: int
-    title: str | None = None
+    title: str | None
+    parent_item_id: int | None
+    in_digest: bool = False  # its parent message announces several alerts
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.channel, self.uuid)
 
 
 @dataclass(frozen=True)
-class Renderers:
-    alert: Callable[[AlertView], Payload]
-    line: Callable[[str], Payload]
+class AlertWrite:
+    """A new state for one alert row, with the messages it causes on its existing parent message."""
+
+    channel: str
+    uuid: str
+    namespace: str
+    repository: str
+    state: str
+    failures: int
+    event: str
+    method: str
+    target: str
+    title: str | None
+    expected: tuple[str, int] | None  # (state, failures) the decision was made on; None: no row yet
+    new_episode: bool = False  # a new alert: the old parent message no longer applies
+    messages: tuple[tuple[str, Payload], ...] = ()  # ("update" | "thread", payload) on the parent
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.channel, self.uuid)
+
+
+@dataclass(frozen=True)
+class NewPost:
+    """A new parent message announcing one alert, or several (a digest)."""
+
+    channel: str
+    payload: Payload
+    alerts: tuple[str, ...]  # notification UUIDs
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    records: dict[tuple[str, str], AlertRecord]
+    muted: set[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -54,180 +95,146 @@ class Outgoing:
     user_id: str | None = None
 
 
-@dataclass
-class ObserveResult:
-    new_alerts: int = 0
-    edits: int = 0
-    thread_lines: int = 0
-    muted: int = 0
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    channel_id: str
+    kind: str
+    state: str
+    attempts: int
+    created_at: float
+    last_error: str | None
+    text: str
 
 
 @dataclass(frozen=True)
 class InventoryEntry:
     name: str
     has_notifications: bool | None
+    checked_at: float | None = None
+    last_modified: int | None = None
+    next_check_at: float | None = None
+    pushed_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A repository as the inventory listing showed it."""
+
+    name: str
+    last_modified: int | None  # None: no tags
+    pushed_at: float | None = None  # when a push that moved `last_modified` happened, by the watcher's clock
+
+
+@dataclass(frozen=True)
+class Check:
+    """The result of reading one repository's notifications."""
+
+    has_notifications: bool
+    next_check_at: float | None
+    pushed_at: float | None
+
+
+@dataclass(frozen=True)
+class NamespaceState:
+    listed_at: float | None
+    warning: str | None
+    rotation_cursor: str | None
+    first_pass_done_at: float | None
+
+
+# `last_modified` stored for a repository listed without tags; NULL means "never listed with it".
+NO_TAGS = 0
+
+
+class Conflict(Exception):
+    """Another watcher changed an alert between the snapshot and the write: decide again."""
 
 
 class AlertStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    # Observations --------------------------------------------------------------------------------
+    # Alerts --------------------------------------------------------------------------------------
 
-    def observe(
-        self,
-        namespace: str,
-        repository: str,
-        seen: Sequence[Seen],
-        channels: Sequence[str],
-        now: float,
-        render: Renderers,
-    ) -> ObserveResult:
-        """Record what the notifications of one repository look like now; queue what to say."""
-        return self.observe_many(namespace, {repository: seen}, channels, now, render)
-
-    def observe_many(
-        self,
-        namespace: str,
-        repositories: Mapping[str, Sequence[Seen]],
-        channels: Sequence[str],
-        now: float,
-        render: Renderers,
-    ) -> ObserveResult:
-        """`observe` for several repositories of one namespace, in one transaction."""
-        result = ObserveResult()
-        if not repositories:
-            return result
-        with self.db.session() as session, session.begin():
-            records: dict[tuple[str, str], Alert] = {
-                (a.channel_id, a.notification_uuid): a
-                for a in session.scalars(
-                    # Row locks (PostgreSQL) make a second watcher wait and then see this one's
-                    # change, so even two leaders cannot announce the same change twice.
-                    select(Alert)
-                    .where(Alert.namespace == namespace, Alert.repository.in_(sorted(repositories)))
-                    .with_for_update()
-                )
-            }
-            uuids = [s.uuid for items in repositories.values() for s in items]
-            muted = self._muted(session, uuids + [r.notification_uuid for r in records.values()], now)
-            for repository, seen in repositories.items():
-                current = {s.uuid for s in seen}
-                for channel in channels:
-                    for item in seen:
-                        record = records.get((channel, item.uuid))
-                        self._apply(
-                            session,
-                            record,
-                            channel,
-                            namespace,
-                            repository,
-                            item,
-                            state_of(item.failures),
-                            (channel, item.uuid) in muted,
-                            now,
-                            render,
-                            result,
-                        )
-                for (channel, uuid), record in records.items():
-                    if record.repository == repository and uuid not in current and channel in channels:
-                        gone = Seen(uuid, record.event, record.method, record.target, record.failures, record.title)
-                        self._apply(
-                            session,
-                            record,
-                            channel,
-                            namespace,
-                            repository,
-                            gone,
-                            "gone",
-                            (channel, uuid) in muted,
-                            now,
-                            render,
-                            result,
-                        )
-        return result
-
-    def _apply(
-        self,
-        session: Session,
-        record: Alert | None,
-        channel: str,
-        namespace: str,
-        repository: str,
-        item: Seen,
-        new: State,
-        muted: bool,
-        now: float,
-        render: Renderers,
-        result: ObserveResult,
-    ) -> None:
-        old_state: State | None = record.state if record is not None else None  # type: ignore[assignment]
-        change = transition(old_state, record.failures if record else 0, new, item.failures)
-        if change is None:
-            return
-        if record is None:
-            record = Alert(
-                channel_id=channel,
-                notification_uuid=item.uuid,
-                namespace=namespace,
-                repository=repository,
-                state=change.state,
-                failures=item.failures,
-                event=item.event,
-                method=item.method,
-                target=item.target,
-                title=item.title,
-                updated_at=now,
-            )
-            session.add(record)
-            session.flush()
-        record.state = change.state
-        record.failures = item.failures
-        record.event, record.method, record.target, record.title = item.event, item.method, item.target, item.title
-        record.updated_at = now
-        view = _view(record)
-        if change.new_alert:
-            if muted:
-                record.parent_item_id = None
-                result.muted += 1
-                return
-            record.parent_item_id = self._enqueue(
-                session, channel, "alert", render.alert(view), now, alert_id=record.id
-            )
-            result.new_alerts += 1
-            return
-        if record.parent_item_id is None:
-            return  # never announced (muted at the time): nothing to edit
-        if change.edit:
-            self._enqueue(session, channel, "update", render.alert(view), now, record.id, record.parent_item_id)
-            result.edits += 1
-        if change.thread and not muted:
-            self._enqueue(session, channel, "thread", render.line(change.thread), now, record.id, record.parent_item_id)
-            result.thread_lines += 1
-
-    def note_reset(self, uuid: str, user_id: str, now: float, render: Renderers) -> int:
-        """Someone reset the failures from Slack: say so on every open alert of this notification."""
-        with self.db.session() as session, session.begin():
-            alerts = session.scalars(
-                select(Alert).where(Alert.notification_uuid == uuid, Alert.state.in_(sorted(ALERTING)))
+    def snapshot(self, namespace: str, repositories: Iterable[str], now: float) -> Snapshot:
+        """What the channels were told about these repositories' notifications, and what is muted."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(Alert).where(Alert.namespace == namespace, Alert.repository.in_(sorted(set(repositories))))
             ).all()
-            for record in alerts:
-                record.state, record.failures, record.updated_at = "recovered", 0, now
-                if record.parent_item_id is not None:
-                    view = _view(record)
-                    self._enqueue(
-                        session, record.channel_id, "update", render.alert(view), now, record.id, record.parent_item_id
+            return self._snapshot(session, rows, now)
+
+    def notification_snapshot(self, uuid: str, now: float) -> Snapshot:
+        with self.db.session() as session:
+            rows = session.scalars(select(Alert).where(Alert.notification_uuid == uuid)).all()
+            return self._snapshot(session, rows, now)
+
+    def _snapshot(self, session: Session, rows: Sequence[Alert], now: float) -> Snapshot:
+        parents = [r.parent_item_id for r in rows if r.parent_item_id is not None]
+        shared: set[int] = set()
+        if parents:
+            shared = set(
+                session.scalars(
+                    select(Alert.parent_item_id)
+                    .where(Alert.parent_item_id.in_(sorted(set(parents))))
+                    .group_by(Alert.parent_item_id)
+                    .having(func.count() > 1)
+                )
+            )
+        records = {(r.channel_id, r.notification_uuid): _record(r, r.parent_item_id in shared) for r in rows}
+        return Snapshot(records, self._muted(session, [r.notification_uuid for r in rows], now))
+
+    def muted(self, uuids: Iterable[str], now: float) -> set[tuple[str, str]]:
+        with self.db.session() as session:
+            return self._muted(session, uuids, now)
+
+    def apply(self, writes: Sequence[AlertWrite], posts: Sequence[NewPost], now: float) -> None:
+        """Store alert states and queue their messages, in one transaction; `Conflict` (nothing written)
+        when a row is no longer what the decision was made on."""
+        if not writes:
+            return
+        try:
+            with self.db.session() as session, session.begin():
+                keys = {w.key for w in writes}
+                rows: dict[tuple[str, str], Alert] = {
+                    (a.channel_id, a.notification_uuid): a
+                    for a in session.scalars(
+                        # Row locks (PostgreSQL) make a second watcher wait and then see this one's
+                        # change, so even two leaders cannot announce the same change twice.
+                        select(Alert)
+                        .where(Alert.notification_uuid.in_(sorted({uuid for _, uuid in keys})))
+                        .with_for_update()
                     )
-                    self._enqueue(
-                        session,
-                        record.channel_id,
-                        "thread",
-                        render.line(f"Failures reset by <@{user_id}>."),
-                        now,
-                        record.id,
-                        record.parent_item_id,
-                    )
-            return len(alerts)
+                    if (a.channel_id, a.notification_uuid) in keys
+                }
+                for write in writes:
+                    row = rows.get(write.key)
+                    found = (row.state, row.failures) if row is not None else None
+                    if found != write.expected:
+                        raise Conflict(f"{write.key}: expected {write.expected}, found {found}")
+                    if row is None:
+                        row = Alert(channel_id=write.channel, notification_uuid=write.uuid)
+                        session.add(row)
+                        rows[write.key] = row
+                    row.namespace, row.repository = write.namespace, write.repository
+                    row.state, row.failures, row.updated_at = write.state, write.failures, now
+                    row.event, row.method, row.target, row.title = write.event, write.method, write.target, write.title
+                    if write.new_episode:
+                        row.parent_item_id = None
+                session.flush()
+                for post in posts:
+                    members = [rows[(post.channel, uuid)] for uuid in post.alerts]
+                    item_id = self._enqueue(session, post.channel, "alert", post.payload, now, alert_id=members[0].id)
+                    for member in members:
+                        member.parent_item_id = item_id
+                for write in writes:
+                    row = rows[write.key]
+                    for kind, payload in write.messages:
+                        if row.parent_item_id is not None:
+                            self._enqueue(session, write.channel, kind, payload, now, row.id, row.parent_item_id)
+        except IntegrityError as error:  # another watcher inserted the same new alert first
+            raise Conflict(str(error.orig)) from error
 
     # Mutes ---------------------------------------------------------------------------------------
 
@@ -281,18 +288,40 @@ class AlertStore:
         session.flush()
         return item.id
 
-    def due(self, now: float) -> list[Outgoing]:
-        """The oldest pending item of each channel, if it is due: strict order per channel."""
-        with self.db.session() as session:
+    def claim_due(self, now: float, holder: str, claim_seconds: float, *, skip: Collection[str] = ()) -> list[Outgoing]:
+        """Claim the head of each channel's queue, if it is due: strict order per channel, and a row is
+        sent by one sender at a time. A claim lapses after `claim_seconds` (its sender died)."""
+        with self.db.session() as session, session.begin():
             heads = (
                 select(OutboxItem.channel_id, func.min(OutboxItem.id).label("head"))
-                .where(OutboxItem.state == "pending")
+                .where(OutboxItem.state.in_(("pending", "sending")))
                 .group_by(OutboxItem.channel_id)
                 .subquery()
             )
-            items = session.scalars(
-                select(OutboxItem).join(heads, OutboxItem.id == heads.c.head).where(OutboxItem.next_attempt_at <= now)
+            candidates = session.scalars(
+                select(OutboxItem.id)
+                .join(heads, OutboxItem.id == heads.c.head)
+                .where(
+                    ((OutboxItem.state == "pending") & (OutboxItem.next_attempt_at <= now))
+                    | ((OutboxItem.state == "sending") & (OutboxItem.claim_expires_at < now)),
+                    OutboxItem.channel_id.not_in(sorted(skip)),
+                )
             ).all()
+            claimed: list[int] = []
+            for item_id in candidates:
+                # Conditional: of two senders racing for a row, exactly one changes it.
+                taken = session.execute(
+                    update(OutboxItem)
+                    .where(
+                        OutboxItem.id == item_id,
+                        (OutboxItem.state == "pending") | (OutboxItem.claim_expires_at < now),
+                        OutboxItem.state.in_(("pending", "sending")),
+                    )
+                    .values(state="sending", claimed_by=holder, claim_expires_at=now + claim_seconds)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(item_id)
+            items = session.scalars(select(OutboxItem).where(OutboxItem.id.in_(claimed))).all()
             parents = {
                 p.id: p
                 for p in session.scalars(
@@ -310,24 +339,34 @@ class AlertStore:
                     parents[i.parent_id].state if i.parent_id in parents else None,
                     i.user_id,
                 )
-                for i in items
+                for i in sorted(items, key=lambda i: i.id)
             ]
 
-    def mark_sent(self, item_id: int, ts: str | None, now: float) -> None:
+    def mark_sent(self, item_id: int, holder: str, ts: str | None, now: float) -> bool:
+        """False when the claim had lapsed and another sender took the row (it may be sent twice)."""
         with self.db.session() as session, session.begin():
-            item = session.get(OutboxItem, item_id)
-            if item is None:
-                return
-            item.state, item.sent_at, item.attempts = "sent", now, item.attempts + 1
-            if ts and item.kind in ("alert", "post"):
-                item.ts = ts
+            values: dict[str, Any] = {"state": "sent", "sent_at": now, "attempts": OutboxItem.attempts + 1}
+            if ts:
+                values["ts"] = ts
+            done = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, OutboxItem.claimed_by == holder, OutboxItem.state == "sending")
+                .values(**values)
+            )
+            return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
-    def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+    def mark_retry(self, item_id: int, holder: str, next_attempt_at: float, error: str, *, count: bool = True) -> None:
         with self.db.session() as session, session.begin():
             session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id == item_id)
-                .values(next_attempt_at=next_attempt_at, attempts=OutboxItem.attempts + 1, last_error=error[:500])
+                .where(OutboxItem.id == item_id, OutboxItem.claimed_by == holder, OutboxItem.state == "sending")
+                .values(
+                    state="pending",
+                    next_attempt_at=next_attempt_at,
+                    attempts=OutboxItem.attempts + (1 if count else 0),
+                    last_error=error[:500],
+                    claim_expires_at=None,
+                )
             )
 
     def mark_dead(self, item_id: int, error: str) -> None:
@@ -338,54 +377,163 @@ class AlertStore:
 
     def depth(self) -> int:
         with self.db.session() as session:
-            return int(session.scalar(select(func.count()).where(OutboxItem.state == "pending")) or 0)
+            return int(session.scalar(select(func.count()).where(OutboxItem.state.in_(("pending", "sending")))) or 0)
+
+    def dead_count(self) -> int:
+        with self.db.session() as session:
+            return int(session.scalar(select(func.count()).where(OutboxItem.state == "dead")) or 0)
+
+    def outbox_rows(self, states: Sequence[str], limit: int = 200) -> list[OutboxRow]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(OutboxItem).where(OutboxItem.state.in_(states)).order_by(OutboxItem.id).limit(limit)
+            )
+            return [
+                OutboxRow(
+                    r.id,
+                    r.channel_id,
+                    r.kind,
+                    r.state,
+                    r.attempts,
+                    r.created_at,
+                    r.last_error,
+                    str(json.loads(r.payload).get("text", "")),
+                )
+                for r in rows
+            ]
+
+    def retry_item(self, item_id: int, now: float) -> bool:
+        """A dead row goes back in its channel's queue (at its original place: order is by id)."""
+        with self.db.session() as session, session.begin():
+            done = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, OutboxItem.state == "dead")
+                .values(state="pending", attempts=0, next_attempt_at=now, claimed_by=None, claim_expires_at=None)
+            )
+            return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    def drop_item(self, item_id: int) -> bool:
+        """Set a pending or dead row aside for good; its edits and thread lines follow it."""
+        with self.db.session() as session, session.begin():
+            done = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, OutboxItem.state.in_(("pending", "dead")))
+                .values(state="dropped", last_error="dropped by an operator")
+            )
+            return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
     # Inventory -----------------------------------------------------------------------------------
 
     def inventory(self, namespace: str) -> list[InventoryEntry]:
         with self.db.session() as session:
-            rows = session.scalars(select(InventoryRepo).where(InventoryRepo.namespace == namespace))
-            return [InventoryEntry(r.name, r.has_notifications) for r in rows]
+            rows = session.scalars(
+                select(InventoryRepo).where(InventoryRepo.namespace == namespace).order_by(InventoryRepo.name)
+            )
+            return [
+                InventoryEntry(r.name, r.has_notifications, r.checked_at, r.last_modified, r.next_check_at, r.pushed_at)
+                for r in rows
+            ]
 
-    def replace_inventory(self, namespace: str, names: Sequence[str], now: float) -> list[str]:
-        """Store the repositories listed now; return those that disappeared."""
+    def replace_inventory(
+        self, namespace: str, listed: Sequence[Listed], now: float, *, hints: bool = True
+    ) -> tuple[list[str], list[str]]:
+        """Store the repositories listed now. Returns (removed, pushed): those that disappeared, and
+        those whose `last_modified` moved since the last listing (or that are new since then), which
+        are due for a read at once."""
         with self.db.session() as session, session.begin():
+            watch = session.get(NamespaceWatch, namespace)
+            listed_before = watch is not None and watch.listed_at is not None
             known = {
                 r.name: r for r in session.scalars(select(InventoryRepo).where(InventoryRepo.namespace == namespace))
             }
-            listed = set(names)
-            for name in listed - set(known):
-                session.add(InventoryRepo(namespace=namespace, name=name, has_notifications=None, listed_at=now))
-            removed = sorted(set(known) - listed)
+            pushed: list[str] = []
+            for item in listed:
+                stamp = item.last_modified if item.last_modified is not None else NO_TAGS
+                row = known.get(item.name)
+                if row is None:
+                    row = InventoryRepo(namespace=namespace, name=item.name, has_notifications=None, listed_at=now)
+                    session.add(row)
+                    moved = listed_before  # new since the last listing: made a moment ago
+                else:
+                    # NULL: listed before `last_modified` was recorded; the first value is no push.
+                    moved = row.last_modified is not None and row.last_modified != stamp
+                row.last_modified = stamp
+                if hints and moved:
+                    pushed.append(item.name)
+                    row.pushed_at = item.pushed_at if item.pushed_at is not None else now
+                    row.next_check_at = min(now, row.next_check_at) if row.next_check_at is not None else now
+            removed = sorted(set(known) - {item.name for item in listed})
             if removed:
                 session.execute(
                     delete(InventoryRepo).where(InventoryRepo.namespace == namespace, InventoryRepo.name.in_(removed))
                 )
-            watch = session.get(NamespaceWatch, namespace) or NamespaceWatch(namespace=namespace)
+            if watch is None:
+                watch = NamespaceWatch(namespace=namespace)
+                session.add(watch)
             watch.listed_at = now
-            session.merge(watch)
-            return removed
+            return removed, pushed
 
-    def record_checks(self, namespace: str, checks: dict[str, bool], now: float) -> None:
+    def record_checks(self, namespace: str, checks: Mapping[str, Check], now: float) -> None:
         with self.db.session() as session, session.begin():
-            for name, has in checks.items():
+            for name, check in checks.items():
                 session.execute(
                     update(InventoryRepo)
                     .where(InventoryRepo.namespace == namespace, InventoryRepo.name == name)
-                    .values(has_notifications=has, checked_at=now)
+                    .values(
+                        has_notifications=check.has_notifications,
+                        checked_at=now,
+                        next_check_at=check.next_check_at,
+                        pushed_at=check.pushed_at,
+                    )
                 )
 
-    def alerting_repositories(self, namespace: str) -> set[str]:
+    def watch_soon(self, namespace: str, name: str, at: float, now: float, *, event_at: float | None = None) -> None:
+        """Read a repository at `at`: the bot just changed or tested one of its notifications."""
+        with self.db.session() as session, session.begin():
+            row = session.get(InventoryRepo, (namespace, name))
+            if row is None:  # made a moment ago, not listed yet
+                row = InventoryRepo(namespace=namespace, name=name, has_notifications=True, listed_at=now)
+                session.add(row)
+            row.has_notifications = True
+            row.next_check_at = min(at, row.next_check_at) if row.next_check_at is not None else at
+            if event_at is not None:
+                row.pushed_at = event_at
+
+    def due_checks(self, namespace: str, now: float) -> list[InventoryEntry]:
         with self.db.session() as session:
             rows = session.scalars(
-                select(Alert.repository).where(Alert.namespace == namespace, Alert.state.in_(sorted(ALERTING)))
+                select(InventoryRepo)
+                .where(InventoryRepo.namespace == namespace, InventoryRepo.next_check_at <= now)
+                .order_by(InventoryRepo.next_check_at)
+            )
+            return [
+                InventoryEntry(r.name, r.has_notifications, r.checked_at, r.last_modified, r.next_check_at, r.pushed_at)
+                for r in rows
+            ]
+
+    def alerting_repositories(self, namespace: str, states: Sequence[str]) -> set[str]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(Alert.repository).where(Alert.namespace == namespace, Alert.state.in_(states))
             )
             return set(rows)
 
-    def namespace_watch(self, namespace: str) -> tuple[float | None, str | None]:
+    def namespace_state(self, namespace: str) -> NamespaceState:
         with self.db.session() as session:
             watch = session.get(NamespaceWatch, namespace)
-            return (watch.listed_at, watch.warning) if watch else (None, None)
+            if watch is None:
+                return NamespaceState(None, None, None, None)
+            return NamespaceState(watch.listed_at, watch.warning, watch.rotation_cursor, watch.first_pass_done_at)
+
+    def save_rotation(self, namespace: str, cursor: str | None, first_pass_done_at: float | None) -> None:
+        with self.db.session() as session, session.begin():
+            watch = session.get(NamespaceWatch, namespace)
+            if watch is None:
+                watch = NamespaceWatch(namespace=namespace)
+                session.add(watch)
+            watch.rotation_cursor = cursor
+            if first_pass_done_at is not None and watch.first_pass_done_at is None:
+                watch.first_pass_done_at = first_pass_done_at
 
     def set_warning(self, namespace: str, warning: str | None, now: float) -> bool:
         """Record a warning; True if it is new (and so should be posted once)."""
@@ -424,15 +572,18 @@ class AlertStore:
             session.execute(update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=0))
 
 
-def _view(record: Alert) -> AlertView:
-    return AlertView(
-        record.namespace,
-        record.repository,
-        record.notification_uuid,
-        record.event,
-        record.method,
-        record.target,
-        record.failures,
-        record.state,
-        record.title,
+def _record(row: Alert, in_digest: bool) -> AlertRecord:
+    return AlertRecord(
+        row.channel_id,
+        row.notification_uuid,
+        row.namespace,
+        row.repository,
+        row.state,
+        row.failures,
+        row.event,
+        row.method,
+        row.target,
+        row.title,
+        row.parent_item_id,
+        in_digest,
     )

@@ -27,10 +27,10 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        # Importing the table modules registers them on Base.metadata.
-        from bot.store import tables  # noqa: F401
+        """Create or upgrade the schema (Alembic revisions, under a lock)."""
+        from bot.store import migrate
 
-        Base.metadata.create_all(self.engine)
+        migrate.upgrade(self.engine)
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

@@ -92,7 +92,10 @@ class OutboxItem(Base):
     created_at: Mapped[float] = mapped_column(Float)
     next_attempt_at: Mapped[float] = mapped_column(Float)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | sent | dead
+    # pending -> sending (claimed by one sender until claim_expires_at) -> sent | pending (retry) | dead
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    claim_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     sent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
@@ -107,6 +110,11 @@ class InventoryRepo(Base):
     has_notifications: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: never checked
     checked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     listed_at: Mapped[float] = mapped_column(Float)
+    # Quay's `last_modified` (start of the newest tag, epoch seconds): when it moves, there was a push.
+    last_modified: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A read due soon (after a push, while failing, after the bot itself changed a notification).
+    next_check_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    pushed_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # what `next_check_at` counts from
 
 
 class NamespaceWatch(Base):
@@ -118,6 +126,8 @@ class NamespaceWatch(Base):
     listed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     warning: Mapped[str | None] = mapped_column(Text, nullable=True)
     warned_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rotation_cursor: Mapped[str | None] = mapped_column(String(512), nullable=True)  # last name read in rotation
+    first_pass_done_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Lease(Base):

@@ -15,7 +15,6 @@ from bot.app import Bot, build_bot
 from bot.settings import Settings
 from bot.slack.server import Server
 from tests.conftest import T
-from tests.fakes.postgres import PostgresServer
 from tests.fakes.quay import FakeQuay, FakeQuayServer
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
@@ -41,14 +40,6 @@ def seed_teams(fake: FakeQuay) -> None:
     fake.add_org("team-a", admins=["devtable"])
     fake.add_repo("team-a/api", description="The API", tags=["latest", "v1"])
     fake.add_repo("team-a/web", public=True, description="Web")
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """One real PostgreSQL server for the session; tests create their own databases in it."""
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -145,4 +136,59 @@ def driver(bot: BotThread, slack: FakeSlack) -> Iterator[SlackDriver]:
     d.close()
 
 
-__all__ = ["ALICE", "APP_TOKEN", "BOB", "MALLORY", "BotThread", "make_settings"]
+WATCH_ACCESS = """
+channels:
+  C0ALERTS:
+    namespaces: [team-a]
+    role: admin
+    alerts: true
+  C0READERS:
+    namespaces: [team-a]
+    role: read
+    alerts: true
+  C0QUIET:
+    namespaces: [team-a]
+    role: admin
+"""
+
+
+@pytest.fixture
+def watch_access(tmp_path: Path) -> Path:
+    path = tmp_path / "watch-access.yml"
+    path.write_text(WATCH_ACCESS)
+    return path
+
+
+def start(settings) -> BotThread:
+    bot = BotThread(settings)
+    bot.bot.outbox.per_channel_interval = 0.0  # pacing is tested on its own below
+    bot.bot.outbox.backoff_base = 0.05
+    return bot
+
+
+def watch_settings(quay, slack, tmp_path, watch_access, **extra):
+    # Inventory interval = sweep interval: K = 1, every repository is read every sweep. The rotation
+    # (K > 1) has its own test below.
+    extra.setdefault("QUAYBOT_INVENTORY_INTERVAL_SECONDS", 60)
+    extra.setdefault("QUAYBOT_WATCH_REQUESTS_PER_SECOND", 1000)  # the budget has its own unit test
+    return make_settings(quay.url, slack, tmp_path, watch_access, **extra)
+
+
+@pytest.fixture
+def watch_bot(quay, world, slack, tmp_path, watch_access):
+    bot = start(watch_settings(quay, slack, tmp_path, watch_access))
+    yield bot
+    bot.stop()
+
+
+__all__ = [
+    "ALICE",
+    "APP_TOKEN",
+    "BOB",
+    "MALLORY",
+    "WATCH_ACCESS",
+    "BotThread",
+    "make_settings",
+    "start",
+    "watch_settings",
+]

@@ -3,59 +3,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-import pytest
 from pydantic import SecretStr
 
-from tests.e2e.conftest import ALICE, SIGNING_SECRET, BotThread, make_settings
+from tests.e2e.conftest import ALICE, SIGNING_SECRET, WATCH_ACCESS, BotThread, start, watch_settings  # noqa: F401
 from tests.fakes.quay import FakeQuay, Fault
 from tests.fakes.slack_api import Call, FakeSlack, SlackFault
 from tests.fakes.slack_driver import SlackDriver
-
-WATCH_ACCESS = """
-channels:
-  C0ALERTS:
-    namespaces: [team-a]
-    role: admin
-    alerts: true
-  C0READERS:
-    namespaces: [team-a]
-    role: read
-    alerts: true
-  C0QUIET:
-    namespaces: [team-a]
-    role: admin
-"""
-
-
-@pytest.fixture
-def watch_access(tmp_path: Path) -> Path:
-    path = tmp_path / "watch-access.yml"
-    path.write_text(WATCH_ACCESS)
-    return path
-
-
-def start(settings) -> BotThread:
-    bot = BotThread(settings)
-    bot.bot.outbox.per_channel_interval = 0.0  # pacing is tested on its own below
-    bot.bot.outbox.backoff_base = 0.05
-    return bot
-
-
-def watch_settings(quay, slack, tmp_path, watch_access, **extra):
-    # Inventory interval = sweep interval: K = 1, every repository is read every sweep. The rotation
-    # (K > 1) has its own test below.
-    extra.setdefault("QUAYBOT_INVENTORY_INTERVAL_SECONDS", 60)
-    extra.setdefault("QUAYBOT_WATCH_REQUESTS_PER_SECOND", 1000)  # the budget has its own unit test
-    return make_settings(quay.url, slack, tmp_path, watch_access, **extra)
-
-
-@pytest.fixture
-def watch_bot(quay, world, slack, tmp_path, watch_access):
-    bot = start(watch_settings(quay, slack, tmp_path, watch_access))
-    yield bot
-    bot.stop()
 
 
 def sweep(bot: BotThread):
@@ -332,28 +286,3 @@ def test_quay_overloaded_stops_the_sweep_early(watch_bot, world: FakeQuay):
     assert report.namespaces[0].stopped and "overloaded" in report.namespaces[0].stopped
     sent = len(world.requests_to("GET", "/notification/$")) - before
     assert sent < 32 * 4  # far fewer than every repository with every retry
-
-
-def test_cheap_on_quay_hot_every_sweep_cold_in_rotation(quay, world: FakeQuay, slack, tmp_path, watch_access):
-    watch_bot = start(watch_settings(quay, slack, tmp_path, watch_access, QUAYBOT_INVENTORY_INTERVAL_SECONDS=600))
-    for i in range(200):
-        world.add_repo(f"team-a/cold{i:03d}")
-    for i in range(5):
-        world.add_repo(f"team-a/hot{i}")
-        world.add_notification(f"team-a/hot{i}")
-    watcher = watch_bot.bot.watch.watcher
-    rotation = watcher.settings.rotation  # 600 s / 60 s = 10
-    assert rotation == 10
-    for _ in range(rotation):  # discovery: every repository is looked at once over K sweeps
-        sweep(watch_bot)
-    seen = {r.path for r in world.requests_to("GET", "/notification/$")}
-    assert len(seen) == 207
-    before = len(world.requests)
-    sweep(watch_bot)
-    steady = world.requests[before:]
-    hot = [r for r in steady if "/hot" in r.path]
-    cold = [r for r in steady if "/cold" in r.path or ("/api/" in r.path and "/hot" not in r.path)]
-    assert len(hot) == 5  # every repository with notifications, every sweep
-    assert len(cold) < 207 // 2  # the rest in rotation
-    assert not [r for r in steady if r.path == "/api/v1/repository"]  # the inventory is not re-listed every sweep
-    watch_bot.stop()

@@ -116,13 +116,17 @@ def test_even_concurrent_sweeps_do_not_double_post_on_postgresql(
         one.run(one.bot.db.run(one.bot.watch.store.depth))
         from sqlalchemy import func, select
 
-        from bot.store.tables import OutboxItem
+        from bot.store.tables import Alert, OutboxItem
 
         with one.bot.db.session() as session:
-            alerts = session.scalar(
-                select(func.count()).where(OutboxItem.kind == "alert", OutboxItem.channel_id == "C0ALERTS")
+            posts = session.scalars(
+                select(OutboxItem.id).where(OutboxItem.kind == "alert", OutboxItem.channel_id == "C0ALERTS")
+            ).all()
+            announced = session.scalar(
+                select(func.count()).where(Alert.channel_id == "C0ALERTS", Alert.parent_item_id.in_(posts))
             )
-        assert alerts == 20
+        # Twenty at once make one digest (more than five new alerts for a channel), each alert in it once.
+        assert len(posts) == 1 and announced == 20
     finally:
         one.stop()
         two.stop()

@@ -230,7 +230,8 @@ class FakeQuay:
         self.read_only = False
         self.webhook_blacklist = set(WEBHOOK_HOST_BLACKLIST)  # plus WEBHOOK_HOSTNAME_BLACKLIST
         self.anonymous_access = True
-        self.now = time.time  # replaceable clock, for page-token expiry
+        self.now = time.time  # replaceable clock, for page-token expiry and the worker
+        self.worker = NotificationWorker(self)
         self._next_id = 1
         self._page_secret = uuidlib.uuid4().bytes
 
@@ -327,6 +328,24 @@ class FakeQuay:
     def set_failures(self, uuid: str, failures: int) -> None:
         with self.lock:
             self.notifications[uuid].number_of_failures = failures
+
+    def push(self, full_name: str, tags: Iterable[str] = ("latest",)) -> None:
+        """A push: the tags start now, so the repository's `last_modified` moves, and its repo_push
+        notifications are queued for the worker (quay-events-observed.md)."""
+        with self.lock:
+            repo = self.repos[_split(full_name)]
+            now = self.now()
+            for tag in tags:
+                repo.tags[tag] = {
+                    "name": tag,
+                    "size": 2048,
+                    "last_modified": time.strftime("%a, %d %b %Y %H:%M:%S -0000", time.gmtime(now)),
+                    "manifest_digest": "sha256:" + hashlib.sha256(f"{tag}{now}".encode()).hexdigest(),
+                    "start_ts": int(now),
+                }
+            for item in self.notifications.values():
+                if item.repo_id == repo.id and item.event == "repo_push":
+                    self.worker.queue(item.uuid, now)
 
     def run_notification_worker(self, deliver_ok: bool) -> None:
         """Process queued tests as Quay's notification worker would (§5.4)."""
@@ -1027,9 +1046,74 @@ def _validate(
 # HTTP server ----------------------------------------------------------------------------------
 
 
+class NotificationWorker:
+    """Quay's notification worker as measured (quay-events-observed.md): it polls its queue every
+    10 s, so a delivery happens 0-10 s after the event; a failed delivery counts a failure and is
+    retried 30 s later (on the next tick); at 3 failures the notification is skipped and the item
+    dropped; a success resets the count. A target fails when its URL's host is in `dead_hosts`.
+
+    `tick(now)` does what is due by `now` on the fake's clock; tests call it, or `start()` runs it
+    in a thread every `poll / speed` seconds for a clock running `speed` times as fast."""
+
+    POLL, RETRY, DISABLE_AT = 10.0, 30.0, 3
+
+    def __init__(self, fake: FakeQuay) -> None:
+        self.fake = fake
+        self.dead_hosts: set[str] = set()
+        self.items: list[tuple[float, str]] = []  # (due, notification uuid)
+        self.delivered: list[tuple[float, str]] = []
+        self.failures: list[tuple[float, str, int]] = []  # (when, uuid, count after it)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def queue(self, uuid: str, now: float) -> None:
+        # The item is picked up on the worker's next tick: 0-10 s later.
+        self.items.append((self._next_tick(now), uuid))
+
+    def _next_tick(self, now: float) -> float:
+        return (int(now // self.POLL) + 1) * self.POLL
+
+    def fails(self, item: Notification) -> bool:
+        url = str(item.config.get("url") or "")
+        return urlsplit(url).hostname in self.dead_hosts
+
+    def tick(self, now: float) -> None:
+        with self.fake.lock:
+            due = [entry for entry in self.items if entry[0] <= now]
+            self.items = [entry for entry in self.items if entry[0] > now]
+            for at, uuid in sorted(due):
+                item = self.fake.notifications.get(uuid)
+                if item is None or item.number_of_failures >= self.DISABLE_AT:
+                    continue  # deleted or disabled: the item is dropped
+                if self.fails(item):
+                    item.number_of_failures += 1
+                    self.failures.append((at, uuid, item.number_of_failures))
+                    if item.number_of_failures < self.DISABLE_AT:
+                        self.items.append((self._next_tick(at + self.RETRY - 0.001), uuid))
+                else:
+                    item.number_of_failures = 0
+                    self.delivered.append((at, uuid))
+
+    def start(self, speed: float = 1.0) -> None:
+        def run() -> None:
+            while not self._stop.wait(1.0 / speed):
+                self.tick(self.fake.now())
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    # Headers and body go out in separate writes: without this, Nagle's algorithm and the client's
+    # delayed ACK hold each answer back about 40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -1,0 +1,188 @@
+"""From observations to stored alert states and queued Slack messages.
+
+Read what the channels were told (a snapshot), decide (pure, `decide.py`), render the messages, then
+write states and messages in one transaction that first checks the snapshot still holds; when
+another watcher got there first, start again from a fresh snapshot. No rendering happens inside a
+transaction, and a change is never announced twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from bot.alerts.decide import Decision, Known, Seen, decide, digests
+from bot.alerts.states import ALERTING, State
+from bot.blocks.alerts import AlertView, render_alert, render_digest, render_thread_line
+from bot.store.alerts import AlertRecord, AlertStore, AlertWrite, Conflict, NewPost, Payload, Snapshot
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 5
+
+
+@dataclass
+class AnnounceResult:
+    new_alerts: int = 0
+    digests: int = 0
+    edits: int = 0
+    thread_lines: int = 0
+    muted: int = 0
+
+    def add(self, other: AnnounceResult) -> None:
+        for name in ("new_alerts", "digests", "edits", "thread_lines", "muted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class Announcer:
+    def __init__(self, db: Database, store: AlertStore, quay_url: str) -> None:
+        self.db = db
+        self.store = store
+        self.quay_url = quay_url
+
+    async def observe(
+        self, namespace: str, observed: Mapping[str, Sequence[Seen]], channels: Sequence[str], now: float
+    ) -> AnnounceResult:
+        """Record what the notifications of these repositories look like now; queue what to say."""
+        if not observed:
+            return AnnounceResult()
+        for _ in range(ATTEMPTS):
+            snapshot = await self.db.run(lambda: self.store.snapshot(namespace, observed, now))
+            known = {key: _known(record) for key, record in snapshot.records.items()}
+            muted = snapshot.muted | await self.db.run(
+                lambda: self.store.muted((s.uuid for items in observed.values() for s in items), now)
+            )
+            decisions = decide(known, observed, channels, muted)
+            writes, posts, result = self._render(namespace, decisions)
+            try:
+                await self.db.run(partial(self.store.apply, writes, posts, now))
+                return result
+            except Conflict as conflict:
+                log.info("alert changed meanwhile by another watcher; deciding again", extra={"why": str(conflict)})
+        raise RuntimeError("alert state kept changing under this watcher")
+
+    async def note_reset(self, uuid: str, user_id: str, now: float) -> int:
+        """Someone reset the failures through the bot: open alerts say who, and are marked recovered."""
+        for _ in range(ATTEMPTS):
+            snapshot: Snapshot = await self.db.run(lambda: self.store.notification_snapshot(uuid, now))
+            open_alerts = [r for r in snapshot.records.values() if r.state in ALERTING]
+            writes = []
+            for record in open_alerts:
+                line = render_thread_line(f"Failures reset by <@{user_id}>.").to_dict()
+                view = _view(record, state="recovered", failures=0)
+                messages: tuple[tuple[str, Payload], ...] = (("thread", line),)
+                if not record.in_digest:
+                    messages = (("update", self._alert(view)), *messages)
+                writes.append(_write(record, "recovered", 0, messages))
+            try:
+                await self.db.run(partial(self.store.apply, writes, [], now))
+                return len(open_alerts)
+            except Conflict:
+                continue
+        raise RuntimeError("alert state kept changing while noting a reset")
+
+    def _alert(self, view: AlertView) -> Payload:
+        return render_alert(view, self.quay_url).to_dict()
+
+    def _render(
+        self, namespace: str, decisions: Sequence[Decision]
+    ) -> tuple[list[AlertWrite], list[NewPost], AnnounceResult]:
+        result = AnnounceResult()
+        grouped = digests(decisions)
+        in_digest = {d.key for items in grouped.values() for d in items}
+        posts = [
+            NewPost(
+                channel,
+                render_digest([_decision_view(namespace, d) for d in items], self.quay_url).to_dict(),
+                tuple(d.seen.uuid for d in items),
+            )
+            for channel, items in grouped.items()
+        ]
+        result.digests = len(posts)
+        writes: list[AlertWrite] = []
+        for decision in decisions:
+            view = _decision_view(namespace, decision)
+            messages: list[tuple[str, Payload]] = []
+            if decision.announce and decision.key not in in_digest:
+                posts.append(NewPost(decision.channel, self._alert(view), (decision.seen.uuid,)))
+            if decision.announce:
+                result.new_alerts += 1
+            result.muted += decision.muted
+            if decision.edit:
+                messages.append(("update", self._alert(view)))
+                result.edits += 1
+            if decision.thread:
+                messages.append(("thread", render_thread_line(decision.thread).to_dict()))
+                result.thread_lines += 1
+            writes.append(
+                AlertWrite(
+                    decision.channel,
+                    decision.seen.uuid,
+                    namespace,
+                    decision.repository,
+                    decision.state,
+                    decision.seen.failures,
+                    decision.seen.event,
+                    decision.seen.method,
+                    decision.seen.target,
+                    decision.seen.title,
+                    (decision.known.state, decision.known.failures) if decision.known else None,
+                    new_episode=decision.announce or decision.muted,
+                    messages=tuple(messages),
+                )
+            )
+        return writes, posts, result
+
+
+def _known(record: AlertRecord) -> Known:
+    seen = Seen(record.uuid, record.event, record.method, record.target, record.failures, record.title)
+    state: State = record.state  # type: ignore[assignment]
+    return Known(record.repository, state, record.failures, seen, record.parent_item_id is not None, record.in_digest)
+
+
+def _decision_view(namespace: str, decision: Decision) -> AlertView:
+    seen = decision.seen
+    return AlertView(
+        namespace,
+        decision.repository,
+        seen.uuid,
+        seen.event,
+        seen.method,
+        seen.target,
+        seen.failures,
+        decision.state,
+        seen.title,
+    )
+
+
+def _view(record: AlertRecord, *, state: str, failures: int) -> AlertView:
+    return AlertView(
+        record.namespace,
+        record.repository,
+        record.uuid,
+        record.event,
+        record.method,
+        record.target,
+        failures,
+        state,
+        record.title,
+    )
+
+
+def _write(record: AlertRecord, state: str, failures: int, messages: tuple[tuple[str, Payload], ...]) -> AlertWrite:
+    return AlertWrite(
+        record.channel,
+        record.uuid,
+        record.namespace,
+        record.repository,
+        state,
+        failures,
+        record.event,
+        record.method,
+        record.target,
+        record.title,
+        (record.state, record.failures),
+        messages=messages,
+    )

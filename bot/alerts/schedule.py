@@ -1,0 +1,86 @@
+"""When to read a repository's notifications again, from Quay's notification worker as measured
+(`quay-events-observed.md`): pure functions of the clock and what was seen.
+
+The worker polls its queue every 10 s, so a push is delivered 0-10 s after it (plus up to the 10 s
+send timeout when the target hangs): the first failure is counted within about 20 s. A failed
+delivery is retried 30 s later, on the next tick, so failures climb about 40 s apart, and at 3 the
+notification is skipped for good. One push takes a failing notification to disabled in about 85 s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
+
+
+@dataclass(frozen=True)
+class WorkerTiming:
+    poll: float = 10.0  # the worker's queue tick
+    retry: float = 30.0  # a failed delivery is queued again this much later
+    send_timeout: float = 10.0  # NOTIFICATION_SEND_TIMEOUT
+    margin: float = 2.0  # reads land this long after the moment they wait for
+    failing_every: float = 20.0  # while failing, read this often to see the count climb
+    disabled_every: float = 300.0  # a disabled notification changes only by hand: read now and then
+
+    @property
+    def retry_gap(self) -> float:
+        """About how far apart failures are counted."""
+        return self.retry + self.poll
+
+    def after_event(self) -> tuple[float, ...]:
+        """Seconds after an event (a push, a test) at which its first delivery has been tried: by the
+        first offset when the target refuses at once, by the second when it hangs until the timeout."""
+        return (self.poll + self.margin, self.poll + self.send_timeout + self.margin)
+
+    def scaled(self, factor: float) -> WorkerTiming:
+        """The same schedule on a clock that runs `1 / factor` times as fast (benchmarks)."""
+        return WorkerTiming(*(value * factor for value in self.__dict__.values()))
+
+
+QUAY = WorkerTiming()
+
+
+def push_time(last_modified: int | None, now: float, *, skew: float = 120.0) -> float:
+    """When the push happened, by Quay's `last_modified`; `now` when that is absent or implausible
+    (clocks disagree, or the newest tag is old because a newer one was deleted)."""
+    if last_modified is None or not now - skew <= last_modified <= now + skew:
+        return now
+    return float(last_modified)
+
+
+def next_read(now: float, event_at: float | None, failures: Sequence[int], timing: WorkerTiming = QUAY) -> float | None:
+    """When to read a repository again, given the failure counts just read; `None`: no hurry, the
+    rotation will come back to it.
+
+    `event_at` is when a push (or a test) happened that has not yet had its chance to fail.
+    """
+    if any(0 < count < FAILURES_BEFORE_DISABLED for count in failures):
+        return now + timing.failing_every  # sooner than any first delivery still ahead
+    due: list[float] = []
+    if any(count >= FAILURES_BEFORE_DISABLED for count in failures):
+        due.append(now + timing.disabled_every)
+    if event_at is not None and failures:
+        later = [event_at + offset for offset in timing.after_event() if event_at + offset > now]
+        if later:
+            due.append(min(later))
+    return min(due) if due else None
+
+
+def event_pending(now: float, event_at: float | None, timing: WorkerTiming = QUAY) -> float | None:
+    """`event_at` while its first delivery may still be ahead, else `None`."""
+    if event_at is None or now >= event_at + max(timing.after_event()):
+        return None
+    return event_at
+
+
+def what_quay_does_next(failures: int, timing: WorkerTiming = QUAY) -> str:
+    """The worker's next steps, said plainly, for an alert."""
+    left = FAILURES_BEFORE_DISABLED - failures
+    if left <= 0:
+        return "Quay no longer sends it: events are dropped, and not replayed, until its failures are reset."
+    gap = round(timing.retry_gap)
+    if left == 1:
+        return f"Quay retries once more, in about {gap} s, then stops sending it."
+    return f"Quay retries {'twice' if left == 2 else f'{left} times'} more, about {gap} s apart, then stops sending it."
