@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "watch": _watch,
         "audit": _audit,
         "db": _db,
+        "outbox": _outbox,
     }[args.command]
     return handler(settings, args)
 
@@ -79,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
         help="the database schema: `db upgrade` (serve and watch also upgrade at start) or `db current`",
     )
     db.add_argument("action", choices=["upgrade", "current"])
+    outbox = commands.add_parser(
+        "outbox",
+        help="Slack messages waiting or set aside: `outbox list`, `outbox retry ID`, `outbox drop ID`",
+        description="List pending and dead outbox rows; retry a dead one (it goes back to its place in its "
+        "channel's queue) or drop one (its edits and thread lines are dropped with it).",
+    )
+    outbox.add_argument("action", choices=["list", "retry", "drop"])
+    outbox.add_argument("id", nargs="?", type=int, help="the row, for retry and drop")
     audit = commands.add_parser("audit", help="print the audit log of changes attempted through the bot")
     audit.add_argument("--since", default="24h", help="how far back: 30m, 24h, 7d (default 24h)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -124,6 +133,40 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     print(f"database {db!r}: revision {revision or 'none'} (this quaybot expects {migrate.head()})")
+    return EXIT_OK
+
+
+def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store import Database
+    from bot.store.alerts import AlertStore
+
+    if args.action != "list" and args.id is None:
+        print(f"quaybot: outbox {args.action} needs the row's ID (see `quaybot outbox list`)", file=sys.stderr)
+        return EXIT_ERROR
+    db = Database(settings.database_url)
+    try:
+        db.create_tables()
+        store = AlertStore(db)
+        if args.action == "list":
+            rows = store.outbox_rows(["pending", "sending", "dead"])
+            for row in rows:
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row.created_at))
+                error = f" last error: {row.last_error}" if row.last_error else ""
+                print(
+                    f"{row.id:>6} {row.state:<8} {row.channel_id} {row.kind:<9} {when}Z "
+                    f"tries {row.attempts}{error} | {row.text[:80]}"
+                )
+            if not rows:
+                print("The outbox is empty: nothing pending, nothing set aside.")
+            return EXIT_OK
+        done = store.retry_item(args.id, time.time()) if args.action == "retry" else store.drop_item(args.id)
+    finally:
+        db.dispose()
+    if not done:
+        allowed = "dead" if args.action == "retry" else "pending or dead"
+        print(f"quaybot: no {allowed} outbox row {args.id}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"outbox row {args.id}: {'queued again' if args.action == 'retry' else 'dropped'}")
     return EXIT_OK
 
 

@@ -210,6 +210,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
+            slow_only = fault.delay and not fault.drop and fault.status == 200 and fault.body is None
+            if slow_only:
+                fault = None  # slow, then answered as usual
+        if fault is not None:
             if fault.drop:
                 self.close_connection = True
                 with contextlib.suppress(OSError):

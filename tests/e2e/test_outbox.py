@@ -1,0 +1,108 @@
+"""The outbox: each row claimed before it is sent, rows Slack keeps refusing set aside (and listed,
+retried or dropped with `quaybot outbox`), and no row sent twice by two senders or across a lease lapse."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cli import main
+from bot.metrics import Metrics
+from bot.slack.outbox import OutboxSender
+from bot.store import Database
+from bot.store.alerts import AlertStore
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, SlackFault
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'outbox.db'}"
+    return request.getfixturevalue("postgres").create_database(f"outbox_{uuid.uuid4().hex[:12]}")
+
+
+def sender(db: Database, slack: FakeSlack, holder: str, **kw) -> OutboxSender:
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url)
+    return OutboxSender(db, AlertStore(db), client, Metrics(), holder=holder, per_channel_interval=0.0, **kw)
+
+
+def posted(slack: FakeSlack) -> list[tuple[str, str]]:
+    return [(c.body["channel"], c.body["text"]) for c in slack.calls_to("chat.postMessage") if c.body.get("ok", True)]
+
+
+async def drain(*senders: OutboxSender, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    store = senders[0].store
+    while await senders[0].db.run(store.depth) > 0:
+        assert time.monotonic() < deadline, "the outbox did not drain"
+        await asyncio.gather(*(s.send_due() for s in senders))
+        await asyncio.sleep(0.01)
+
+
+def enqueue(db: Database, channel: str, text: str) -> int:
+    return AlertStore(db).enqueue(channel, {"text": text, "blocks": []}, time.time())
+
+
+async def test_a_message_slack_keeps_refusing_is_set_aside_and_the_channel_goes_on(
+    slack: FakeSlack, tmp_path, monkeypatch, capsys, caplog
+):
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    db = Database(url)
+    db.create_tables()
+    first = enqueue(db, "C1", "first")
+    enqueue(db, "C1", "second")
+    weird = SlackFault(status=200, body={"ok": False, "error": "some_new_error"})
+    slack.fail_next("chat.postMessage", weird, times=3)
+    one = sender(db, slack, "replica-1", max_attempts=3, backoff_base=0.01)
+    await drain(one)
+    texts = [c.body["text"] for c in slack.calls_to("chat.postMessage")]
+    assert texts == ["first", "first", "first", "second"]  # three tries, then the next message
+    [record] = [r for r in caplog.records if "set aside" in r.getMessage()]
+    assert record.error == "200 some_new_error after 3 attempts" and record.channel == "C1"  # Slack's own error
+    assert "quaybot_outbox_dead_total 1.0" in one.metrics.render().decode()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUAY_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("QUAYBOT_DATABASE_URL", url)
+    assert main(["outbox", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert f"{first:>6} dead" in listing and "some_new_error after 3 attempts" in listing and "| first" in listing
+    assert main(["outbox", "retry", str(first)]) == 0
+    await drain(one)
+    assert [c.body["text"] for c in slack.calls_to("chat.postMessage")][-1] == "first"
+    assert main(["outbox", "drop", str(first)]) == 1  # sent now: nothing to drop
+    assert "no pending or dead outbox row" in capsys.readouterr().err
+    db.dispose()
+
+
+async def test_two_senders_send_each_row_once_in_order(slack: FakeSlack, database_url):
+    db = Database(database_url)
+    db.create_tables()
+    queued = [(f"C{n % 3}", f"message {n}") for n in range(30)]
+    for channel, text in queued:
+        enqueue(db, channel, text)
+    one, two = sender(db, slack, "replica-1"), sender(db, slack, "replica-2")
+    await drain(one, two)
+    sent = posted(slack)
+    assert sorted(sent) == sorted(queued)  # each exactly once
+    for channel in ("C0", "C1", "C2"):
+        assert [t for c, t in sent if c == channel] == [t for c, t in queued if c == channel]
+    db.dispose()
+
+
+async def test_a_lease_lapse_mid_send_does_not_send_twice(slack: FakeSlack, database_url):
+    db = Database(database_url)
+    db.create_tables()
+    enqueue(db, "C1", "slow one")
+    old_leader, new_leader = sender(db, slack, "replica-1"), sender(db, slack, "replica-2")
+    slack.fail_next("chat.postMessage", SlackFault(delay=1.5))  # Slack takes its time; the lease lapses
+    sending = asyncio.create_task(old_leader.send_due())
+    await asyncio.sleep(0.5)
+    assert await new_leader.send_due() == 0  # the row is claimed: the next leader leaves it alone
+    assert await sending == 1
+    await drain(new_leader)
+    assert posted(slack) == [("C1", "slow one")]
+    db.dispose()
