@@ -60,7 +60,7 @@ async def run(
         db.create_tables()
         policy = parse_policy(ACCESS, "bench", {}, SecretStr(T))
         settings = WatchSettings(
-            interval=60, inventory_interval=600, concurrency=concurrency, requests_per_second=10_000
+            interval=60, inventory_interval=600, concurrency=concurrency, requests_per_second=10_000, hints=False
         )
         client = QuayClient(quay.url, SecretStr(T), timeout=30)
         watcher = Watcher(

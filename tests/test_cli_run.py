@@ -210,3 +210,20 @@ def test_changes_from_the_terminal_are_audited(env, capsys, fake: FakeQuay):
         ("repo create team-a/nope --private", "refused"),
     ]
     assert {r["channel_id"] for r in rows} == {"C0ADMIN", "C0READ"} and rows[0]["team_id"] == "T0CLI"
+
+
+def test_a_notification_made_from_the_terminal_is_watched_at_once(env, capsys, tmp_path):
+    """A running watch (same database) reads the repository at once, as after a change from Slack."""
+    import time
+
+    from bot.store import Database
+    from bot.store.alerts import AlertStore
+
+    code, out = run(
+        capsys, "C0WRITE", "notify", "create", "team-a/api", "repo_push", "webhook", "url=https://ci.example.com/h"
+    )
+    assert code == 0, out
+    db = Database(f"sqlite:///{tmp_path / 'quaybot.db'}")
+    [due] = AlertStore(db).due_checks("team-a", time.time())
+    assert due.name == "api" and due.has_notifications
+    db.dispose()

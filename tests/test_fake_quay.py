@@ -509,3 +509,29 @@ class TestFaults:
         with pytest.raises(httpx.ReadTimeout):
             call(http, "GET", "/api/v1/repository/devtable/simple", timeout=0.1)
         assert call(http, "GET", "/api/v1/repository/devtable/simple").status_code == 200
+
+
+def test_simulated_worker_follows_the_observed_timeline(http, fake: FakeQuay):
+    """quay-events-observed.md: delivery on the next 10 s tick, a retry 30 s after a failure (on the
+    tick), disabled at 3 (failures at about +5, +45, +85 s), a success resets the count; a push moves
+    `last_modified` at once."""
+    clock = [1_795_777_900.0]
+    fake.now = lambda: clock[0]
+    fake.worker.dead_hosts.add("dead.example.com")
+    dead = fake.add_notification("devtable/simple", config={"url": "https://dead.example.com/h"})
+    alive = fake.add_notification("devtable/simple", config={"url": "https://alive.example.com/h"}, failures=2)
+
+    def newest() -> int | None:
+        listing = call(http, "GET", "/api/v1/repository", params={"namespace": "devtable", "last_modified": "true"})
+        return listing.json()["repositories"][0]["last_modified"]
+
+    before = newest()
+    fake.push("devtable/simple", ["hook3"])
+    assert newest() == 1_795_777_900 != before
+    for second in range(200):
+        clock[0] = 1_795_777_900.0 + second
+        fake.worker.tick(clock[0])
+    times = [round(at - 1_795_777_900.0) for at, uuid, _ in fake.worker.failures if uuid == dead.uuid]
+    assert times == [10, 50, 90]  # the next tick, then 40 s apart
+    assert fake.notifications[dead.uuid].number_of_failures == 3  # and then no more: disabled
+    assert fake.notifications[alive.uuid].number_of_failures == 0  # delivered: reset

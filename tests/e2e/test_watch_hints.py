@@ -174,3 +174,26 @@ def test_few_new_alerts_stay_single(watch_bot, world: FakeQuay, slack: FakeSlack
     sweep(watch_bot)
     flush(watch_bot)
     assert len(parents(slack, "C0ALERTS")) == 5
+
+
+def test_first_pass_progress_is_logged_and_in_metrics(quay, world: FakeQuay, slack, tmp_path, watch_access, caplog):
+    caplog.set_level("INFO", logger="bot.alerts.watcher")
+    bot = start(watch_settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=40, hot=0)
+        watcher = bot.bot.watch.watcher
+        generous = watcher.settings
+        no_rotation(bot)
+        sweep(bot)
+        sweep(bot)
+        progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("first pass ")]
+        assert progress[-1] == "first pass 0 / 42"  # 40 and the two the tests seed; none read yet
+        watcher.settings = generous
+        sweep(bot)  # reads everything left
+        sweep(bot)  # and notices the first pass is done
+        assert any(r.getMessage() == "first pass done" for r in caplog.records)
+        metrics = bot.bot.metrics.render().decode()
+        assert 'quaybot_watch_first_pass_checked{namespace="team-a"} 42.0' in metrics
+        assert 'quaybot_watch_repositories{namespace="team-a"} 42.0' in metrics
+    finally:
+        bot.stop()
