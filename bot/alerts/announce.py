@@ -97,6 +97,7 @@ class Announcer:
                 channel,
                 render_digest([_decision_view(namespace, d) for d in items], self.quay_url).to_dict(),
                 tuple(d.seen.uuid for d in items),
+                digest=True,
             )
             for channel, items in grouped.items()
         ]

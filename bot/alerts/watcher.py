@@ -248,28 +248,42 @@ class Watcher:
         return listed_at is None or now - listed_at >= self.settings.inventory_interval
 
     async def _list(self, client: QuayClient, namespace: str, now: float, report: NamespaceReport) -> None:
+        """List the namespace, page by page: a page's pushes are due for a read as soon as it is stored,
+        without waiting for the rest of the listing."""
+        hints = self.settings.hints
+        listed_before = (await self.db.run(lambda: self.store.namespace_state(namespace))).listed_at is not None
+        names: list[str] = []
+        page: list[Listed] = []
+        pushed = 0
+
+        async def store_page() -> int:
+            batch = list(page)
+            page.clear()
+            found = await self.db.run(
+                lambda: self.store.record_listed(namespace, batch, now, hints=hints, listed_before=listed_before)
+            )
+            return len(found)
+
         try:
-            listed = [
-                Listed(repo.name, repo.last_modified, push_time(repo.last_modified, now))
-                async for repo in client.iter_repositories(
-                    namespace,
-                    last_modified=self.settings.hints,
-                    pace=partial(self.limiter.acquire, LISTING),
-                )
-            ]
+            async for repo in client.iter_repositories(
+                namespace, last_modified=hints, pace=partial(self.limiter.acquire, LISTING)
+            ):
+                names.append(repo.name)
+                page.append(Listed(repo.name, repo.last_modified, push_time(repo.last_modified, self.clock())))
+                if len(page) >= PAGE_SIZE:
+                    pushed += await store_page()
+            pushed += await store_page()
         except (QuayRateLimited, QuayUnavailable) as error:
             raise _Stop(f"Quay is overloaded ({type(error).__name__}); backing off") from None
         except QuayError as error:
             await self._warn(namespace, f"Listing its repositories failed: {error.message}", now)
             raise _Stop("cannot list repositories") from None
-        removed, pushed = await self.db.run(
-            lambda: self.store.replace_inventory(namespace, listed, now, hints=self.settings.hints)
-        )
-        self._sizes[namespace] = len(listed)
-        self.metrics.inventory_size.labels(namespace).set(len(listed))
-        report.repositories, report.pushed = len(listed), len(pushed)
+        removed = await self.db.run(lambda: self.store.finish_listing(namespace, names, now))
+        self._sizes[namespace] = len(names)
+        self.metrics.inventory_size.labels(namespace).set(len(names))
+        report.repositories, report.pushed = len(names), pushed
         if pushed:
-            log.info("pushes seen", extra={"namespace": namespace, "repositories": len(pushed)})
+            log.info("pushes seen", extra={"namespace": namespace, "repositories": pushed})
         if removed:  # a deleted repository takes its notifications with it
             result = await self.announcer.observe(
                 namespace, {name: [] for name in removed}, self.policy.alert_channels(namespace), self.clock()

@@ -96,7 +96,7 @@ class OutboxSender:
     async def _send(self, item: Outgoing) -> int:
         try:
             text, blocks = item.payload.get("text", ""), item.payload.get("blocks")
-            if item.kind in ("alert", "post"):
+            if item.kind in ("alert", "digest", "post"):
                 response: Any = await self.client.chat_postMessage(channel=item.channel_id, text=text, blocks=blocks)
             elif item.kind == "ephemeral":
                 response = await self.client.chat_postEphemeral(

@@ -38,7 +38,7 @@ class AlertRecord:
     target: str  # masked
     title: str | None
     parent_item_id: int | None
-    in_digest: bool = False  # its parent message announces several alerts
+    in_digest: bool = False  # its parent message is a digest of several alerts
 
     @property
     def key(self) -> tuple[str, str]:
@@ -75,6 +75,7 @@ class NewPost:
     channel: str
     payload: Payload
     alerts: tuple[str, ...]  # notification UUIDs
+    digest: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,18 +172,13 @@ class AlertStore:
             return self._snapshot(session, rows, now)
 
     def _snapshot(self, session: Session, rows: Sequence[Alert], now: float) -> Snapshot:
-        parents = [r.parent_item_id for r in rows if r.parent_item_id is not None]
-        shared: set[int] = set()
+        parents = sorted({r.parent_item_id for r in rows if r.parent_item_id is not None})
+        digests: set[int] = set()
         if parents:
-            shared = set(
-                session.scalars(
-                    select(Alert.parent_item_id)
-                    .where(Alert.parent_item_id.in_(sorted(set(parents))))
-                    .group_by(Alert.parent_item_id)
-                    .having(func.count() > 1)
-                )
+            digests = set(
+                session.scalars(select(OutboxItem.id).where(OutboxItem.id.in_(parents), OutboxItem.kind == "digest"))
             )
-        records = {(r.channel_id, r.notification_uuid): _record(r, r.parent_item_id in shared) for r in rows}
+        records = {(r.channel_id, r.notification_uuid): _record(r, r.parent_item_id in digests) for r in rows}
         return Snapshot(records, self._muted(session, [r.notification_uuid for r in rows], now))
 
     def muted(self, uuids: Iterable[str], now: float) -> set[tuple[str, str]]:
@@ -225,7 +221,8 @@ class AlertStore:
                 session.flush()
                 for post in posts:
                     members = [rows[(post.channel, uuid)] for uuid in post.alerts]
-                    item_id = self._enqueue(session, post.channel, "alert", post.payload, now, alert_id=members[0].id)
+                    kind = "digest" if post.digest else "alert"
+                    item_id = self._enqueue(session, post.channel, kind, post.payload, now, alert_id=members[0].id)
                     for member in members:
                         member.parent_item_id = item_id
                 for write in writes:
@@ -437,17 +434,27 @@ class AlertStore:
     def replace_inventory(
         self, namespace: str, listed: Sequence[Listed], now: float, *, hints: bool = True
     ) -> tuple[list[str], list[str]]:
-        """Store the repositories listed now. Returns (removed, pushed): those that disappeared, and
-        those whose `last_modified` moved since the last listing (or that are new since then), which
-        are due for a read at once."""
+        """A whole listing at once: (removed, pushed), as `record_listed` and `finish_listing` give."""
+        listed_before = self.namespace_state(namespace).listed_at is not None
+        pushed = self.record_listed(namespace, listed, now, hints=hints, listed_before=listed_before)
+        return self.finish_listing(namespace, [item.name for item in listed], now), pushed
+
+    def record_listed(
+        self, namespace: str, page: Sequence[Listed], now: float, *, hints: bool, listed_before: bool
+    ) -> list[str]:
+        """Store one page of the listing; return the repositories whose `last_modified` moved since the
+        last listing (a push), or that are new since then: they are due for a read at once."""
         with self.db.session() as session, session.begin():
-            watch = session.get(NamespaceWatch, namespace)
-            listed_before = watch is not None and watch.listed_at is not None
             known = {
-                r.name: r for r in session.scalars(select(InventoryRepo).where(InventoryRepo.namespace == namespace))
+                r.name: r
+                for r in session.scalars(
+                    select(InventoryRepo).where(
+                        InventoryRepo.namespace == namespace, InventoryRepo.name.in_([item.name for item in page])
+                    )
+                )
             }
             pushed: list[str] = []
-            for item in listed:
+            for item in page:
                 stamp = item.last_modified if item.last_modified is not None else NO_TAGS
                 row = known.get(item.name)
                 if row is None:
@@ -462,16 +469,23 @@ class AlertStore:
                     pushed.append(item.name)
                     row.pushed_at = item.pushed_at if item.pushed_at is not None else now
                     row.next_check_at = min(now, row.next_check_at) if row.next_check_at is not None else now
-            removed = sorted(set(known) - {item.name for item in listed})
+            return pushed
+
+    def finish_listing(self, namespace: str, names: Sequence[str], now: float) -> list[str]:
+        """The listing is complete: forget the repositories it no longer has (returned)."""
+        with self.db.session() as session, session.begin():
+            known = set(session.scalars(select(InventoryRepo.name).where(InventoryRepo.namespace == namespace)))
+            removed = sorted(known - set(names))
             if removed:
                 session.execute(
                     delete(InventoryRepo).where(InventoryRepo.namespace == namespace, InventoryRepo.name.in_(removed))
                 )
+            watch = session.get(NamespaceWatch, namespace)
             if watch is None:
                 watch = NamespaceWatch(namespace=namespace)
                 session.add(watch)
             watch.listed_at = now
-            return removed, pushed
+            return removed
 
     def record_checks(self, namespace: str, checks: Mapping[str, Check], now: float) -> None:
         with self.db.session() as session, session.begin():

@@ -83,7 +83,7 @@ class OutboxItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel_id: Mapped[str] = mapped_column(String(32), index=True)
     alert_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    # alert (a new parent) | update (edit it) | thread | post | ephemeral (a reply response_url lost)
+    # alert | digest (a new parent) | update (edit it) | thread | post | ephemeral (a reply response_url lost)
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the alert item an update/thread is about
     user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # for ephemeral messages

@@ -120,7 +120,7 @@ def test_even_concurrent_sweeps_do_not_double_post_on_postgresql(
 
         with one.bot.db.session() as session:
             posts = session.scalars(
-                select(OutboxItem.id).where(OutboxItem.kind == "alert", OutboxItem.channel_id == "C0ALERTS")
+                select(OutboxItem.id).where(OutboxItem.kind == "digest", OutboxItem.channel_id == "C0ALERTS")
             ).all()
             announced = session.scalar(
                 select(func.count()).where(Alert.channel_id == "C0ALERTS", Alert.parent_item_id.in_(posts))
