@@ -9,7 +9,7 @@ from bot.access import Caller
 from bot.commands.canonical import command_text
 from bot.commands.model import Command, Help, namespace_of
 from bot.outcomes import Failed, Outcome, Refused, Succeeded
-from bot.quay.errors import QuayAPIError
+from bot.quay.errors import QuayAPIError, QuayRateLimited
 from bot.store import AuditLog
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ class CommandAudit:
                 await self.event(caller, command, prefix + "succeeded")
             case Failed(error=error):
                 status = error.status if isinstance(error, QuayAPIError) else None
+                if isinstance(error, QuayRateLimited):
+                    status = 429
                 await self.event(caller, command, prefix + "failed", quay_status=status, detail=error.message)
             case Refused():
                 await self.event(caller, command, prefix + "refused", detail=outcome.reason)

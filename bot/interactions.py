@@ -173,7 +173,8 @@ class Interactions:
         state = {Succeeded: "done", Refused: "refused"}.get(type(outcome), "failed")
         message = render(outcome, self._ctx(requester))
         try:
-            await self.confirmations.finish(pending.id, state, message.text)
+            if not await self.confirmations.finish(pending.id, state, message.text):
+                log.warning("a confirmation ended after it was reaped as interrupted", extra={"id": pending.id})
         except Exception:
             # What happened in Quay must still be told; the row stays "running" and is reaped later.
             log.exception("could not record the end of a confirmation")
@@ -190,7 +191,9 @@ class Interactions:
         claim = await self.confirmations.claim(confirmation_id, caller.user_id, to_state="cancelled")
         if not isinstance(claim, Claimed):
             return [self._not_claimed(claim)]
-        await self.confirmations.finish(confirmation_id, "cancelled", "cancelled by the requester")
+        await self.confirmations.finish(
+            confirmation_id, "cancelled", "cancelled by the requester", claimed_as="cancelled"
+        )
         self.metrics.confirmations.labels("cancelled").inc()
         command = parse(claim.pending.command, ParseContext())
         if not isinstance(command, UsageError):

@@ -29,8 +29,13 @@ class SecretFilter(logging.Filter):
         if clean != message:
             record.msg, record.args = clean, None
         for key, value in list(vars(record).items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, self._scrub(value))
+            if key in _STANDARD or value is None or isinstance(value, bool | int | float):
+                continue
+            # Anything else is written as its text (see JsonFormatter), so scrub that text.
+            text = value if isinstance(value, str) else str(value)
+            clean = self._scrub(text)
+            if clean != text or not isinstance(value, str):
+                setattr(record, key, clean)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

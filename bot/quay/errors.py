@@ -2,10 +2,10 @@
 
     QuayError
     ├── QuayInputError            refused before sending (bad name, unknown event or method, …)
-    ├── QuayUnavailable           no usable answer: refused, reset, timed out, 502/503/504
+    ├── QuayUnavailable           no usable answer, and nothing changed: refused, timed out, 502/503/504
     │   ├── QuayTimeout
-    │   ├── QuayTLSError          the TLS handshake failed (certificate, protocol)
-    │   └── QuayOutcomeUnknown    a write was sent but its answer was lost
+    │   └── QuayTLSError          the TLS handshake failed (certificate, protocol)
+    ├── QuayOutcomeUnknown        a write was sent but its answer was lost: it may have happened
     ├── QuayRateLimited           429, with Retry-After when Quay (or a proxy) sent one
     └── QuayAPIError              Quay answered with an error status
         ├── QuayBadRequest        400, 405, 415
@@ -49,8 +49,9 @@ class QuayTLSError(QuayUnavailable):
     """Retrying will not help: the certificate or protocol is wrong."""
 
 
-class QuayOutcomeUnknown(QuayUnavailable):
-    """A write was sent and no answer came back: it may or may not have happened."""
+class QuayOutcomeUnknown(QuayError):
+    """A write was sent and no answer came back: it may or may not have happened. Not a kind of
+    `QuayUnavailable`, whose advice ("nothing was done, try again") would be wrong here."""
 
 
 class QuayRateLimited(QuayError):

@@ -22,6 +22,7 @@ from bot.quay.errors import (
     QuayUnavailable,
     QuayUnexpectedResponse,
 )
+from bot.retry_after import retry_after_seconds as parse_retry_after
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
@@ -62,13 +63,7 @@ def first_line(text: str) -> str:
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: rare enough here to fall back to our own backoff
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 def raise_for_error(response: httpx.Response, *, what: str) -> None:

@@ -29,7 +29,7 @@ from bot.blocks.ids import (
 from bot.blocks.message import Message, section
 from bot.interactions import Interactions, Reply
 from bot.metrics import Metrics
-from bot.slack.outbox import retry_after_seconds
+from bot.retry_after import retry_after_seconds
 from bot.store.alerts import AlertStore
 from bot.store.db import Database
 
@@ -140,7 +140,13 @@ class ReplyDelivery:
             await self.send(respond, caller, Reply(message))
 
     async def send(self, respond: AsyncRespond, caller: Caller, reply: Reply) -> None:
-        payload = reply.message.to_dict()
+        try:
+            payload = reply.message.to_dict()
+        except Exception:
+            # Block Kit refused what we built (a bug of ours): the words still reach the user.
+            log.exception("a reply could not be rendered as Block Kit; sending its text")
+            message = reply.message
+            payload = Message(message.text, [section(message.text[:3000])], in_channel=message.in_channel).to_dict()
         for attempt in range(self.attempts):
             status, retry_after = 0, None
             try:

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
+from bot.retry_after import retry_after_seconds
 from bot.store.alerts import AlertStore, Outgoing
 from bot.store.db import Database
 
@@ -172,14 +173,6 @@ class OutboxSender:
         )
         self.metrics.outbox_dead_total.inc()
         await self.db.run(lambda: self.store.mark_dead(item.id, error))
-
-
-def retry_after_seconds(value: Any) -> float | None:
-    """A Retry-After header value in seconds, if it is a number."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _hint(error: str) -> str:

@@ -104,24 +104,34 @@ class ConfirmationStore:
                     return NotClaimed("used", _snapshot(row))
                 if row.user_id != user_id:
                     return NotClaimed("not_requester", _snapshot(row))
-                row.state = "expired"  # say so once, and never run it
-                row.finished_at = now
-                return NotClaimed("expired", _snapshot(row))
+                # Say so once, and never run it; conditional, so that it cannot clobber a row another
+                # transaction changed after this one read it.
+                session.execute(
+                    update(Confirmation)
+                    .where(Confirmation.id == confirmation_id, Confirmation.state == "pending")
+                    .values(state="expired", finished_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                session.refresh(row)
+                return NotClaimed("expired" if row.state == "expired" else "used", _snapshot(row))
 
         return await self.db.run(work)
 
-    async def finish(self, confirmation_id: str, state: str, result: str) -> None:
+    async def finish(self, confirmation_id: str, state: str, result: str, *, claimed_as: str = "running") -> bool:
+        """Record the end of a claimed confirmation; only while it is still `claimed_as`, so a row the
+        reaper marked `interrupted` meanwhile keeps saying so. False when it was not."""
         now = self.clock()
 
-        def work() -> None:
+        def work() -> bool:
             with self.db.session() as session, session.begin():
-                session.execute(
+                done = session.execute(
                     update(Confirmation)
-                    .where(Confirmation.id == confirmation_id)
+                    .where(Confirmation.id == confirmation_id, Confirmation.state == claimed_as)
                     .values(state=state, finished_at=now, result=result[:2000])
                 )
+                return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
-        await self.db.run(work)
+        return await self.db.run(work)
 
     async def reap_interrupted(self, older_than: float) -> int:
         """Confirmations claimed before `older_than` and never finished: their bot died mid-way.

@@ -1,0 +1,125 @@
+"""Fixes a review asked for: one capped Retry-After reading, an error tree where "the change may have
+happened" is not "nothing happened", conditional confirmation writes, 429 in the audit log, secrets
+scrubbed from every log field, and a reply that still goes out when Block Kit refuses it."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.access import Caller
+from bot.auditing import CommandAudit
+from bot.blocks.message import Message, section
+from bot.commands.model import RepoDescribe
+from bot.interactions import Reply
+from bot.logs import JsonFormatter, SecretFilter
+from bot.metrics import Metrics
+from bot.outcomes import Failed
+from bot.quay.errors import QuayOutcomeUnknown, QuayRateLimited, QuayUnavailable
+from bot.quay.names import RepositoryRef
+from bot.retry_after import CAP_SECONDS, retry_after_seconds
+from bot.slack.listeners import ReplyDelivery
+from bot.store import AuditLog, ConfirmationStore, Database
+from bot.store.alerts import AlertStore
+from tests.fakes.slack_api import FakeSlack
+
+NOW = 1_795_777_900.0
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("7", 7.0),
+        ("0.5", 0.5),
+        ("-3", 0.0),
+        ("1e9", CAP_SECONDS),
+        ("inf", CAP_SECONDS),
+        ("-inf", 0.0),
+        ("nan", None),
+        ("soon", None),
+        (None, None),
+        (format_datetime(datetime.fromtimestamp(NOW, UTC) + timedelta(seconds=30), usegmt=True), 30.0),
+        (format_datetime(datetime.fromtimestamp(NOW, UTC) - timedelta(days=1), usegmt=True), 0.0),
+        (format_datetime(datetime.fromtimestamp(NOW, UTC) + timedelta(days=30), usegmt=True), CAP_SECONDS),
+    ],
+)
+def test_retry_after_never_sleeps_for_ever(value, seconds):
+    assert retry_after_seconds(value, now=NOW) == seconds
+
+
+def test_a_lost_write_is_not_a_kind_of_unavailable():
+    # `except QuayUnavailable` ("nothing was done, try again") must not catch "it may have happened".
+    assert not issubclass(QuayOutcomeUnknown, QuayUnavailable)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'c.db'}")
+    database.create_tables()
+    yield database
+    database.dispose()
+
+
+async def test_a_reaped_confirmation_keeps_saying_interrupted(db):
+    store = ConfirmationStore(db, ttl_seconds=600)
+    caller = Caller("T0", "C0", "U0")
+    pending = await store.create(caller, "repo delete team-a/old")
+    await store.claim(pending.id, "U0")
+    assert await store.reap_interrupted(time.time() + 1) == 1  # the bot is thought dead meanwhile
+    assert await store.finish(pending.id, "done", "deleted") is False  # its late end does not overwrite
+    row = await store.get(pending.id)
+    assert row is not None and row.state == "interrupted"
+
+
+async def test_an_expired_confirmation_is_refused_once(db):
+    clock = [1000.0]
+    store = ConfirmationStore(db, ttl_seconds=10, clock=lambda: clock[0])
+    pending = await store.create(Caller("T0", "C0", "U0"), "repo delete team-a/old")
+    clock[0] += 60
+    first = await store.claim(pending.id, "U0")
+    second = await store.claim(pending.id, "U0")
+    assert first.why == "expired" and second.why == "used"  # type: ignore[union-attr]
+
+
+async def test_rate_limited_is_audited_with_its_status(db):
+    audit = AuditLog(db)
+    command = RepoDescribe(RepositoryRef("team-a", "api"), "The API")
+    failure = Failed(command, QuayRateLimited("Quay is rate limiting", retry_after=5))
+    await CommandAudit(audit).outcome(Caller("T0", "C0", "U0"), command, failure)
+    [record] = audit.since(0)
+    assert record.quay_status == 429
+
+
+def test_secrets_are_scrubbed_from_fields_that_are_not_strings():
+    secret = "xoxb-very-secret-token-value"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(SecretFilter([secret]))
+    logger = logging.getLogger("test.scrub")
+    logger.addHandler(handler)
+    try:
+        logger.warning("failed", extra={"detail": {"token": secret}, "items": [secret], "count": 3})
+    finally:
+        logger.removeHandler(handler)
+    assert secret not in stream.getvalue() and "****" in stream.getvalue() and '"count": 3' in stream.getvalue()
+
+
+async def test_a_reply_block_kit_refuses_still_reaches_the_user(db):
+    slack = FakeSlack().start()
+    delivery = ReplyDelivery(db, AlertStore(db), Metrics())
+    try:
+        url = slack.new_response_url()
+        too_big = Message("Here is what you asked for.", [section(f"line {i}") for i in range(60)])
+        await delivery.send(AsyncRespond(response_url=url), Caller("T0", "C0", "U0"), Reply(too_big))
+        [call] = slack.wait_for("response")
+        assert "Here is what you asked for." in call.text
+    finally:
+        await delivery.aclose()
+        slack.stop()
