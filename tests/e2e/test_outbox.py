@@ -106,3 +106,45 @@ async def test_a_lease_lapse_mid_send_does_not_send_twice(slack: FakeSlack, data
     await drain(new_leader)
     assert posted(slack) == [("C1", "slow one")]
     db.dispose()
+
+
+async def test_a_channel_the_bot_was_never_invited_to_tells_the_operator_how_to_fix_it(
+    slack: FakeSlack, tmp_path, caplog
+):
+    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
+    db.create_tables()
+    slack.not_member.add("C0NOTJOINED")
+    enqueue(db, "C0NOTJOINED", "an alert nobody will see")
+    enqueue(db, "C0NOTJOINED", "and the next one")
+    one = sender(db, slack, "replica-1")
+    await drain(one)
+    hints = [getattr(r, "hint", "") for r in caplog.records if "set aside" in r.getMessage()]
+    assert hints == ["invite the bot to the channel, or add the chat:write.public scope"] * 2
+    rows = AlertStore(db).outbox_rows(["dead"])
+    assert [r.last_error for r in rows] == ["not_in_channel", "not_in_channel"]
+    db.dispose()
+
+
+async def test_response_urls_expire_after_30_minutes_like_slacks(slack: FakeSlack, tmp_path):
+    """The fake refuses a response_url after 30 minutes; the bot keeps the reply in the outbox."""
+    from slack_bolt.context.respond.async_respond import AsyncRespond
+
+    from bot.access import Caller
+    from bot.blocks.message import Message, section
+    from bot.interactions import Reply
+    from bot.slack.listeners import ReplyDelivery
+
+    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
+    db.create_tables()
+    clock = [time.time()]
+    slack.now = lambda: clock[0]
+    url = slack.new_response_url()
+    clock[0] += 31 * 60
+    delivery = ReplyDelivery(db, AlertStore(db), Metrics(), backoff=0.01)
+    await delivery.send(
+        AsyncRespond(response_url=url), Caller("T0", "C0", "U0"), Reply(Message("late", [section("late")]))
+    )
+    await delivery.aclose()
+    [kept] = AlertStore(db).outbox_rows(["pending"])
+    assert kept.kind == "ephemeral" and kept.text == "late"
+    db.dispose()

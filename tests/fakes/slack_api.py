@@ -58,6 +58,11 @@ class FakeSlack:
         self.faults: dict[str, list[SlackFault]] = {}
         self.socket_url: str | None = None
         self.response_posts: dict[str, int] = {}
+        self.response_urls: dict[str, float] = {}  # id -> when the interaction that gave it happened
+        # Channels the bot was never invited to: Slack refuses its posts there with not_in_channel.
+        self.not_member: set[str] = set()
+        self.auth_test_latency = 0.05  # Slack's own, roughly; the bot must not wait on it per request
+        self.now = time.time
         self._condition = threading.Condition()
         self._ts = 1_790_000_000.000100
         self._server = _Server(self)
@@ -75,7 +80,11 @@ class FakeSlack:
         return f"{self.url}/api/"
 
     def new_response_url(self) -> str:
-        return f"{self.url}/response/{uuid.uuid4().hex}"
+        """Usable 5 times within 30 minutes, as Slack's."""
+        name = uuid.uuid4().hex
+        with self._condition:
+            self.response_urls[name] = self.now()
+        return f"{self.url}/response/{name}"
 
     def start(self) -> FakeSlack:
         self._thread.start()
@@ -146,6 +155,7 @@ class FakeSlack:
         if token != self.bot_token:
             return {"ok": False, "error": "invalid_auth"}
         if method == "auth.test":
+            time.sleep(self.auth_test_latency)
             return {
                 "ok": True,
                 "url": "https://fake.slack.test/",
@@ -158,6 +168,8 @@ class FakeSlack:
         if method in MESSAGE_METHODS:
             if not body.get("channel"):
                 return {"ok": False, "error": "channel_not_found"}
+            if body["channel"] in self.not_member:
+                return {"ok": False, "error": "not_in_channel"}
             if method == "chat.update" and not body.get("ts"):
                 return {"ok": False, "error": "message_not_found"}
             problems = blockkit.problems(body)
@@ -226,8 +238,11 @@ class _Handler(BaseHTTPRequestHandler):
             with fake._condition:
                 fake.response_posts[name] = fake.response_posts.get(name, 0) + 1
                 used = fake.response_posts[name]
+                issued = fake.response_urls.get(name)
             if problems:
                 self._send(400, {"ok": False, "error": "invalid_blocks", "errors": problems})
+            elif issued is not None and fake.now() - issued > 30 * 60:
+                self._send(404, {"ok": False, "error": "expired_url"})
             elif used > 5:
                 self._send(404, {"ok": False, "error": "used_url"})
             else:
