@@ -20,9 +20,12 @@ from bot.quay import QuayClient, RetryPolicy
 from bot.service import CommandService
 from bot.settings import Settings
 from bot.slack import listeners
+from bot.slack.delivery import ReplyDelivery
+from bot.slack.identity import BotIdentity
 from bot.slack.outbox import OutboxSender
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.alerts import AlertStore
+from bot.work import WorkGate
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,9 @@ class Bot:
     slack: AsyncApp
     watch: WatchLoop
     outbox: OutboxSender
-    delivery: listeners.ReplyDelivery
+    delivery: ReplyDelivery
+    identity: BotIdentity
+    gate: WorkGate
     secrets: list[str] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -87,6 +92,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         verify=settings.quay_verify_tls,
         timeout=settings.quay_timeout_seconds,
         observer=metrics.observe_quay,
+        max_connections=settings.max_concurrent_commands,
     )
     service = CommandService(policy, quay, settings.quay_token)
     alerts = AlertStore(db)
@@ -98,6 +104,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
             verify=settings.quay_verify_tls,
             timeout=settings.quay_timeout_seconds,
             observer=metrics.observe_watch,
+            max_connections=settings.watch_concurrency,
         ),
         settings.quay_token,
         db,
@@ -123,15 +130,19 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     )
     assert settings.slack_bot_token is not None  # check_slack_settings
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-    signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    identity = BotIdentity(client, settings.slack_bot_token.get_secret_value())
     slack = AsyncApp(
         client=client,
-        # Socket Mode requests are not signed; a random secret keeps Bolt from reading the environment.
-        signing_secret=signing or secrets.token_hex(16),
+        # Every HTTP request is verified by the bot's own server before Bolt sees it (over the raw
+        # bytes, before parsing), and Socket Mode requests are not signed: Bolt's second check is off.
+        signing_secret=secrets.token_hex(16),
+        request_verification_enabled=False,
+        authorize=identity.authorizer(),
         process_before_response=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
-    delivery = listeners.ReplyDelivery(db, alerts, metrics)
+    gate = WorkGate(settings.max_concurrent_commands, settings.command_queue_size, metrics)
+    delivery = ReplyDelivery(db, alerts, metrics, gate=gate)
     listeners.register(slack, interactions, delivery)
     sender = OutboxSender(db, alerts, client, metrics)
     stuck_after = 2 * RetryPolicy().total_seconds + 4 * settings.quay_timeout_seconds  # longer than any action
@@ -159,5 +170,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         watch,
         sender,
         delivery,
+        identity,
+        gate,
         secret_values(settings, policy),
     )

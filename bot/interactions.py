@@ -19,7 +19,7 @@ from bot.alerts.hints import watch_after
 from bot.alerts.schedule import QUAY, what_quay_does_next
 from bot.auditing import CommandAudit
 from bot.blocks.ids import parse_reset_value
-from bot.blocks.message import Message, section
+from bot.blocks.message import Message, plain
 from bot.blocks.render import RenderContext, render, render_refusal
 from bot.commands.canonical import command_text
 from bot.commands.grammar import ParseContext, parse
@@ -227,7 +227,7 @@ class Interactions:
         await alerts.db.run(lambda: alerts.mute(caller.channel_id, uuid, until, caller.user_id))
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(until))
         text = f":zzz: <@{caller.user_id}> muted new alerts for notification `{uuid}` on `{repo}` here until {when}."
-        return [Reply(Message(text, [section(text)], in_channel=True))]
+        return [Reply(plain(text, in_channel=True))]
 
     @staticmethod
     def _not_claimed(refusal: NotClaimed) -> Reply:
@@ -268,8 +268,7 @@ class Interactions:
             self.metrics.denials.labels(command.command_name).inc()
 
 
-def _plain(text: str) -> Message:
-    return Message(text, [section(text)])
+_plain = plain
 
 
 def _notification_button(value: str) -> tuple[RepositoryRef, str] | None:

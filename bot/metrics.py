@@ -66,6 +66,15 @@ class Metrics:
         self.outbox_depth = Gauge("quaybot_outbox_depth", "Slack messages waiting to be sent", registry=self.registry)
         self.outbox_sent = Counter("quaybot_outbox_sent", "outbox messages delivered", ["kind"], registry=self.registry)
         self.leader = Gauge("quaybot_watch_leader", "1 while this instance leads the watcher", registry=self.registry)
+        self.commands_in_flight = Gauge(
+            "quaybot_commands_in_flight", "commands doing their work now", registry=self.registry
+        )
+        self.commands_queued = Gauge(
+            "quaybot_commands_queued", "commands acked and waiting for a free slot", registry=self.registry
+        )
+        self.commands_busy = Counter(
+            "quaybot_commands_busy", "commands turned away because the queue was full", registry=self.registry
+        )
         self.outbox_dead = Gauge(
             "quaybot_outbox_dead_rows",
             "messages Slack refused for good, set aside (quaybot outbox)",

@@ -24,7 +24,7 @@ from bot.outcomes import Failed
 from bot.quay.errors import QuayOutcomeUnknown, QuayRateLimited, QuayUnavailable
 from bot.quay.names import RepositoryRef
 from bot.retry_after import CAP_SECONDS, retry_after_seconds
-from bot.slack.listeners import ReplyDelivery
+from bot.slack.delivery import ReplyDelivery
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.alerts import AlertStore
 from tests.fakes.slack_api import FakeSlack

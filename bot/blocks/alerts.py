@@ -19,6 +19,7 @@ from bot.blocks.message import (
     fields,
     header,
     link,
+    plain,
     section,
 )
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
@@ -145,7 +146,7 @@ def _plain_state(view: AlertView) -> str:
 
 
 def render_thread_line(text: str) -> Message:
-    return Message(text, [section(text)], in_channel=True)
+    return plain(text, in_channel=True)
 
 
 def render_warning(namespace: str, reason: str) -> Message:

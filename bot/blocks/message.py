@@ -60,6 +60,11 @@ def link(url: str, label: str) -> str:
     return f"<{url}|{escape(label).replace('|', '¦')}>"
 
 
+def plain(text: str, *, in_channel: bool = False) -> Message:
+    """A message of one section whose text is also its notification fallback."""
+    return Message(text, [section(text)], in_channel=in_channel)
+
+
 def section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT)))
 

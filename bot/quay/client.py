@@ -74,7 +74,10 @@ class QuayClient:
         transport: httpx.AsyncBaseTransport | None = None,
         http: httpx.AsyncClient | None = None,
         observer: CallObserver | None = None,
+        max_connections: int | None = None,
     ) -> None:
+        """`max_connections` sizes the pool to the work allowed at once, so connections are reused
+        rather than opened per request (httpx's default allows 100)."""
         self.base_url = base_url.rstrip("/")
         self._token = token
         self._retry = retry or RetryPolicy()
@@ -84,6 +87,9 @@ class QuayClient:
             base_url=self.base_url,
             verify=str(verify) if isinstance(verify, Path) else verify,
             timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+            if max_connections
+            else httpx.Limits(),
             transport=transport,
             trust_env=False,
             follow_redirects=False,

@@ -5,17 +5,10 @@ They stay thin on purpose: everything they decide is in `bot/interactions.py`, w
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.access import Caller
 from bot.blocks.ids import (
@@ -26,19 +19,10 @@ from bot.blocks.ids import (
     CONFIRM_ACTION,
     RESET_ACTION,
 )
-from bot.blocks.message import Message, section
 from bot.interactions import Interactions, Reply
-from bot.metrics import Metrics
-from bot.retry_after import retry_after_seconds
-from bot.store.alerts import AlertStore
-from bot.store.db import Database
+from bot.slack.delivery import ReplyDelivery
 
-log = logging.getLogger(__name__)
 COMMAND = "/quay"
-DATABASE_DOWN = (
-    ":x: The bot's database is not answering, so nothing was done. Try again in a minute; if it keeps "
-    "happening, an operator can check `/healthz` and the bot's logs."
-)
 
 
 def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery) -> None:
@@ -72,114 +56,3 @@ def _action(body: dict[str, Any]) -> tuple[str, Caller]:
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
     user = (body.get("user") or {}).get("id") or ""
     return value, Caller(str(team), str(channel), str(user))
-
-
-class ReplyDelivery:
-    """Sends replies through response_url, retrying; what still does not go through is kept in the
-    outbox (as a channel post or an ephemeral message) instead of being lost."""
-
-    def __init__(
-        self,
-        db: Database,
-        store: AlertStore,
-        metrics: Metrics,
-        *,
-        attempts: int = 3,
-        backoff: float = 0.5,
-    ) -> None:
-        self.db = db
-        self.store = store
-        self.metrics = metrics
-        self.attempts = attempts
-        self.backoff = backoff
-        self._session: aiohttp.ClientSession | None = None
-
-    def _webhook(self, respond: AsyncRespond) -> AsyncWebhookClient | None:
-        """One shared HTTP session for all response_url posts: no new connection (and TLS
-        handshake) per reply."""
-        if respond.response_url is None:
-            return None
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        return AsyncWebhookClient(url=respond.response_url, session=self._session)
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    async def answer(self, respond: AsyncRespond, caller: Caller, work: Callable[[], Awaitable[list[Reply]]]) -> None:
-        try:
-            replies = await work()
-        except SQLAlchemyError:
-            log.exception("the database failed while handling a request")
-            replies = [Reply(_error_message(DATABASE_DOWN))]
-        except Exception:
-            incident = secrets.token_hex(4)
-            log.exception("handling failed", extra={"incident": incident})
-            text = (
-                f":x: The bot hit an internal error (incident {incident}). Check the result before trying again; "
-                "an operator can find the details in the bot's logs."
-            )
-            replies = [Reply(_error_message(text))]
-        for reply in replies:
-            await self.send(respond, caller, reply)
-        for reply in replies:
-            if reply.follow_up is not None:
-                await self._follow_up(respond, caller, reply.follow_up)
-
-    async def _follow_up(
-        self, respond: AsyncRespond, caller: Caller, follow_up: Callable[[], Awaitable[Message | None]]
-    ) -> None:
-        """A later word on the same request (response_url takes 5 messages within 30 minutes)."""
-        try:
-            message = await follow_up()
-        except Exception:
-            log.exception("a follow-up failed")
-            return
-        if message is not None:
-            await self.send(respond, caller, Reply(message))
-
-    async def send(self, respond: AsyncRespond, caller: Caller, reply: Reply) -> None:
-        try:
-            payload = reply.message.to_dict()
-        except Exception:
-            # Block Kit refused what we built (a bug of ours): the words still reach the user.
-            log.exception("a reply could not be rendered as Block Kit; sending its text")
-            message = reply.message
-            payload = Message(message.text, [section(message.text[:3000])], in_channel=message.in_channel).to_dict()
-        for attempt in range(self.attempts):
-            status, retry_after = 0, None
-            try:
-                webhook = self._webhook(respond)
-                if webhook is None:
-                    break
-                response = await webhook.send_dict({**payload, "replace_original": reply.replace_original})
-                status = response.status_code
-                retry_after = retry_after_seconds((response.headers or {}).get("Retry-After"))
-            except (aiohttp.ClientError, TimeoutError, OSError) as error:
-                log.warning("response_url did not answer", extra={"error": type(error).__name__})
-            except Exception:
-                # Not the network: a bug of ours. Say so loudly; the reply is still kept below.
-                log.exception("sending a reply failed")
-            if 200 <= status < 300:
-                return
-            self.metrics.slack_failures.labels("respond").inc()
-            if status in (400, 403, 404, 410):
-                break  # expired, used up or refused: retrying the same URL cannot help
-            if attempt + 1 < self.attempts:
-                await asyncio.sleep(retry_after if retry_after is not None else self.backoff * 2**attempt)
-        await self._keep(caller, payload)
-
-    async def _keep(self, caller: Caller, payload: dict[str, Any]) -> None:
-        """The reply could not go through response_url: hand it to the outbox."""
-        user = None if payload["response_type"] == "in_channel" else caller.user_id
-        message = {"text": payload["text"], "blocks": payload["blocks"]}
-        try:
-            await self.db.run(lambda: self.store.enqueue(caller.channel_id, message, time.time(), user_id=user))
-            log.warning("reply kept in the outbox after response_url failed", extra={"channel": caller.channel_id})
-        except Exception:
-            log.exception("a reply could not be sent nor kept", extra={"channel": caller.channel_id})
-
-
-def _error_message(text: str) -> Message:
-    return Message(text, [section(text)])

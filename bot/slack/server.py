@@ -1,36 +1,118 @@
 """Serving: `POST /slack/events` (HTTP mode), `GET /healthz`, `GET /metrics`, and Socket Mode.
 
 In Socket Mode the same HTTP server still runs, for health checks and metrics.
+
+Slash commands and button clicks are acknowledged as soon as the bot's own checks pass (signature
+over the raw bytes, then the shape), before Bolt runs: in HTTP mode with an empty 200, in Socket Mode
+with the envelope's ack. Bolt then runs in the background, and the work behind each reply waits for
+one of a bounded number of slots (`bot/work.py`).
+
+On SIGTERM or SIGINT the bot drains: `/healthz` answers 503 and new requests are refused, commands
+already taken finish for up to `QUAYBOT_SHUTDOWN_GRACE_SECONDS`, replies that cannot be sent stay in
+the outbox, and the process exits 0 whatever state the Socket Mode connection is in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
+from collections.abc import Awaitable, Coroutine
+from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.app import Bot
+from bot.access import AccessPolicy
+from bot.alerts.runner import WatchLoop
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.slack.identity import BotIdentity
 from bot.slack.requests import classify, valid_signature
+from bot.store.db import Database
+from bot.work import WorkGate
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_TIMEOUT = 2.0
+SOCKET_ATTEMPT_TIMEOUT = 30.0
+SOCKET_MAX_BACKOFF = 60.0
 
 
-def build_web_app(bot: Bot, *, slack: bool = True) -> web.Application:
+class Serving(Protocol):
+    """What the server needs of the bot (`bot.app.Bot` has it); no import of `bot.app` here."""
+
+    settings: Settings
+    policy: AccessPolicy
+    db: Database
+    metrics: Metrics
+    slack: AsyncApp
+    watch: WatchLoop
+    identity: BotIdentity
+    gate: WorkGate
+
+    def aclose(self) -> Awaitable[None]: ...
+
+
+class Background:
+    """Tasks started for requests already acked: kept so that none is lost to the garbage collector,
+    and so that shutdown can wait for them."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def start(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.create_task(self._logged(work, name))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, Any], name: str) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception(f"{name} failed after its ack")
+
+    async def wait(self, within: float) -> None:
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=within)
+
+
+def acked_early(body: bytes) -> bool:
+    """Slash commands and button clicks: their ack carries no body, so it can go before Bolt runs.
+    (A modal submission answered with `response_action` would have to wait; the bot has none yet.)"""
+    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    if "payload" not in form:
+        return "command" in form
+    try:
+        return bool(json.loads(form["payload"][0]).get("type") == "block_actions")
+    except (ValueError, AttributeError):
+        return False
+
+
+def build_web_app(
+    bot: Serving, background: Background, draining: asyncio.Event, *, slack: bool = True
+) -> web.Application:
     secret = bot.settings.slack_signing_secret
 
     async def events(request: web.Request) -> web.StreamResponse:
         if not slack or bot.settings.effective_mode != "http" or secret is None:
             return web.json_response({"error": "this bot runs in Socket Mode"}, status=404)
+        if draining.is_set():
+            return web.json_response({"error": "the bot is restarting"}, status=503)
         body = await request.read()
-        # Bolt verifies too, but only after parsing, and it crashes on some malformed bodies:
-        # check the signature, then the shape, before Bolt sees anything.
+        # Bolt parses before it verifies, and crashes on some malformed bodies: check the
+        # signature, then the shape, before Bolt sees anything.
         if not valid_signature(secret.get_secret_value(), body, request.headers):
             return web.json_response({"error": "invalid request"}, status=401)
         verdict = classify(body, request.headers.get("Content-Type", ""))
@@ -38,16 +120,27 @@ def build_web_app(bot: Bot, *, slack: bool = True) -> web.Application:
             return web.json_response({"error": "malformed request"}, status=400)
         if verdict == "unsupported":
             return web.json_response({"error": "this app does not handle that kind of request"}, status=404)
+        bolt_request = await to_bolt_request(request)
+        if acked_early(body):
+            background.start(bot.slack.async_dispatch(bolt_request), "a Slack request")
+            return web.Response(status=200)
         try:
-            response = await bot.slack.async_dispatch(await to_bolt_request(request))
+            response = await bot.slack.async_dispatch(bolt_request)
         except Exception:
             log.exception("Bolt failed on a request")
             return web.json_response({"error": "internal error"}, status=500)
         return await to_aiohttp_response(response)
 
+    pinging: list[asyncio.Future[None]] = []
+
     async def health(request: web.Request) -> web.StreamResponse:
+        if draining.is_set():
+            return web.json_response({"status": "draining"}, status=503)
+        # At most one ping in flight: a hung database cannot make health checks pile up threads.
+        if not pinging or pinging[0].done():
+            pinging[:] = [asyncio.ensure_future(bot.db.run(bot.db.ping))]
         try:
-            await asyncio.wait_for(bot.db.run(bot.db.ping), HEALTH_TIMEOUT)
+            await asyncio.wait_for(asyncio.shield(pinging[0]), HEALTH_TIMEOUT)
         except Exception as error:
             log.warning("health check failed: the database does not answer", extra={"error": type(error).__name__})
             return web.json_response({"status": "unavailable", "database": "not answering"}, status=503)
@@ -61,22 +154,46 @@ def build_web_app(bot: Bot, *, slack: bool = True) -> web.Application:
     return app
 
 
+class AckFirstSocketModeHandler(AsyncSocketModeHandler):
+    """Socket Mode: the envelope of a slash command or a click is acked before Bolt runs."""
+
+    def __init__(self, app: AsyncApp, app_token: str, background: Background) -> None:
+        super().__init__(app, app_token)
+        self.background = background
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        if req.type == "slash_commands" or (req.type == "interactive" and payload.get("type") == "block_actions"):
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            self.background.start(run_async_bolt_app(self.app, req), "a Socket Mode request")
+            return
+        started = asyncio.get_running_loop().time()
+        response = await run_async_bolt_app(self.app, req)
+        await send_async_response(client, req, response, started)
+
+
 class Server:
     """The running bot: start, then `wait()` until stopped.
 
     `slack=False` is `quaybot watch`: the failure watch alone, with health and metrics.
     """
 
-    def __init__(self, bot: Bot, *, slack: bool = True, watch: bool = True) -> None:
+    def __init__(self, bot: Serving, *, slack: bool = True, watch: bool = True) -> None:
         self.bot = bot
         self.slack = slack
         self.watch = watch
-        self.runner = web.AppRunner(build_web_app(bot, slack=slack), access_log=None, handle_signals=False)
-        self.socket: AsyncSocketModeHandler | None = None
+        self.background = Background()
+        self.draining = asyncio.Event()
+        self.runner = web.AppRunner(
+            build_web_app(bot, self.background, self.draining, slack=slack), access_log=None, handle_signals=False
+        )
+        self.socket: AckFirstSocketModeHandler | None = None
         self.port: int | None = None
         self._stop = asyncio.Event()
         self._watch_stop = asyncio.Event()
         self._watch_task: asyncio.Task[None] | None = None
+        self._socket_task: asyncio.Task[None] | None = None
+        self._identity_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.bot.settings
@@ -90,6 +207,8 @@ class Server:
             f"quaybot listening on http://{settings.http_host}:{self.port} ({mode} mode)",
             extra={"host": settings.http_host, "port": self.port, "mode": mode},
         )
+        if self.slack:
+            self._identity_task = asyncio.create_task(self.bot.identity.resolve())
         if self.watch:
             # Also delivers replies that response_url lost, so it runs even without alert channels.
             self._watch_task = asyncio.create_task(self.bot.watch.run(self._watch_stop))
@@ -97,9 +216,41 @@ class Server:
                 log.info("no channel has alerts: true; the notification watch is off")
         if self.slack and settings.effective_mode == "socket":
             assert settings.slack_app_token is not None
-            self.socket = AsyncSocketModeHandler(self.bot.slack, settings.slack_app_token.get_secret_value())
-            await self.socket.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
-            log.info("connected to Slack in Socket Mode")
+            self.socket = AckFirstSocketModeHandler(
+                self.bot.slack, settings.slack_app_token.get_secret_value(), self.background
+            )
+            self._socket_task = asyncio.create_task(self._keep_connected(self.socket))
+
+    async def _keep_connected(self, handler: AckFirstSocketModeHandler) -> None:
+        """Connect with growing backoff, one log line an attempt; a refused app token is said once."""
+        client = handler.client
+        delay = 1.0
+        attempt = 0
+        while not self._stop.is_set():
+            attempt += 1
+            try:
+                client.wss_uri = await asyncio.wait_for(client.issue_new_wss_url(), SOCKET_ATTEMPT_TIMEOUT)
+                await asyncio.wait_for(client.connect(), SOCKET_ATTEMPT_TIMEOUT)  # type: ignore[no-untyped-call]
+                log.info("connected to Slack in Socket Mode")
+                return  # from here slack_sdk's own monitor reconnects when the connection drops
+            except SlackApiError as error:
+                code = str(error.response.get("error", ""))
+                if code in ("invalid_auth", "not_authed", "token_revoked", "account_inactive"):
+                    log.error(
+                        f"Slack refused SLACK_APP_TOKEN ({code}): Socket Mode cannot connect. Create an app-level "
+                        "token with connections:write and set SLACK_APP_TOKEN to it; /healthz and alerts keep running."
+                    )
+                    return
+                reason = code or "error"
+            except Exception as error:
+                reason = f"{type(error).__name__}: {error}"[:200]
+            log.warning(
+                f"cannot connect to Slack in Socket Mode (attempt {attempt}); retrying in {delay:.0f} s",
+                extra={"reason": reason, "attempt": attempt, "retry_in": delay},
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+            delay = min(SOCKET_MAX_BACKOFF, delay * 2)
 
     def stop(self) -> None:
         self._stop.set()
@@ -114,12 +265,33 @@ class Server:
                 await asyncio.wait_for(self._watch_task, 10)
             self._watch_task = None
 
+    async def drain(self) -> None:
+        """Stop taking new work and let what was taken finish, within the grace period."""
+        self.draining.set()
+        grace = self.bot.settings.shutdown_grace_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        await self.background.wait(grace)  # Bolt's own step, up to each listener taking its slot
+        finished = await self.bot.gate.drained(max(0.0, deadline - loop.time()))
+        if not finished:
+            log.warning(
+                "shutting down with commands still running",
+                extra={"in_flight": self.bot.gate.in_flight, "queued": self.bot.gate.queued},
+            )
+
     async def close(self) -> None:
+        self._stop.set()
         self.bot.metrics.up.set(0)
-        await self.close_watch()
+        await self.drain()
+        for task in (self._socket_task, self._identity_task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.socket is not None:
             with contextlib.suppress(Exception):
-                await self.socket.close_async()  # type: ignore[no-untyped-call]
+                await asyncio.wait_for(self.socket.close_async(), 5)  # type: ignore[no-untyped-call]
+        await self.close_watch()
         await self.runner.cleanup()
         await self.bot.aclose()
 
@@ -131,7 +303,7 @@ def _bound_port(runner: web.AppRunner, asked: int) -> int:
     return asked
 
 
-async def serve(bot: Bot, *, slack: bool = True) -> None:
+async def serve(bot: Serving, *, slack: bool = True) -> None:
     """Run until SIGINT or SIGTERM."""
     server = Server(bot, slack=slack)
     loop = asyncio.get_running_loop()
@@ -144,3 +316,4 @@ async def serve(bot: Bot, *, slack: bool = True) -> None:
     finally:
         log.info("quaybot stopping")
         await server.close()
+        log.info("quaybot stopped")

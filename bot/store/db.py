@@ -1,19 +1,28 @@
 """The database: SQLAlchemy, SQLite by default, PostgreSQL by URL.
 
-Calls are short and few, so the synchronous engine runs in worker threads (`Database.run`) rather
-than pulling in async drivers; the same code then runs on SQLite and PostgreSQL.
+Calls are short and few, so the synchronous engine runs in worker threads rather than pulling in
+async drivers (aiosqlite, psycopg's async mode): the same code runs on SQLite and PostgreSQL, and
+tests can drive it without an event loop. The threads are the database's own, as many as its
+connection pool, and every wait has a bound: connecting, a statement, a lock, a pool checkout. So a
+database that hangs makes calls fail within seconds ("the database is not answering") instead of
+taking every thread of the process with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 T = TypeVar("T")
+POOL_SIZE = 8  # connections, and threads to use them
+WAIT_SECONDS = 5  # connecting, a pool checkout, SQLite's busy wait
+STATEMENT_MS = 10_000  # PostgreSQL: no statement runs longer
+LOCK_MS = 3_000  # PostgreSQL: no lock is waited for longer
 
 
 class Base(DeclarativeBase):
@@ -25,6 +34,7 @@ class Database:
         self.url = url
         self.engine = _engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.executor = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="quaybot-db")
 
     def create_tables(self) -> None:
         """Create or upgrade the schema (Alembic revisions, under a lock)."""
@@ -40,9 +50,10 @@ class Database:
         return self.sessions()
 
     async def run(self, work: Callable[[], T]) -> T:
-        return await asyncio.to_thread(work)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work)
 
     def dispose(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
     def __repr__(self) -> str:
@@ -51,15 +62,33 @@ class Database:
 
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": WAIT_SECONDS, "check_same_thread": False},
+            pool_size=POOL_SIZE,
+            pool_timeout=WAIT_SECONDS,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection: object, _record: object) -> None:
             cursor = connection.cursor()  # type: ignore[attr-defined]
             cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={WAIT_SECONDS * 1000}")
             cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash of the bot loses nothing
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if url.startswith("postgresql"):
+        connect_args = {
+            "connect_timeout": WAIT_SECONDS,
+            "options": f"-c statement_timeout={STATEMENT_MS} -c lock_timeout={LOCK_MS}",
+        }
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=0,
+        pool_timeout=WAIT_SECONDS,
+        connect_args=connect_args,
+    )

@@ -47,6 +47,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; a no-op when it is there already."""
     with _lock_file(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
+            # A migration may take longer than the bot's everyday statement and lock bounds.
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
+            connection.execute(text("SET LOCAL lock_timeout = 0"))
             # Held to the end of this transaction: a second replica waits, then finds nothing to do.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         config = _config(connection)

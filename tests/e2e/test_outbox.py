@@ -132,7 +132,7 @@ async def test_response_urls_expire_after_30_minutes_like_slacks(slack: FakeSlac
     from bot.access import Caller
     from bot.blocks.message import Message, section
     from bot.interactions import Reply
-    from bot.slack.listeners import ReplyDelivery
+    from bot.slack.delivery import ReplyDelivery
 
     db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
     db.create_tables()

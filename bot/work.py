@@ -1,0 +1,62 @@
+"""Bounded work: at most N commands do their work at once, the rest wait in a queue of bounded size,
+and a command that finds the queue full is told at once instead of waiting in silence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from bot.metrics import Metrics
+
+
+class Busy(Exception):
+    """The queue is full: the command was not started."""
+
+
+class WorkGate:
+    def __init__(self, concurrency: int, queue_size: int, metrics: Metrics | None = None) -> None:
+        self.concurrency = concurrency
+        self.queue_size = queue_size
+        self.metrics = metrics
+        self._slots = asyncio.Semaphore(concurrency)
+        self.in_flight = 0
+        self.queued = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Run the body when a slot is free; `Busy` at once when the queue is full."""
+        if self._slots.locked() and self.queued >= self.queue_size:
+            raise Busy
+        self.queued += 1
+        self._idle.clear()
+        self._report()
+        try:
+            await self._slots.acquire()
+        finally:
+            self.queued -= 1
+        self.in_flight += 1
+        self._report()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self._slots.release()
+            if not self.in_flight and not self.queued:
+                self._idle.set()
+            self._report()
+
+    async def drained(self, within: float) -> bool:
+        """Wait up to `within` seconds for every admitted command to finish; whether they all did."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+    def _report(self) -> None:
+        if self.metrics is not None:
+            self.metrics.commands_in_flight.set(self.in_flight)
+            self.metrics.commands_queued.set(self.queued)
