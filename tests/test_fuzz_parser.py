@@ -91,3 +91,44 @@ def test_any_text_parses_to_a_command_or_a_usage_error(text, context):
 def test_oversized_and_unicode_text(text):
     result = parse("repo describe team-a/api " + repr(text), ParseContext())
     assert result is not None
+
+
+NAME_CHARS = string.ascii_lowercase + string.digits
+NAMESPACES = st.text(NAME_CHARS, min_size=2, max_size=12).filter(lambda s: s[0].isalpha())
+REPO_NAMES = st.lists(
+    st.text(NAME_CHARS + "-_.", min_size=1, max_size=10).filter(lambda s: s[0].isalnum()), min_size=1, max_size=3
+).map("/".join)
+UUIDS = st.uuids().map(str)
+
+
+@st.composite
+def destructive_commands(draw):
+    """What a confirmation stores: every command that asks to be confirmed, with any valid names."""
+    from bot.commands.model import NotifyDelete, RepoDelete, RepoVisibility
+
+    try:
+        repo = RepositoryRef(draw(NAMESPACES), draw(REPO_NAMES))
+    except ValueError:
+        from hypothesis import reject
+
+        reject()
+    kind = draw(st.sampled_from(["repo delete", "repo visibility", "notify delete"]))
+    if kind == "repo delete":
+        return RepoDelete(repo)
+    if kind == "repo visibility":
+        return RepoVisibility(repo, "public")
+    return NotifyDelete(repo, draw(UUIDS))
+
+
+@settings(max_examples=300, deadline=None)
+@given(command=destructive_commands(), context=CONTEXTS)
+def test_stored_confirmation_text_parses_back_to_the_same_command(command, context):
+    """A click runs what `command_text` stored, parsed again (with no channel context): it must be the
+    very command that was confirmed."""
+    from bot.commands.canonical import command_text
+    from bot.commands.model import is_destructive
+
+    assert is_destructive(command)
+    stored = command_text(command, masked=False)
+    assert parse(stored, ParseContext()) == command
+    assert parse(stored, context) == command  # a channel's own namespaces change nothing about it

@@ -106,3 +106,73 @@ def test_missing_slack_settings_are_one_clear_line(quay, slack, tmp_path, access
     )
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sigterm_lets_a_running_command_finish_and_drains(quay, world, slack, tmp_path, access_file):
+    from tests.fakes.quay import Fault
+
+    world.inject(Fault(method="GET", path="/team-a/api$", delay=1.5))
+    process = Process(base_env(quay, slack, tmp_path, access_file), tmp_path)
+    try:
+        port = process.wait_for_port()
+        driver = SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack)
+        sent = driver.slash("repo info api", user=ALICE, channel="C0READ")
+        time.sleep(0.3)  # the command is waiting on Quay
+        process.proc.send_signal(signal.SIGTERM)
+        import httpx
+
+        with httpx.Client(trust_env=False) as http:
+            assert http.get(f"http://127.0.0.1:{port}/healthz").status_code == 503  # draining
+        assert "The API" in slack.wait_for(sent.response_id, timeout=10)[0].text  # it still finished
+        driver.close()
+        assert process.proc.wait(timeout=20) == 0
+    finally:
+        if process.proc.poll() is None:
+            process.proc.kill()
+    assert any("quaybot stopped" in line for line in process.lines)
+
+
+def socket_env(quay, slack, tmp_path, access_file, api_url: str, app_token: str) -> dict[str, str]:
+    env = base_env(quay, slack, tmp_path, access_file)
+    env.update(QUAYBOT_MODE="socket", SLACK_APP_TOKEN=app_token, SLACK_API_URL=api_url)
+    env.pop("SLACK_SIGNING_SECRET")
+    return env
+
+
+def test_socket_mode_with_slack_unreachable_stops_on_sigterm(quay, slack, tmp_path, access_file):
+    from tests.fakes.slack_api import APP_TOKEN
+
+    env = socket_env(quay, slack, tmp_path, access_file, "http://127.0.0.1:9/api/", APP_TOKEN)
+    process = Process(env, tmp_path)
+    try:
+        process.wait_for_port()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and sum("cannot connect to Slack" in line for line in process.lines) < 2:
+            time.sleep(0.1)
+        started = time.monotonic()
+        code = process.stop()
+        assert code == 0 and time.monotonic() - started < 10
+    finally:
+        if process.proc.poll() is None:
+            process.proc.kill()
+    attempts = [json.loads(line) for line in process.lines if "cannot connect to Slack" in line]
+    assert [a["retry_in"] for a in attempts[:2]] == [1.0, 2.0]  # one line an attempt, growing backoff
+    assert not any("Traceback" in line for line in process.lines) and APP_TOKEN not in "\n".join(process.lines)
+
+
+def test_socket_mode_app_token_refused_is_said_once(quay, slack, tmp_path, access_file):
+    env = socket_env(quay, slack, tmp_path, access_file, slack.api_url, "xapp-1-not-the-right-one-0000000000")
+    process = Process(env, tmp_path)
+    try:
+        process.wait_for_port()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("SLACK_APP_TOKEN" in line for line in process.lines):
+            time.sleep(0.1)
+        time.sleep(1.5)  # no second attempt follows
+        assert process.stop() == 0
+    finally:
+        if process.proc.poll() is None:
+            process.proc.kill()
+    refused = [line for line in process.lines if "Slack refused SLACK_APP_TOKEN (invalid_auth)" in line]
+    assert len(refused) == 1 and not any("cannot connect to Slack" in line for line in process.lines)
+    assert "not-the-right-one" not in "\n".join(process.lines)
