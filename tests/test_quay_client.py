@@ -131,6 +131,8 @@ class TestRepositories:
     async def test_get_fields_null_description_and_tags(self, client):
         repo = await client.get_repository(SIMPLE)
         assert repo.tag_count == 2 and repo.can_admin and repo.state == "NORMAL"
+        latest = repo.tag("latest")
+        assert latest is not None and latest.manifest_digest and latest.manifest_digest.startswith("sha256:")
         org = await client.get_repository(RepositoryRef("buynlarge", "orgrepo"), include_tags=False)
         assert org.description is None and org.tags is None and org.tag_count is None
 

@@ -130,7 +130,8 @@ class Repository(QuayModel):
     state: str = RepositoryState.NORMAL
     can_write: bool = False
     can_admin: bool = False
-    tags: dict[str, Tag] | None = None
+    # Kept as Quay sent them (up to 500): a card only counts them, so none is validated until asked for.
+    tags: dict[str, Any] | None = None
     stats: list[DailyCount] | None = None
 
     @property
@@ -141,6 +142,10 @@ class Repository(QuayModel):
     def tag_count(self) -> int | None:
         """Quay includes at most 500 active tags; `None` when tags were not asked for."""
         return None if self.tags is None else len(self.tags)
+
+    def tag(self, name: str) -> Tag | None:
+        raw = (self.tags or {}).get(name)
+        return None if raw is None else Tag.model_validate(raw)
 
 
 class Notification(QuayModel):

@@ -17,7 +17,8 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-Verdict = Literal["ok", "malformed", "unsupported"]
+# "command" and "action" (block_actions) can be acked before Bolt runs; "ok" is anything else accepted.
+Verdict = Literal["command", "action", "ok", "malformed", "unsupported"]
 MAX_AGE = 300  # Slack's own window: a request older than five minutes is refused
 
 
@@ -73,7 +74,8 @@ def classify(body: bytes, content_type: str) -> Verdict:
         return "ok" if data.get("type") == "url_verification" else "unsupported"
     form = parse_qs(text, keep_blank_values=True)
     if "payload" not in form:
-        return "ok"  # a slash command: flat form fields, which Bolt reads as strings
+        # A slash command: flat form fields, which Bolt reads as strings.
+        return "command" if "command" in form else "ok"
     payload = _object(form["payload"][0]) if len(form["payload"]) == 1 else None
     if payload is None:
         return "malformed"
@@ -83,7 +85,7 @@ def classify(body: bytes, content_type: str) -> Verdict:
         _BlockActions.model_validate(payload)
     except ValidationError:
         return "malformed"
-    return "ok"
+    return "action"
 
 
 def _object(text: str) -> dict[str, Any] | None:
