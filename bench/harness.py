@@ -146,6 +146,16 @@ def start_baseline(quay: Child, slack: RemoteSlack, workdir: Path) -> Process:
     return Process([sys.executable, "-m", "bench.baseline_app"], bot_env(quay, slack, workdir), ROOT)
 
 
+def start_minimal(quay: Child, slack: RemoteSlack, workdir: Path) -> Process:
+    return Process([sys.executable, "-m", "bench.minimal_app"], bot_env(quay, slack, workdir), ROOT)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Shot:
     ack: float  # seconds from send to the HTTP answer

@@ -37,6 +37,9 @@ def serve(fake: FakeQuay) -> None:
         line = sys.stdin.readline()
         if not line:
             return
+        if line.strip() == "connections":
+            with fake.lock:
+                print(fake.connections, flush=True)
         if line.strip() == "count":
             with fake.lock:
                 print(len(fake.requests), flush=True)

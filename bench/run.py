@@ -16,7 +16,19 @@ from pathlib import Path
 import httpx
 
 from bench import detection, sweep
-from bench.harness import Child, RemoteSlack, fire, median, ms, pct, start_baseline, start_bot
+from bench.harness import (
+    Child,
+    Process,
+    RemoteSlack,
+    cpu_seconds,
+    fire,
+    median,
+    ms,
+    pct,
+    start_baseline,
+    start_bot,
+    start_minimal,
+)
 from tests.conftest import T
 
 QUAY_LATENCY = 0.2
@@ -43,6 +55,50 @@ async def direct_quay(url: str, count: int) -> list[float]:
             response.raise_for_status()
             times.append(time.monotonic() - started)
     return times
+
+
+def cost(process: Process, slack: RemoteSlack, quay: Child, in_flight: int) -> tuple[float, float, float, float, float]:
+    """(CPU ms per command, commands a second, new Quay connections per command, e2e p50, e2e p99) for
+    COMMANDS `repo info` at `in_flight`, until every reply has arrived."""
+    cpu_before, connections_before = cpu_seconds(process.proc.pid), int(quay.ask("connections"))
+    started = time.monotonic()
+    shots = asyncio.run(fire(process.url, slack, "repo info api", COMMANDS, in_flight))
+    times = e2e_times(slack, shots)
+    last = max(shot.sent_at + t for shot, t in zip(shots, times, strict=False)) if times else time.monotonic()
+    cpu = cpu_seconds(process.proc.pid) - cpu_before
+    connections = int(quay.ask("connections")) - connections_before
+    return cpu / COMMANDS * 1000, COMMANDS / (last - started), connections / COMMANDS, pct(times, 50), pct(times, 99)
+
+
+async def transport_cpu(url: str, transport: httpx.AsyncBaseTransport, count: int = 400) -> float:
+    """CPU ms per Quay GET through httpx with this transport."""
+    async with httpx.AsyncClient(
+        base_url=url, transport=transport, trust_env=False, headers={"Authorization": f"Bearer {T}"}
+    ) as http:
+        for _ in range(20):
+            await http.get("/api/v1/repository/team-a/api", params={"includeTags": "true"})
+        started = time.process_time()
+        for _ in range(count):
+            (await http.get("/api/v1/repository/team-a/api", params={"includeTags": "true"})).raise_for_status()
+        return (time.process_time() - started) / count * 1000
+
+
+def transport_rows() -> list[str]:
+    from httpx_aiohttp import AiohttpTransport
+
+    quay = Child("quay_server", "commands", "0")
+    try:
+        httpcore = [asyncio.run(transport_cpu(quay.url, httpx.AsyncHTTPTransport())) for _ in range(2)]
+        aiohttp_ = [asyncio.run(transport_cpu(quay.url, AiohttpTransport())) for _ in range(2)]
+    finally:
+        quay.stop()
+    return [
+        "5. Quay client transport: CPU per GET (ms), best of two runs",
+        f"   httpx default (httpcore) {min(httpcore):6.2f}   httpx-aiohttp {min(aiohttp_):6.2f}"
+        f"   ratio {min(aiohttp_) / min(httpcore):5.2f}",
+        "   kept: httpcore. On httpx-aiohttp six client and fault tests fail: a refused connection reads as a",
+        "   timeout, TLS failures are not recognised, and a write whose connection dropped is not 'may have happened'.",
+    ]
 
 
 def main() -> None:
@@ -94,12 +150,35 @@ def main() -> None:
             rows.append(
                 f"   idle {idle_rss:6.1f}   after {COMMANDS * len(IN_FLIGHT)} commands {rss:6.1f}   peak {peak:6.1f}"
             )
+            minimal = start_minimal(quay, slack, workdir)
+            try:
+                rows.append(
+                    f"4. Cost of a command, {COMMANDS} `repo info`: the bot against a minimal hand-written Bolt app "
+                    "(ack, one aiohttp GET, one response_url post, no checks)"
+                )
+                rows.append(
+                    f"   {'in flight':>9} {'':>8} {'CPU ms/cmd':>10} {'cmds/s':>7} {'new conns/cmd':>13} "
+                    f"{'e2e p50':>8} {'e2e p99':>8}"
+                )
+                for in_flight in (20, 100):
+                    figures = {
+                        name: cost(p, slack, quay, in_flight) for name, p in (("bot", bot), ("minimal", minimal))
+                    }
+                    for name, (cpu, rate, conns, p50, p99) in figures.items():
+                        rows.append(
+                            f"   {in_flight:>9} {name:>8} {cpu:10.2f} {rate:7.1f} {conns:13.3f} {ms(p50)} {ms(p99)}"
+                        )
+                    rows.append(f"   {'':>9} {'ratio':>8} {figures['bot'][0] / figures['minimal'][0]:10.2f}")
+            finally:
+                minimal.stop()
         finally:
             bot.stop()
             baseline.stop()
             quay.stop()
             slack.stop()
     repos, hot = int(os.environ.get("BENCH_REPOS", "10000")), int(os.environ.get("BENCH_HOT", "1000"))
+    if os.environ.get("BENCH_ONLY") in (None, "commands"):
+        rows += transport_rows()
     if os.environ.get("BENCH_ONLY") != "commands":
         rows += sweep.main(repos, hot)
         rows += sweep.serve_memory(repos, hot)

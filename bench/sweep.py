@@ -107,7 +107,7 @@ def main(
 ) -> list[str]:
     figures, before, peak = asyncio.run(run(repos, with_notifications, latency, concurrency))
     rows = [
-        f"4. Watch sweep: {repos} repositories, {with_notifications} with notifications, "
+        f"6. Watch sweep: {repos} repositories, {with_notifications} with notifications, "
         f"{latency * 1000:.0f} ms per Quay request, concurrency {concurrency}, K = 10"
     ]
     rows.append(f"   {'sweep':<38} {'seconds':>8} {'requests':>9} {'ideal s':>8} {'ratio':>6}")

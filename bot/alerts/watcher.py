@@ -23,6 +23,7 @@ every sweep, cold 1/K, no hints) for comparison in the benchmark.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
@@ -204,11 +205,10 @@ class Watcher:
             watch = await self.db.run(lambda ns=namespace: self.store.namespace_state(ns))  # type: ignore[misc]
             if watch.warning:
                 continue
-            client = self._client(namespace)
-            try:
-                done += await self._follow_ups(client, namespace, NamespaceReport(namespace))
-            except _Stop:
-                continue
+            report = NamespaceReport(namespace)
+            with contextlib.suppress(_Stop):  # overloaded or no rights: the sweep reports it
+                done += await self._follow_ups(self._client(namespace), namespace, report)
+            self._count(report)
         return done
 
     # One namespace ---------------------------------------------------------------------------------
@@ -239,10 +239,13 @@ class Watcher:
                 await self.db.run(lambda: self.store.set_warning(namespace, None, now))
         except _Stop as stop:
             report.stopped = stop.reason
+        self._count(report)
+        return report
+
+    def _count(self, report: NamespaceReport) -> None:
         self.metrics.alerts.labels("new").inc(report.new_alerts)
         self.metrics.alerts.labels("edit").inc(report.edits)
         self.metrics.alerts.labels("thread").inc(report.thread_lines)
-        return report
 
     def _inventory_due(self, listed_at: float | None, now: float) -> bool:
         return listed_at is None or now - listed_at >= self.settings.inventory_interval

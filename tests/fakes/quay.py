@@ -225,6 +225,7 @@ class FakeQuay:
         self.notifications: dict[str, Notification] = {}
         self.authorized_emails: set[tuple[str, str, str]] = set()
         self.requests: list[Recorded] = []
+        self.connections = 0  # TCP connections accepted: a client that reuses them opens few
         self.faults: list[Fault] = []
         self.queued_tests: list[str] = []
         self.read_only = False
@@ -1118,6 +1119,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.fake.lock:
+            self.server.fake.connections += 1
 
     def _serve(self) -> None:
         fake = self.server.fake
