@@ -123,3 +123,36 @@ async def test_a_reply_block_kit_refuses_still_reaches_the_user(db):
     finally:
         await delivery.aclose()
         slack.stop()
+
+
+async def test_an_expired_write_never_clobbers_a_claim_made_meanwhile(postgres):
+    """Replicas whose clocks differ: one sees the confirmation expired and is about to say so, while
+    the other (still within its time) claims it. The claim made in between must survive."""
+    import uuid
+
+    from sqlalchemy import create_engine, event, text
+
+    url = postgres.create_database(f"race_{uuid.uuid4().hex[:12]}")
+    db = Database(url)
+    db.create_tables()
+    other = create_engine(url)
+    late = ConfirmationStore(db, ttl_seconds=30, clock=lambda: 1060.0)
+    early = ConfirmationStore(db, ttl_seconds=30, clock=lambda: 1000.0)
+    pending = await early.create(Caller("T0", "C0", "U0"), "repo delete team-a/old")
+
+    def claim_meanwhile(conn, cursor, statement, parameters, context, executemany):
+        if "SET state" in statement and "expired" in str(parameters):
+            with other.begin() as connection:  # the other replica, on its own connection
+                connection.execute(
+                    text("UPDATE confirmations SET state = 'running' WHERE id = :id AND state = 'pending'"),
+                    {"id": pending.id},
+                )
+
+    event.listen(db.engine, "before_cursor_execute", claim_meanwhile)
+    refused = await late.claim(pending.id, "U0")
+    event.remove(db.engine, "before_cursor_execute", claim_meanwhile)
+    assert refused.why == "used"  # type: ignore[union-attr]
+    row = await early.get(pending.id)
+    assert row is not None and row.state == "running"
+    other.dispose()
+    db.dispose()

@@ -176,3 +176,22 @@ def test_socket_mode_app_token_refused_is_said_once(quay, slack, tmp_path, acces
     refused = [line for line in process.lines if "Slack refused SLACK_APP_TOKEN (invalid_auth)" in line]
     assert len(refused) == 1 and not any("cannot connect to Slack" in line for line in process.lines)
     assert "not-the-right-one" not in "\n".join(process.lines)
+
+
+def test_socket_mode_connected_stops_on_sigterm(quay, slack, tmp_path, access_file):
+    from tests.fakes.slack_api import APP_TOKEN
+    from tests.fakes.slack_socket import FakeSocketMode
+
+    socket = FakeSocketMode().start()
+    slack.socket_url = socket.url
+    process = Process(socket_env(quay, slack, tmp_path, access_file, slack.api_url, APP_TOKEN), tmp_path)
+    try:
+        process.wait_for_port()
+        socket.wait_connected()
+        started = time.monotonic()
+        assert process.stop() == 0 and time.monotonic() - started < 10
+    finally:
+        if process.proc.poll() is None:
+            process.proc.kill()
+        socket.stop()
+    assert any("connected to Slack in Socket Mode" in line for line in process.lines)
