@@ -1,0 +1,95 @@
+"""The Kubernetes manifests: both kustomizations render with `kubectl kustomize`, every object is valid
+for the stated Kubernetes version, every setting they pass exists in `bot/settings.py`, and the port
+and health path they use are the ones the image and the code serve."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from bot.settings import ENV_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+KUBERNETES_VERSION = "1.32"  # validated against this version's schemas
+KUSTOMIZATIONS = ["base", "overlays/postgres"]
+
+
+def render(name: str) -> list[dict]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        if os.environ.get("CI"):
+            pytest.fail("kubectl is missing: .ci/run installs it")
+        pytest.skip("kubectl is not installed here (CI installs it)")
+    out = subprocess.run(
+        [kubectl, "kustomize", str(ROOT / "deploy" / "kubernetes" / name)], check=True, capture_output=True, text=True
+    ).stdout
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def deployment(docs: list[dict]) -> dict:
+    [found] = [d for d in docs if d["kind"] == "Deployment"]
+    return found
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_every_object_is_valid(name):
+    docs = render(name)
+    assert {d["kind"] for d in docs} >= {"Deployment", "Service", "ConfigMap"}
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_settings_passed_exist_and_secrets_come_from_the_secret(name):
+    docs = render(name)
+    [container] = deployment(docs)["spec"]["template"]["spec"]["containers"]
+    known = set(ENV_NAMES.values())
+    names = {e["name"] for e in container.get("env", [])}
+    for config in (d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("quaybot-config")):
+        names |= set(config["data"])
+    assert names and names <= known, names - known
+    for entry in container["env"]:
+        if entry["name"] in {"QUAY_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"}:
+            assert "value" not in entry and entry["valueFrom"]["secretKeyRef"]["name"] == "quaybot"
+    assert not [d for d in docs if d["kind"] == "Secret"]  # never committed with values
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_port_and_health_path_match_the_image_and_the_code(name):
+    docs = render(name)
+    spec = deployment(docs)["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    [port] = container["ports"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"EXPOSE {port['containerPort']}" in dockerfile and env["QUAYBOT_HTTP_PORT"] == str(port["containerPort"])
+    assert env["QUAYBOT_HTTP_HOST"] == "0.0.0.0"
+    server = (ROOT / "bot" / "slack" / "server.py").read_text()
+    for probe in ("readinessProbe", "livenessProbe"):
+        path = container[probe]["httpGet"]["path"]
+        assert re.search(rf'web\.get\("{re.escape(path)}"', server), path
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] and security["capabilities"]["drop"] == ["ALL"]
+    assert spec["securityContext"]["runAsNonRoot"] and "USER 10001" in dockerfile
+    [service] = [d for d in docs if d["kind"] == "Service"]
+    assert service["spec"]["ports"][0]["port"] == port["containerPort"]
+
+
+def test_postgres_overlay_runs_replicas_without_a_volume_claim():
+    docs = render("overlays/postgres")
+    spec = deployment(docs)["spec"]
+    assert spec["replicas"] >= 2 and spec["strategy"]["type"] == "RollingUpdate"
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    assert not [v for v in spec["template"]["spec"]["volumes"] if "persistentVolumeClaim" in v]
+    [database] = [e for e in spec["template"]["spec"]["containers"][0]["env"] if e["name"] == "QUAYBOT_DATABASE_URL"]
+    assert database["valueFrom"]["secretKeyRef"] == {"name": "quaybot", "key": "database-url"}
+    assert [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    base = deployment(render("base"))["spec"]
+    assert base["replicas"] == 1 and base["strategy"]["type"] == "Recreate"  # one pod on one SQLite file
