@@ -12,9 +12,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import AccessPolicy, load_policy
+from bot.access_reload import AccessReloader
 from bot.alerts.runner import WatchLoop
 from bot.alerts.watcher import Watcher, WatchSettings
 from bot.interactions import Interactions
+from bot.logs import add_secrets
 from bot.metrics import Metrics
 from bot.quay import QuayClient, RetryPolicy
 from bot.service import CommandService
@@ -64,6 +66,8 @@ class Bot:
     delivery: ReplyDelivery
     identity: BotIdentity
     gate: WorkGate
+    reloader: AccessReloader
+    service: CommandService
     secrets: list[str] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -159,7 +163,16 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         interval=settings.alert_interval_seconds,
         maintenance=maintenance,
     )
-    return Bot(
+    def use_policy(new: AccessPolicy) -> None:
+        # Swapped whole, one reference at a time: each reader sees the old policy or the new one.
+        bot.policy = service.policy = watcher.policy = new
+        bot.secrets = secret_values(settings, new)
+        add_secrets(bot.secrets)
+
+    reloader = AccessReloader(
+        settings.access_file, os.environ, settings.quay_token, use_policy, metrics, every=settings.access_reload_seconds
+    )
+    bot = Bot(
         settings,
         policy,
         db,
@@ -172,5 +185,8 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         delivery,
         identity,
         gate,
+        reloader,
+        service,
         secret_values(settings, policy),
     )
+    return bot

@@ -336,6 +336,11 @@ async def check(settings: Settings, out: TextIO) -> int:
         for problem in error.problems:
             print(f"  ! {problem}", file=out)
         problems += len(error.problems)
+        print(
+            "  A running bot does not load this file (nor refuses to start with it, when it is already "
+            "running): it keeps the policy it last loaded until the file is fixed.",
+            file=out,
+        )
     else:
         channels = len(policy.channels)
         alerting = len(policy.alert_namespaces())

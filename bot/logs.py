@@ -19,7 +19,11 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 class SecretFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        self.secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted({*self.secrets, *(s for s in secrets if len(s) >= 6)}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
@@ -77,3 +81,11 @@ def configure(secrets: Iterable[str] = (), *, level: int = logging.INFO, json_li
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "aiohttp.access", "slack_sdk.web.async_base_client", "slack_bolt"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def add_secrets(secrets: Iterable[str]) -> None:
+    """More values to keep out of the logs (tokens of namespaces added by an access file reload)."""
+    for handler in logging.getLogger().handlers:
+        for log_filter in handler.filters:
+            if isinstance(log_filter, SecretFilter):
+                log_filter.add(secrets)

@@ -75,6 +75,12 @@ class Metrics:
         self.commands_busy = Counter(
             "quaybot_commands_busy", "commands turned away because the queue was full", registry=self.registry
         )
+        self.access_reloads = Counter(
+            "quaybot_access_reloads",
+            "access file reloads: ok, or invalid (the policy in force stayed)",
+            ["result"],
+            registry=self.registry,
+        )
         self.outbox_dead = Gauge(
             "quaybot_outbox_dead_rows",
             "messages Slack refused for good, set aside (quaybot outbox)",

@@ -7,6 +7,8 @@ over the raw bytes, then the shape), before Bolt runs: in HTTP mode with an empt
 with the envelope's ack. Bolt then runs in the background, and the work behind each reply waits for
 one of a bounded number of slots (`bot/work.py`).
 
+SIGHUP reloads the access file (it is also reloaded whenever its content changes).
+
 On SIGTERM or SIGINT the bot drains: `/healthz` answers 503 and new requests are refused, commands
 already taken finish for up to `QUAYBOT_SHUTDOWN_GRACE_SECONDS`, replies that cannot be sent stay in
 the outbox, and the process exits 0 whatever state the Socket Mode connection is in.
@@ -32,6 +34,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.access import AccessPolicy
+from bot.access_reload import AccessReloader
 from bot.alerts.runner import WatchLoop
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -58,6 +61,7 @@ class Serving(Protocol):
     watch: WatchLoop
     identity: BotIdentity
     gate: WorkGate
+    reloader: AccessReloader
 
     def aclose(self) -> Awaitable[None]: ...
 
@@ -182,6 +186,7 @@ class Server:
         self._watch_task: asyncio.Task[None] | None = None
         self._socket_task: asyncio.Task[None] | None = None
         self._identity_task: asyncio.Task[None] | None = None
+        self._reload_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.bot.settings
@@ -195,6 +200,7 @@ class Server:
             f"quaybot listening on http://{settings.http_host}:{self.port} ({mode} mode)",
             extra={"host": settings.http_host, "port": self.port, "mode": mode},
         )
+        self._reload_task = asyncio.create_task(self.bot.reloader.run(self._stop))
         if self.slack:
             self._identity_task = asyncio.create_task(self.bot.identity.resolve())
         if self.watch:
@@ -271,7 +277,7 @@ class Server:
         self._stop.set()
         self.bot.metrics.up.set(0)
         await self.drain()
-        for task in (self._socket_task, self._identity_task):
+        for task in (self._socket_task, self._identity_task, self._reload_task):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -298,6 +304,8 @@ async def serve(bot: Serving, *, slack: bool = True) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, server.stop)
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, bot.reloader.reload_now)
     await server.start()
     try:
         await server.wait()

@@ -1,0 +1,128 @@
+"""The access file is reloaded without a restart: on a change of content (a ConfigMap's symlink swap
+included) and on SIGHUP; a broken file never replaces the policy in force."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from tests.e2e.conftest import ACCESS, ALICE, SIGNING_SECRET, BotThread, make_settings
+from tests.fakes.quay import FakeQuay
+from tests.fakes.slack_driver import SlackDriver
+
+NEW_CHANNEL = (
+    ACCESS
+    + """  C0NEW:
+    namespaces: [team-a]
+    role: read
+"""
+)
+BROKEN = (
+    ACCESS
+    + """  C0NEW:
+    namespaces: [team-a]
+    role: superuser
+"""
+)
+
+
+def answer(driver: SlackDriver, slack, channel: str) -> str:
+    sent = driver.slash("repo info team-a/api", user=ALICE, channel=channel)
+    return slack.wait_for(sent.response_id)[0].text
+
+
+def test_a_changed_file_applies_to_the_next_command_and_a_broken_one_never(
+    quay, world, slack, tmp_path, access_file, caplog
+):
+    bot = BotThread(make_settings(quay.url, slack, tmp_path, access_file))
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    try:
+        assert "is not mapped to any Quay namespace" in answer(driver, slack, "C0NEW")
+        assert bot.bot.reloader.check() is None  # nothing changed
+        access_file.write_text(NEW_CHANNEL)
+        assert bot.bot.reloader.check() is True
+        assert "The API" in answer(driver, slack, "C0NEW")  # the next command
+        access_file.write_text(BROKEN)
+        assert bot.bot.reloader.check() is False
+        assert bot.bot.reloader.check() is None  # reported once, not every few seconds
+        problems = [r.getMessage() for r in caplog.records if r.getMessage().startswith("access file not reloaded")]
+        line = BROKEN.splitlines().index("    role: superuser") + 1
+        assert len(problems) == 1 and f"{access_file}:{line}:" in problems[0] and "superuser" in problems[0]
+        assert "The API" in answer(driver, slack, "C0NEW")  # the policy in force stayed, whole
+        assert "The API" in answer(driver, slack, "C0READ")
+        metrics = bot.bot.metrics.render().decode()
+        assert 'quaybot_access_reloads_total{result="invalid"} 1.0' in metrics
+        assert 'quaybot_access_reloads_total{result="ok"} 1.0' in metrics
+        access_file.write_text(ACCESS)  # C0NEW unmapped again
+        assert bot.bot.reloader.check() is True
+        assert "is not mapped to any Quay namespace" in answer(driver, slack, "C0NEW")
+    finally:
+        driver.close()
+        bot.stop()
+
+
+def test_a_configmap_symlink_swap_is_seen(quay, world, slack, tmp_path):
+    # What the kubelet does: files are links into ..data, which is itself a link swapped at once.
+    volume = tmp_path / "volume"
+    first, second = volume / "..2026_11_27_1", volume / "..2026_11_27_2"
+    first.mkdir(parents=True)
+    second.mkdir()
+    (first / "access.yml").write_text(ACCESS)
+    (second / "access.yml").write_text(NEW_CHANNEL)
+    (volume / "..data").symlink_to(first.name)
+    (volume / "access.yml").symlink_to("..data/access.yml")
+    bot = BotThread(make_settings(quay.url, slack, tmp_path, volume / "access.yml"))
+    try:
+        assert bot.bot.policy.channel("C0NEW") is None
+        (volume / "..data_tmp").symlink_to(second.name)
+        (volume / "..data_tmp").rename(volume / "..data")
+        assert bot.bot.reloader.check() is True
+        assert bot.bot.policy.channel("C0NEW") is not None and bot.bot.service.policy is bot.bot.policy
+    finally:
+        bot.stop()
+
+
+def test_newly_mapped_namespaces_are_watched_and_unmapped_ones_are_not(
+    quay, world: FakeQuay, slack, tmp_path, access_file
+):
+    world.add_org("team-b", admins=["devtable"])
+    world.add_repo("team-b/jobs")
+    world.add_notification("team-b/jobs", failures=1)
+    access_file.write_text(ACCESS)
+    bot = BotThread(make_settings(quay.url, slack, tmp_path, access_file, QUAYBOT_WATCH_REQUESTS_PER_SECOND=1000))
+    watcher = bot.bot.watch.watcher
+    try:
+        assert watcher.policy.alert_namespaces() == []
+        access_file.write_text(ACCESS + "  C0B:\n    namespaces: [team-b]\n    role: admin\n    alerts: true\n")
+        assert bot.bot.reloader.check() is True
+        report = bot.run(watcher.sweep())  # the next sweep
+        assert [n.namespace for n in report.namespaces] == ["team-b"] and report.namespaces[0].repositories == 1
+        bot.run(bot.bot.outbox.send_due())
+        assert [c for c in slack.calls_to("chat.postMessage") if c.body.get("channel") == "C0B"]
+        access_file.write_text(ACCESS)
+        assert bot.bot.reloader.check() is True
+        assert bot.run(watcher.sweep()).namespaces == []  # no longer alerted
+    finally:
+        bot.stop()
+
+
+def test_sighup_reloads_the_running_process(quay, world, slack, tmp_path, access_file):
+    from tests.e2e.test_serve_process import Process, base_env
+
+    env = base_env(quay, slack, tmp_path, access_file)
+    env["QUAYBOT_ACCESS_RELOAD_SECONDS"] = "3600"  # so only the signal can do it
+    process = Process(env, tmp_path)
+    try:
+        port = process.wait_for_port()
+        access_file.write_text(NEW_CHANNEL)
+        process.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("access file reloaded" in line for line in process.lines):
+            time.sleep(0.05)
+        driver = SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack)
+        assert "The API" in answer(driver, slack, "C0NEW")
+        driver.close()
+        assert process.stop() == 0
+    finally:
+        if process.proc.poll() is None:
+            process.proc.kill()
