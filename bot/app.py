@@ -163,6 +163,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         interval=settings.alert_interval_seconds,
         maintenance=maintenance,
     )
+
     def use_policy(new: AccessPolicy) -> None:
         # Swapped whole, one reference at a time: each reader sees the old policy or the new one.
         bot.policy = service.policy = watcher.policy = new

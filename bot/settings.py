@@ -60,9 +60,7 @@ class Settings(BaseSettings):
         default=16, ge=1, le=1024, validation_alias=_env("QUAYBOT_MAX_CONCURRENT_COMMANDS")
     )
     command_queue_size: int = Field(default=1000, ge=0, validation_alias=_env("QUAYBOT_COMMAND_QUEUE_SIZE"))
-    access_reload_seconds: float = Field(
-        default=5.0, gt=0, validation_alias=_env("QUAYBOT_ACCESS_RELOAD_SECONDS")
-    )
+    access_reload_seconds: float = Field(default=5.0, gt=0, validation_alias=_env("QUAYBOT_ACCESS_RELOAD_SECONDS"))
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, validation_alias=_env("QUAYBOT_SHUTDOWN_GRACE_SECONDS"))
 
     @field_validator("quay_url")
