@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import tracing
 from bot.access import AccessPolicy, load_policy
 from bot.access_reload import AccessReloader
 from bot.alerts.runner import WatchLoop
@@ -19,6 +20,7 @@ from bot.interactions import Interactions
 from bot.logs import add_secrets
 from bot.metrics import Metrics
 from bot.quay import QuayClient, RetryPolicy
+from bot.quay.client import CallObserver
 from bot.service import CommandService
 from bot.settings import Settings
 from bot.slack import listeners
@@ -77,6 +79,16 @@ class Bot:
         self.db.dispose()
 
 
+def _observed(count: CallObserver) -> CallObserver:
+    """Each Quay call counted in /metrics and, when tracing is on, a span of its trace."""
+
+    def observe(method: str, path: str, outcome: str, seconds: float) -> None:
+        count(method, path, outcome, seconds)
+        tracing.quay_call(method, path, outcome, seconds)
+
+    return observe
+
+
 def secret_values(settings: Settings, policy: AccessPolicy | None = None) -> list[str]:
     values = [settings.quay_token, settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token]
     found = [v.get_secret_value() for v in values if v is not None]
@@ -95,7 +107,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         settings.quay_url,
         verify=settings.quay_verify_tls,
         timeout=settings.quay_timeout_seconds,
-        observer=metrics.observe_quay,
+        observer=_observed(metrics.observe_quay),
         max_connections=settings.max_concurrent_commands,
     )
     service = CommandService(policy, quay, settings.quay_token)
@@ -107,7 +119,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
             settings.quay_url,
             verify=settings.quay_verify_tls,
             timeout=settings.quay_timeout_seconds,
-            observer=metrics.observe_watch,
+            observer=_observed(metrics.observe_watch),
             max_connections=settings.watch_concurrency,
         ),
         settings.quay_token,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from bot import __version__
+from bot import __version__, tracing
 from bot.access import AccessFileError, AccessPolicy, Caller, load_policy
 from bot.blocks.render import RenderContext, render
 from bot.blocks.text import to_text
@@ -115,6 +115,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) 
             print(f"  {problem}", file=sys.stderr)
         return EXIT_ERROR
     configure(bot.secrets)
+    tracing.configure()
     asyncio.run(serve(bot, slack=slack))
     return EXIT_OK
 

@@ -12,7 +12,9 @@ import logging
 
 from pydantic import SecretStr
 
+from bot import tracing
 from bot.access import AccessPolicy, Allowed, Caller, Decision, Denied
+from bot.commands.canonical import command_text
 from bot.commands.grammar import ParseContext, definition_for, parse
 from bot.commands.help import help_page
 from bot.commands.model import (
@@ -112,7 +114,9 @@ class CommandService:
         return await self.handle(command, caller, confirmed=confirmed)
 
     async def handle(self, command: Command, caller: Caller, *, confirmed: bool = False) -> Outcome:
-        decision = self.authorize(command, caller)
+        with tracing.span("access.check", {"quay.command": command_text(command)}) as checking:
+            decision = self.authorize(command, caller)
+            tracing.set_attributes(checking, {"access.allowed": isinstance(decision, Allowed)})
         if isinstance(command, Help):
             access = decision.access if isinstance(decision, Allowed) else None
             unavailable = f"{decision.reason} {decision.remedy}" if isinstance(decision, Denied) else None

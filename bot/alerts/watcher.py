@@ -36,6 +36,7 @@ from functools import partial
 
 from pydantic import SecretStr
 
+from bot import tracing
 from bot.access import AccessPolicy
 from bot.alerts.announce import Announcer
 from bot.alerts.decide import Seen
@@ -189,8 +190,13 @@ class Watcher:
         started = time.monotonic()
         deadline = started + self.period()
         report = SweepReport()
-        for namespace in self.policy.alert_namespaces():
-            report.namespaces.append(await self._sweep_namespace(namespace, deadline))
+        with tracing.span("watch.sweep") as sweeping:
+            for namespace in self.policy.alert_namespaces():
+                report.namespaces.append(await self._sweep_namespace(namespace, deadline))
+            tracing.set_attributes(
+                sweeping,
+                {"watch.namespaces": len(report.namespaces), "watch.repositories_read": report.checked},
+            )
         self.sweeps += 1
         report.seconds = time.monotonic() - started
         self.metrics.sweep_seconds.observe(report.seconds)

@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import tracing
 from bot.access import Caller
 from bot.blocks.message import Message, plain
 from bot.interactions import Reply
@@ -68,16 +69,25 @@ class ReplyDelivery:
         if self._session is not None:
             await self._session.close()
 
-    async def answer(self, respond: AsyncRespond, caller: Caller, work: Callable[[], Awaitable[list[Reply]]]) -> None:
-        try:
-            async with self.gate.slot():
-                replies = await self._run(work)
-        except Busy:
-            self.metrics.commands_busy.inc()
-            log.warning("busy: a command was turned away", extra={"channel": caller.channel_id})
-            replies = [Reply(plain(BUSY))]
-        for reply in replies:
-            await self.send(respond, caller, reply)
+    async def answer(
+        self,
+        respond: AsyncRespond,
+        caller: Caller,
+        work: Callable[[], Awaitable[list[Reply]]],
+        *,
+        what: str = "slack.request",
+    ) -> None:
+        with tracing.span(what, {"slack.channel": caller.channel_id, "slack.user": caller.user_id}):
+            try:
+                async with self.gate.slot():
+                    replies = await self._run(work)
+            except Busy:
+                self.metrics.commands_busy.inc()
+                log.warning("busy: a command was turned away", extra={"channel": caller.channel_id})
+                replies = [Reply(plain(BUSY))]
+            for reply in replies:
+                with tracing.span("slack.reply", {"slack.in_channel": reply.message.in_channel}):
+                    await self.send(respond, caller, reply)
         for reply in replies:
             if reply.follow_up is not None:
                 await self._follow_up(respond, caller, reply.follow_up)

@@ -30,13 +30,13 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
         await ack()  # before any Quay call: Slack gives up after 3 seconds
         caller = Caller(command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", ""))
         text = str(command.get("text") or "")
-        await delivery.answer(respond, caller, lambda: interactions.command(text, caller))
+        await delivery.answer(respond, caller, lambda: interactions.command(text, caller), what="slack.command")
 
     def button(handle: Callable[[str, Caller], Awaitable[list[Reply]]]) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             value, caller = _action(body)
-            await delivery.answer(respond, caller, lambda: handle(value, caller))
+            await delivery.answer(respond, caller, lambda: handle(value, caller), what="slack.action")
 
         return listener
 
