@@ -8,7 +8,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN python -m venv /opt/quaybot \
-    && /opt/quaybot/bin/pip install --no-compile '.[postgres]'
+    && /opt/quaybot/bin/pip install --no-compile '.[postgres,otel]'
 
 FROM python:3.11-slim-bookworm
 LABEL org.opencontainers.image.title="quaybot" \
