@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncAck
+
+from bench.bolt_server import bolt_app, serve
 
 
 async def main() -> None:
-    client = AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
-    app = AsyncApp(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"], process_before_response=False)
+    app = bolt_app()
     quay = os.environ["QUAY_URL"]
     headers = {"Authorization": f"Bearer {os.environ['QUAY_TOKEN']}"}
     session = aiohttp.ClientSession()
@@ -31,18 +28,7 @@ async def main() -> None:
             await posted.read()
 
     app.command("/quay")(repo_info)
-
-    async def events(request: web.Request) -> web.StreamResponse:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-    web_app = web.Application()
-    web_app.add_routes([web.post("/slack/events", events)])
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(f"minimal listening {runner.addresses[0][1]}", file=sys.stderr, flush=True)
-    await asyncio.Event().wait()
+    await serve(app, "minimal")
 
 
 if __name__ == "__main__":

@@ -135,19 +135,17 @@ class Interactions:
                 await asyncio.sleep(max(0.0, started + check - time.monotonic()))
                 outcome = await self.service.handle(NotifyGet(queued.repo, before.uuid), caller)
                 if not (isinstance(outcome, Succeeded) and isinstance(outcome.result, NotificationShown)):
-                    return _plain(f"Could not read the notification {where} after its test, so its result is unknown.")
+                    return plain(f"Could not read the notification {where} after its test, so its result is unknown.")
                 failures = outcome.result.notification.number_of_failures
                 if failures > before.number_of_failures:
-                    return _plain(
+                    return plain(
                         f":warning: Quay counted a failure ({failures} of {FAILURES_BEFORE_DISABLED}) for the test of "
                         f"{where}. {what_quay_does_next(failures)}"
                     )
                 if failures < before.number_of_failures:
-                    return _plain(
-                        f":white_check_mark: The test of {where} was delivered: Quay reset its failures to 0."
-                    )
+                    return plain(f":white_check_mark: The test of {where} was delivered: Quay reset its failures to 0.")
             waited = round(self.test_checks[-1]) if self.test_checks else 0
-            return _plain(
+            return plain(
                 f"No failure counted within {waited} s of the test of {where}. Quay records only failures, "
                 "not deliveries: check that the receiver got it."
             )
@@ -167,7 +165,7 @@ class Interactions:
         command = parse(pending.command, ParseContext())
         if isinstance(command, UsageError):  # pragma: no cover - stored text is canonical
             await self.confirmations.finish(pending.id, "failed", command.message)
-            return [Reply(_plain(f":x: This confirmation cannot be run: {command.message}"), replace_original=True)]
+            return [Reply(plain(f":x: This confirmation cannot be run: {command.message}"), replace_original=True)]
         outcome = await self.service.handle(command, requester, confirmed=True)
         self._count(command, outcome)
         state = {Succeeded: "done", Refused: "refused"}.get(type(outcome), "failed")
@@ -182,7 +180,7 @@ class Interactions:
         await self.auditing.outcome(requester, command, outcome, confirmed=True)
         if isinstance(outcome, Succeeded):
             return [
-                Reply(_plain(f":white_check_mark: Confirmed: {message.text}"), replace_original=True),
+                Reply(plain(f":white_check_mark: Confirmed: {message.text}"), replace_original=True),
                 Reply(message),
             ]
         return [Reply(message, replace_original=True)]
@@ -198,7 +196,7 @@ class Interactions:
         command = parse(claim.pending.command, ParseContext())
         if not isinstance(command, UsageError):
             await self.auditing.event(caller, command, "cancelled")
-        return [Reply(_plain(f"Cancelled: nothing was done. (`/quay {claim.pending.command}`)"), replace_original=True)]
+        return [Reply(plain(f"Cancelled: nothing was done. (`/quay {claim.pending.command}`)"), replace_original=True)]
 
     async def reset_button(self, value: str, caller: Caller) -> list[Reply]:
         """The "Reset failures" button: the same command, with the clicker's access checked."""
@@ -234,20 +232,20 @@ class Interactions:
         """Why a click did nothing; prompts that can no longer be used lose their buttons."""
         pending = refusal.pending
         if refusal.why == "unknown" or pending is None:
-            return Reply(_plain(":x: This confirmation is unknown: nothing was done. Run the command again."))
+            return Reply(plain(":x: This confirmation is unknown: nothing was done. Run the command again."))
         if refusal.why == "not_requester":
-            return Reply(_plain(f":no_entry: Only <@{pending.user_id}>, who asked for it, can confirm or cancel this."))
+            return Reply(plain(f":no_entry: Only <@{pending.user_id}>, who asked for it, can confirm or cancel this."))
         if refusal.why == "expired":
             return Reply(
-                _plain(":hourglass: This confirmation expired: nothing was done. Run the command again."),
+                plain(":hourglass: This confirmation expired: nothing was done. Run the command again."),
                 replace_original=True,
             )
         if pending.state == "running":
-            return Reply(_plain("This confirmation is being carried out right now; nothing more was done."))
+            return Reply(plain("This confirmation is being carried out right now; nothing more was done."))
         if pending.state == "interrupted":
-            return Reply(_plain(f":warning: {pending.result}"), replace_original=True)
+            return Reply(plain(f":warning: {pending.result}"), replace_original=True)
         return Reply(
-            _plain(f"This confirmation was already used ({pending.state}); nothing more was done."),
+            plain(f"This confirmation was already used ({pending.state}); nothing more was done."),
             replace_original=True,
         )
 
@@ -268,9 +266,6 @@ class Interactions:
             self.metrics.denials.labels(command.command_name).inc()
 
 
-_plain = plain
-
-
 def _notification_button(value: str) -> tuple[RepositoryRef, str] | None:
     try:
         repo, uuid = parse_reset_value(value)
@@ -280,4 +275,4 @@ def _notification_button(value: str) -> tuple[RepositoryRef, str] | None:
 
 
 def _malformed() -> Reply:
-    return Reply(_plain(":x: This button is malformed; use `/quay notify …` instead."))
+    return Reply(plain(":x: This button is malformed; use `/quay notify …` instead."))
