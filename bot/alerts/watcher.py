@@ -169,6 +169,9 @@ class Watcher:
         self.settings = settings
         self.clock = clock
         self.limiter = PriorityLimiter(settings.requests_per_second)
+        # Reads in flight, across namespaces: follow-ups have slots of their own, so they never wait
+        # behind rotation reads that hold slots while waiting for the budget.
+        self.slots = {priority: asyncio.Semaphore(settings.concurrency) for priority in (FOLLOW_UP, ROTATION)}
         self.announcer = Announcer(db, store, quay_url)
         self.sweeps = 0
         self._reading: set[tuple[str, str]] = set()  # repositories being read now, by any path
@@ -191,8 +194,13 @@ class Watcher:
         deadline = started + self.period()
         report = SweepReport()
         with tracing.span("watch.sweep") as sweeping:
-            for namespace in self.policy.alert_namespaces():
-                report.namespaces.append(await self._sweep_namespace(namespace, deadline))
+            # Namespaces side by side: the budget's priorities put every namespace's listing before
+            # any namespace's rotation, so one large namespace cannot hold back another's push hints.
+            report.namespaces = list(
+                await asyncio.gather(
+                    *(self._sweep_namespace(namespace, deadline) for namespace in self.policy.alert_namespaces())
+                )
+            )
             tracing.set_attributes(
                 sweeping,
                 {"watch.namespaces": len(report.namespaces), "watch.repositories_read": report.checked},
@@ -384,7 +392,6 @@ class Watcher:
         if not entries:
             return
         channels = self.policy.alert_channels(namespace)
-        gate = asyncio.Semaphore(self.settings.concurrency)
         stop: list[str] = []
         observed: dict[str, list[Seen]] = {}
         checks: dict[str, Check] = {}
@@ -413,7 +420,8 @@ class Watcher:
                 return
             self._reading.add(key)
             try:
-                async with gate:
+                # A slot first, so that at most `concurrency` reads of a kind wait for the budget.
+                async with self.slots[priority]:
                     if stop or late():
                         return
                     await self.limiter.acquire(priority)

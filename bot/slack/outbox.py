@@ -53,6 +53,7 @@ MAX_BACKOFF = 300.0
 MAX_ATTEMPTS = 8
 # A claimed row is ours for this long: longer than any send (slack_sdk's timeout is 30 s).
 CLAIM_SECONDS = 120.0
+GAUGES_EVERY = 5.0
 
 
 class OutboxSender:
@@ -81,6 +82,7 @@ class OutboxSender:
         self.claim_seconds = claim_seconds
         self.clock = clock
         self.last_sent: dict[str, float] = {}
+        self._gauges_at = 0.0
 
     async def send_due(self) -> int:
         now = self.clock()
@@ -90,8 +92,10 @@ class OutboxSender:
         sent = 0
         for item in items:
             sent += await self._send(item)
-        self.metrics.outbox_depth.set(await self.db.run(self.store.depth))
-        self.metrics.outbox_dead.set(await self.db.run(self.store.dead_count))
+        if items or now - self._gauges_at >= GAUGES_EVERY:  # two counts, not on every idle tick
+            self._gauges_at = now
+            self.metrics.outbox_depth.set(await self.db.run(self.store.depth))
+            self.metrics.outbox_dead.set(await self.db.run(self.store.dead_count))
         return sent
 
     async def _send(self, item: Outgoing) -> int:

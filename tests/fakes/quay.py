@@ -623,16 +623,21 @@ class FakeQuay:
         if query.get("repo_kind", "image") != "image":
             return _message(400, "Unknown kind of repository" if starred else "Unknown repository kind")
 
+        roles: dict[str, int] = {}  # per namespace, once per request: listings of 10,000 stay cheap
+
         def visible(repo: Repo) -> bool:
             if public and repo.is_public:
                 return True
             if auth is None:
                 return False
-            return repo.permissions.get(auth.user, 0) > 0 or self._namespace_role(auth, repo.namespace) > 0
+            if repo.permissions.get(auth.user, 0) > 0:
+                return True
+            if repo.namespace not in roles:
+                roles[repo.namespace] = self._namespace_role(auth, repo.namespace)
+            return roles[repo.namespace] > 0
 
-        repos = sorted((r for r in self.repos.values() if visible(r)), key=lambda r: r.id)
-        if namespace:
-            repos = [r for r in repos if r.namespace == namespace]
+        candidates = (r for r in self.repos.values() if not namespace or r.namespace == namespace)
+        repos = sorted((r for r in candidates if visible(r)), key=lambda r: r.id)
         next_page = None
         if starred:
             assert auth is not None
