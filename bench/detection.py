@@ -122,7 +122,7 @@ async def run_one(
         async def no_slack() -> int:
             return 0
 
-        loop = WatchLoop(watcher, db, store, no_slack, Metrics(), interval=settings.interval, tick=0.02)
+        loop = WatchLoop(watcher, db, store, no_slack, Metrics(), interval=settings.interval, tick=0.05)
         stop = asyncio.Event()
         fake.requests.clear()
         started = clock()
@@ -227,13 +227,13 @@ async def first_pass(speed: float, seed_value: int) -> tuple[float, float]:
         async def no_slack() -> int:
             return 0
 
-        loop = WatchLoop(watcher, db, watcher.store, no_slack, Metrics(), interval=6.0, tick=0.02)
+        loop = WatchLoop(watcher, db, watcher.store, no_slack, Metrics(), interval=6.0, tick=0.05)
         stop = asyncio.Event()
         started = clock()
         running = asyncio.create_task(loop.run(stop))
         found_all = everything = math.nan
-        while clock() < started + 2 * 3600:
-            await asyncio.sleep(1.0)
+        while clock() < started + 3 * 3600:
+            await asyncio.sleep(2.0)
             inventory = await db.run(lambda: watcher.store.inventory("big"))
             checked = {e.name for e in inventory if e.checked_at is not None}
             if math.isnan(found_all) and inventory and notified <= checked:

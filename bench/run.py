@@ -114,7 +114,7 @@ def transport_rows() -> list[str]:
     ]
 
 
-def main() -> None:
+def command_rows() -> list[str]:
     quay = Child("quay_server", "commands", str(QUAY_LATENCY))
     slack = RemoteSlack()
     rows: list[str] = []
@@ -192,13 +192,21 @@ def main() -> None:
             baseline.stop()
             quay.stop()
             slack.stop()
+    return rows
+
+
+def main() -> None:
+    only = os.environ.get("BENCH_ONLY")  # commands, watch or detection; all when unset
+    rows: list[str] = []
+    if only in (None, "commands"):
+        rows += command_rows()
     repos, hot = int(os.environ.get("BENCH_REPOS", "10000")), int(os.environ.get("BENCH_HOT", "1000"))
-    if os.environ.get("BENCH_ONLY") in (None, "commands"):
+    if only in (None, "commands"):
         rows += transport_rows()
-    if os.environ.get("BENCH_ONLY") != "commands":
+    if only in (None, "watch"):
         rows += sweep.main(repos, hot)
         rows += sweep.serve_memory(repos, hot)
-    if os.environ.get("BENCH_ONLY") in (None, "watch", "detection"):
+    if only in (None, "watch", "detection"):
         rows += detection.main()
     print(f"quaybot benchmarks on {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print("\n".join(rows))

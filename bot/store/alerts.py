@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,6 +146,16 @@ class NamespaceState:
 
 # `last_modified` stored for a repository listed without tags; NULL means "never listed with it".
 NO_TAGS = 0
+
+
+_ENTRY_COLUMNS = (
+    InventoryRepo.name,
+    InventoryRepo.has_notifications,
+    InventoryRepo.checked_at,
+    InventoryRepo.last_modified,
+    InventoryRepo.next_check_at,
+    InventoryRepo.pushed_at,
+)
 
 
 class Conflict(Exception):
@@ -422,14 +432,12 @@ class AlertStore:
     # Inventory -----------------------------------------------------------------------------------
 
     def inventory(self, namespace: str) -> list[InventoryEntry]:
+        """The namespace's repositories in name order (plain rows: a listing can hold 10,000)."""
         with self.db.session() as session:
-            rows = session.scalars(
-                select(InventoryRepo).where(InventoryRepo.namespace == namespace).order_by(InventoryRepo.name)
+            rows = session.execute(
+                select(*_ENTRY_COLUMNS).where(InventoryRepo.namespace == namespace).order_by(InventoryRepo.name)
             )
-            return [
-                InventoryEntry(r.name, r.has_notifications, r.checked_at, r.last_modified, r.next_check_at, r.pushed_at)
-                for r in rows
-            ]
+            return [InventoryEntry(*row) for row in rows]
 
     def replace_inventory(
         self, namespace: str, listed: Sequence[Listed], now: float, *, hints: bool = True
@@ -443,32 +451,56 @@ class AlertStore:
         self, namespace: str, page: Sequence[Listed], now: float, *, hints: bool, listed_before: bool
     ) -> list[str]:
         """Store one page of the listing; return the repositories whose `last_modified` moved since the
-        last listing (a push), or that are new since then: they are due for a read at once."""
+        last listing (a push), or that are new since then: they are due for a read at once.
+
+        A listing of 10,000 repositories comes every minute or so and almost nothing in it changes, so
+        this compares plain values and writes only the rows that moved."""
+        names = [item.name for item in page]
         with self.db.session() as session, session.begin():
-            known = {
-                r.name: r
-                for r in session.scalars(
-                    select(InventoryRepo).where(
-                        InventoryRepo.namespace == namespace, InventoryRepo.name.in_([item.name for item in page])
+            known: dict[str, tuple[int | None, float | None]] = {
+                name: (stamp, due)
+                for name, stamp, due in session.execute(
+                    select(InventoryRepo.name, InventoryRepo.last_modified, InventoryRepo.next_check_at).where(
+                        InventoryRepo.namespace == namespace, InventoryRepo.name.in_(names)
                     )
                 )
             }
             pushed: list[str] = []
+            new_rows: list[dict[str, Any]] = []
             for item in page:
                 stamp = item.last_modified if item.last_modified is not None else NO_TAGS
-                row = known.get(item.name)
-                if row is None:
-                    row = InventoryRepo(namespace=namespace, name=item.name, has_notifications=None, listed_at=now)
-                    session.add(row)
+                if item.name not in known:
                     moved = listed_before  # new since the last listing: made a moment ago
-                else:
-                    # NULL: listed before `last_modified` was recorded; the first value is no push.
-                    moved = row.last_modified is not None and row.last_modified != stamp
-                row.last_modified = stamp
-                if hints and moved:
+                    row: dict[str, Any] = {
+                        "namespace": namespace,
+                        "name": item.name,
+                        "has_notifications": None,
+                        "listed_at": now,
+                        "last_modified": stamp,
+                        "pushed_at": None,
+                        "next_check_at": None,
+                    }
+                    if hints and moved:
+                        pushed.append(item.name)
+                        row.update(pushed_at=item.pushed_at if item.pushed_at is not None else now, next_check_at=now)
+                    new_rows.append(row)
+                    continue
+                before, due = known[item.name]
+                if before == stamp:
+                    continue
+                # NULL: listed before `last_modified` was recorded; the first value is no push.
+                values: dict[str, Any] = {"last_modified": stamp}
+                if hints and before is not None:
                     pushed.append(item.name)
-                    row.pushed_at = item.pushed_at if item.pushed_at is not None else now
-                    row.next_check_at = min(now, row.next_check_at) if row.next_check_at is not None else now
+                    values["pushed_at"] = item.pushed_at if item.pushed_at is not None else now
+                    values["next_check_at"] = min(now, due) if due is not None else now
+                session.execute(
+                    update(InventoryRepo)
+                    .where(InventoryRepo.namespace == namespace, InventoryRepo.name == item.name)
+                    .values(**values)
+                )
+            if new_rows:
+                session.execute(insert(InventoryRepo), new_rows)
             return pushed
 
     def finish_listing(self, namespace: str, names: Sequence[str], now: float) -> list[str]:
@@ -515,15 +547,12 @@ class AlertStore:
 
     def due_checks(self, namespace: str, now: float) -> list[InventoryEntry]:
         with self.db.session() as session:
-            rows = session.scalars(
-                select(InventoryRepo)
+            rows = session.execute(
+                select(*_ENTRY_COLUMNS)
                 .where(InventoryRepo.namespace == namespace, InventoryRepo.next_check_at <= now)
                 .order_by(InventoryRepo.next_check_at)
             )
-            return [
-                InventoryEntry(r.name, r.has_notifications, r.checked_at, r.last_modified, r.next_check_at, r.pushed_at)
-                for r in rows
-            ]
+            return [InventoryEntry(*row) for row in rows]
 
     def alerting_repositories(self, namespace: str, states: Sequence[str]) -> set[str]:
         with self.db.session() as session:
