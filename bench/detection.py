@@ -210,15 +210,16 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, math.ceil(q / 100 * len(values)) - 1)] if values else math.nan
 
 
-async def first_pass(speed: float, seed_value: int) -> tuple[float, float]:
+async def first_pass(speed: float, repos: int, with_notifications: int) -> tuple[float, float]:
     """From an empty database at the default budget: seconds (on the virtual clock) until every
     repository with notifications has been read, and until every repository has. No pushes here, so
     the fake Quay runs in a process of its own (as in the sweep benchmark), on the other core."""
     from bench.sweep import QuayProcess
 
     clock = VirtualClock(speed)
-    server = QuayProcess(10_000, 1_000, 0.0)
-    notified = {f"repo{i:05d}" for i in range(0, 10_000, 10)}  # as bench/quay_server.py seeds them
+    server = QuayProcess(repos, with_notifications, 0.0)
+    every = repos // with_notifications
+    notified = {f"repo{i:05d}" for i in range(0, repos, every)}  # as bench/quay_server.py seeds them
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'first.db'}")
         db.create_tables()
@@ -276,11 +277,14 @@ def main(speed: float = 10.0, minutes: float = 10.0, seed_value: int = 7) -> lis
             f"{(max(f.latencies) if f.latencies else math.nan):6.1f} {f'{f.alerted_in_time}/{f.failing}':>16} "
             f"{f.mean_rps:15.2f} {f.peak_rps:5.1f}"
         )
-    fast = 10.0
-    found, everything = asyncio.run(first_pass(fast, seed_value))
+    # 2,000 repositories: at 10,000 the fast clock makes this benchmark CPU-bound (the listing's
+    # parsing alone), so it would measure the machine rather than the schedule.
+    repos, notified = 2_000, 200
+    found, everything = asyncio.run(first_pass(speed, repos, notified))
     rows.append(
-        f"   first pass from an empty database (clock x{fast:.0f}): every notification found in {found:,.0f} s, "
-        f"every repository read in {everything:,.0f} s (lower bound at 5 requests/s: 2,000 s)"
+        f"   first pass, empty database, {repos:,} repositories ({notified} with notifications), clock x{speed:.0f}: "
+        f"every notification found in {found:,.0f} s, every repository read in {everything:,.0f} s "
+        f"(reads alone at 5/s: {repos / 5:,.0f} s)"
     )
     return rows
 

@@ -448,7 +448,17 @@ class Watcher:
                 self._reading.discard(key)
 
         try:
-            await asyncio.gather(*(one(position, entry) for position, entry in enumerate(entries)))
+            # A few workers share one iterator: nothing is started for the entries the deadline cuts
+            # off (a rotation is handed all 10,000 repositories of a namespace, and reads a few).
+            pending = iter(enumerate(entries))
+
+            async def worker() -> None:
+                for position, entry in pending:
+                    if stop or late():
+                        return
+                    await one(position, entry)
+
+            await asyncio.gather(*(worker() for _ in range(min(self.settings.concurrency, len(entries)))))
         finally:
             await flush()
         if stop and stop[0] == "no-admin":
