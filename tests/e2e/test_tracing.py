@@ -17,6 +17,7 @@ from tests.conftest import T
 from tests.e2e.conftest import ALICE, SIGNING_SECRET
 from tests.fakes.slack_api import BOT_TOKEN
 
+
 class _WhileTesting(InMemorySpanExporter):
     """Keeps spans only during these tests: the provider, once set, stays for the whole session."""
 
