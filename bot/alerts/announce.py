@@ -48,13 +48,12 @@ class Announcer:
         """Record what the notifications of these repositories look like now; queue what to say."""
         if not observed:
             return AnnounceResult()
+        seen = [item.uuid for items in observed.values() for item in items]
+        take_snapshot = partial(self.store.snapshot, namespace, observed, now, also_uuids=seen)
         for _ in range(ATTEMPTS):
-            snapshot = await self.db.run(lambda: self.store.snapshot(namespace, observed, now))
+            snapshot = await self.db.run(take_snapshot)
             known = {key: _known(record) for key, record in snapshot.records.items()}
-            muted = snapshot.muted | await self.db.run(
-                lambda: self.store.muted((s.uuid for items in observed.values() for s in items), now)
-            )
-            decisions = decide(known, observed, channels, muted)
+            decisions = decide(known, observed, channels, snapshot.muted)
             writes, posts, result = self._render(namespace, decisions)
             try:
                 await self.db.run(partial(self.store.apply, writes, posts, now))

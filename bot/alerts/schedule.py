@@ -34,10 +34,6 @@ class WorkerTiming:
         first offset when the target refuses at once, by the second when it hangs until the timeout."""
         return (self.poll + self.margin, self.poll + self.send_timeout + self.margin)
 
-    def scaled(self, factor: float) -> WorkerTiming:
-        """The same schedule on a clock that runs `1 / factor` times as fast (benchmarks)."""
-        return WorkerTiming(*(value * factor for value in self.__dict__.values()))
-
 
 QUAY = WorkerTiming()
 

@@ -55,7 +55,7 @@ from bot.quay import (
     RepositoryRef,
 )
 from bot.quay.models import Notification
-from bot.store.alerts import AlertStore, Check, InventoryEntry, Listed
+from bot.store.alerts import AlertStore, Check, InventoryEntry, Listed, NamespaceState
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -235,18 +235,16 @@ class Watcher:
         client = self._client(namespace)
         now = self.clock()
         watch = await self.db.run(lambda: self.store.namespace_state(namespace))
-        listing_due = (
-            self.settings.hints or watch.listed_at is None or now - watch.listed_at >= self.settings.inventory_interval
-        )
-        if watch.warning and not (listing_due and self._inventory_due(watch.listed_at, now)):
+        inventory_due = watch.listed_at is None or now - watch.listed_at >= self.settings.inventory_interval
+        if watch.warning and not inventory_due:
             report.stopped = "warned"  # retried with the next inventory interval, not every sweep
             return report
         try:
-            if listing_due:
-                await self._list(client, namespace, now, report)
+            if self.settings.hints or inventory_due:  # with hints, every sweep lists
+                await self._list(client, namespace, now, report, listed_before=watch.listed_at is not None)
             if self.settings.hints:
                 await self._follow_ups(client, namespace, report)
-                await self._rotate(client, namespace, deadline, report)
+                await self._rotate(client, namespace, watch, deadline, report)
             else:
                 await self._earlier_schedule(client, namespace, report)
             if watch.warning:
@@ -261,14 +259,12 @@ class Watcher:
         self.metrics.alerts.labels("edit").inc(report.edits)
         self.metrics.alerts.labels("thread").inc(report.thread_lines)
 
-    def _inventory_due(self, listed_at: float | None, now: float) -> bool:
-        return listed_at is None or now - listed_at >= self.settings.inventory_interval
-
-    async def _list(self, client: QuayClient, namespace: str, now: float, report: NamespaceReport) -> None:
+    async def _list(
+        self, client: QuayClient, namespace: str, now: float, report: NamespaceReport, *, listed_before: bool
+    ) -> None:
         """List the namespace, page by page: a page's pushes are due for a read as soon as it is stored,
         without waiting for the rest of the listing."""
         hints = self.settings.hints
-        listed_before = (await self.db.run(lambda: self.store.namespace_state(namespace))).listed_at is not None
         names: list[str] = []
         page: list[Listed] = []
         pushed = 0
@@ -314,10 +310,12 @@ class Watcher:
         await self._check(client, namespace, entries, report, FOLLOW_UP, "follow")
         return len(entries)
 
-    async def _rotate(self, client: QuayClient, namespace: str, deadline: float, report: NamespaceReport) -> None:
+    async def _rotate(
+        self, client: QuayClient, namespace: str, watch: NamespaceState, deadline: float, report: NamespaceReport
+    ) -> None:
         """What is left of the budget until the next listing: the first pass, stale repositories with
-        notifications, then everything from the stored cursor."""
-        watch = await self.db.run(lambda: self.store.namespace_state(namespace))
+        notifications, then everything from the stored cursor (`watch`: as the sweep found it; only
+        this method changes the cursor)."""
         inventory = await self.db.run(lambda: self.store.inventory(namespace))
         now = self.clock()
         order = _rotation_order(inventory, watch.rotation_cursor, now, self.settings.inventory_interval)

@@ -168,20 +168,25 @@ class AlertStore:
 
     # Alerts --------------------------------------------------------------------------------------
 
-    def snapshot(self, namespace: str, repositories: Iterable[str], now: float) -> Snapshot:
-        """What the channels were told about these repositories' notifications, and what is muted."""
+    def snapshot(
+        self, namespace: str, repositories: Iterable[str], now: float, *, also_uuids: Iterable[str] = ()
+    ) -> Snapshot:
+        """What the channels were told about these repositories' notifications, and what is muted among
+        those and `also_uuids` (notifications just seen, which may have no alert row yet)."""
         with self.db.session() as session:
             rows = session.scalars(
                 select(Alert).where(Alert.namespace == namespace, Alert.repository.in_(sorted(set(repositories))))
             ).all()
-            return self._snapshot(session, rows, now)
+            return self._snapshot(session, rows, now, also_uuids)
 
     def notification_snapshot(self, uuid: str, now: float) -> Snapshot:
         with self.db.session() as session:
             rows = session.scalars(select(Alert).where(Alert.notification_uuid == uuid)).all()
             return self._snapshot(session, rows, now)
 
-    def _snapshot(self, session: Session, rows: Sequence[Alert], now: float) -> Snapshot:
+    def _snapshot(
+        self, session: Session, rows: Sequence[Alert], now: float, also_uuids: Iterable[str] = ()
+    ) -> Snapshot:
         parents = sorted({r.parent_item_id for r in rows if r.parent_item_id is not None})
         digests: set[int] = set()
         if parents:
@@ -189,11 +194,7 @@ class AlertStore:
                 session.scalars(select(OutboxItem.id).where(OutboxItem.id.in_(parents), OutboxItem.kind == "digest"))
             )
         records = {(r.channel_id, r.notification_uuid): _record(r, r.parent_item_id in digests) for r in rows}
-        return Snapshot(records, self._muted(session, [r.notification_uuid for r in rows], now))
-
-    def muted(self, uuids: Iterable[str], now: float) -> set[tuple[str, str]]:
-        with self.db.session() as session:
-            return self._muted(session, uuids, now)
+        return Snapshot(records, self._muted(session, [*(r.notification_uuid for r in rows), *also_uuids], now))
 
     def apply(self, writes: Sequence[AlertWrite], posts: Sequence[NewPost], now: float) -> None:
         """Store alert states and queue their messages, in one transaction; `Conflict` (nothing written)
@@ -469,6 +470,7 @@ class AlertStore:
             new_rows: list[dict[str, Any]] = []
             for item in page:
                 stamp = item.last_modified if item.last_modified is not None else NO_TAGS
+                pushed_at = item.pushed_at if item.pushed_at is not None else now
                 if item.name not in known:
                     moved = listed_before  # new since the last listing: made a moment ago
                     row: dict[str, Any] = {
@@ -482,7 +484,7 @@ class AlertStore:
                     }
                     if hints and moved:
                         pushed.append(item.name)
-                        row.update(pushed_at=item.pushed_at if item.pushed_at is not None else now, next_check_at=now)
+                        row.update(pushed_at=pushed_at, next_check_at=now)
                     new_rows.append(row)
                     continue
                 before, due = known[item.name]
@@ -492,7 +494,7 @@ class AlertStore:
                 values: dict[str, Any] = {"last_modified": stamp}
                 if hints and before is not None:
                     pushed.append(item.name)
-                    values["pushed_at"] = item.pushed_at if item.pushed_at is not None else now
+                    values["pushed_at"] = pushed_at
                     values["next_check_at"] = min(now, due) if due is not None else now
                 session.execute(
                     update(InventoryRepo)
