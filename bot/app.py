@@ -29,9 +29,14 @@ from bot.slack.identity import BotIdentity
 from bot.slack.outbox import OutboxSender
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.alerts import AlertStore
+from bot.store.subscriptions import SubscriptionStore
+from bot.subscriptions.manager import SubscriptionManager
+from bot.subscriptions.receiver import EventReceiver
 from bot.work import WorkGate
 
 log = logging.getLogger(__name__)
+# Grouped event messages (a build's stages) are forgotten after this long without a new event.
+EVENT_GROUPS_KEPT = 2 * 24 * 3600.0
 
 
 class SlackSettingsMissing(Exception):
@@ -70,6 +75,8 @@ class Bot:
     gate: WorkGate
     reloader: AccessReloader
     service: CommandService
+    subscriptions: SubscriptionManager
+    receiver: EventReceiver
     secrets: list[str] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -110,7 +117,9 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         observer=_observed(metrics.observe_quay),
         max_connections=settings.max_concurrent_commands,
     )
-    service = CommandService(policy, quay, settings.quay_token)
+    subscription_store = SubscriptionStore(db)
+    subscriptions = SubscriptionManager(db, subscription_store, settings.public_url, metrics)
+    service = CommandService(policy, quay, settings.quay_token, subscriptions=subscriptions)
     alerts = AlertStore(db)
     watcher = Watcher(
         policy,
@@ -163,8 +172,10 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     sender = OutboxSender(db, alerts, client, metrics)
     stuck_after = 2 * RetryPolicy().total_seconds + 4 * settings.quay_timeout_seconds  # longer than any action
 
-    async def maintenance() -> int:
-        return await confirmations.reap_interrupted(time.time() - stuck_after)
+    async def maintenance() -> None:
+        await confirmations.reap_interrupted(time.time() - stuck_after)
+        await subscriptions.sync(service.client_for)
+        await db.run(lambda: subscription_store.forget_groups_before(time.time() - EVENT_GROUPS_KEPT))
 
     watch = WatchLoop(
         watcher,
@@ -200,6 +211,8 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         gate,
         reloader,
         service,
+        subscriptions,
+        EventReceiver(db, subscription_store, lambda: bot.policy, metrics),
         secret_values(settings, policy),
     )
     return bot

@@ -14,7 +14,7 @@ from bot.store import AuditLog
 
 log = logging.getLogger(__name__)
 
-READ_ONLY = frozenset({"help", "repo list", "repo info", "notify list", "notify get"})
+READ_ONLY = frozenset({"help", "repo list", "repo info", "notify list", "notify get", "subscriptions"})
 
 
 class CommandAudit:
@@ -45,7 +45,7 @@ class CommandAudit:
         quay_status: int | None = None,
         detail: str | None = None,
     ) -> None:
-        repo = getattr(command, "repo", None)
+        repo = getattr(command, "repo", None) or getattr(command, "target", None)
         try:
             await self.log.record(
                 caller,

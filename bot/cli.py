@@ -16,8 +16,8 @@ from bot import __version__, tracing
 from bot.access import AccessFileError, AccessPolicy, Caller, load_policy
 from bot.blocks.render import RenderContext, render
 from bot.blocks.text import to_text
-from bot.commands.model import is_destructive
-from bot.outcomes import ConfirmationNeeded, Failed, Outcome, Refused, Succeeded, Unparsed
+from bot.commands.model import Subscribe, Subscriptions, Unsubscribe, is_destructive
+from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, Outcome, Refused, Succeeded, Unparsed
 from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, QuayUnavailable
 from bot.service import CommandService
 from bot.settings import Settings, SettingsProblem, load_settings
@@ -236,8 +236,22 @@ async def run_command(
         settings.quay_url, verify=settings.quay_verify_tls, timeout=settings.quay_timeout_seconds
     ) as quay:
         service = CommandService(policy, quay, settings.quay_token)
-        outcome = await service.handle_text(text, caller, confirmed=confirmed)
-    if not isinstance(outcome, Unparsed | ConfirmationNeeded):
+        parsed = service.parse(text, caller)
+        if isinstance(parsed, Subscribe | Unsubscribe | Subscriptions):
+            # Subscriptions live in the database the serving bot reads (it receives the events).
+            from bot.store import Database
+            from bot.store.subscriptions import SubscriptionStore
+            from bot.subscriptions.manager import SubscriptionManager
+
+            db = Database(settings.database_url)
+            db.create_tables()
+            service.subscriptions = SubscriptionManager(db, SubscriptionStore(db), settings.public_url)
+        try:
+            outcome = await service.handle_text(text, caller, confirmed=confirmed)
+        finally:
+            if service.subscriptions is not None:
+                service.subscriptions.db.dispose()
+    if not isinstance(outcome, Unparsed | ConfirmationNeeded | NotAvailable):
         await _audit_from_cli(settings, caller, outcome, confirmed and is_destructive(outcome.command))
     ctx = RenderContext(
         quay_url=settings.quay_url,
@@ -285,7 +299,7 @@ def exit_code(outcome: Outcome) -> int:
             return EXIT_DENIED
         case ConfirmationNeeded():
             return EXIT_CONFIRM
-        case Failed() | Unparsed():
+        case Failed() | Unparsed() | NotAvailable():
             return EXIT_ERROR
     raise AssertionError(f"unhandled outcome {outcome!r}")
 

@@ -104,6 +104,18 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.events_received = Counter(
+            "quaybot_quay_events",
+            "Quay webhook deliveries to /quay/events, by verdict: posted, dropped, unknown, too_large, invalid",
+            ["verdict"],
+            registry=self.registry,
+        )
+        self.subscription_hooks = Counter(
+            "quaybot_subscription_hooks",
+            "Quay notifications the bot created or deleted for subscriptions",
+            ["change"],
+            registry=self.registry,
+        )
 
     def observe_quay(self, method: str, path: str, outcome: str, seconds: float) -> None:
         endpoint = endpoint_template(method, path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.commands.help import HelpPage
-from bot.commands.model import Command, UsageError
+from bot.commands.model import Command, SubscriptionTarget, UsageError
 from bot.quay.errors import QuayError
 from bot.quay.models import CreatedRepository, Notification, Repository, RepositorySummary, Visibility
 from bot.quay.names import RepositoryRef
@@ -87,6 +87,46 @@ class NotificationDeleted:
     uuid: str
 
 
+@dataclass(frozen=True)
+class Subscribed:
+    target: SubscriptionTarget
+    events: tuple[str, ...]  # all the subscription's events now
+    repositories: int  # repositories covered now
+    created: int  # Quay notifications made by this command
+    kept: int  # already there
+    problem: str | None = None  # why it stopped short (the next sync carries on)
+
+
+@dataclass(frozen=True)
+class Unsubscribed:
+    target: SubscriptionTarget
+    removed: tuple[str, ...]
+    remaining: tuple[str, ...]
+    deleted: int  # Quay notifications deleted
+    already_gone: int
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class NotSubscribed:
+    target: SubscriptionTarget
+    channel_has: tuple[str, ...]  # this channel's subscription targets
+
+
+@dataclass(frozen=True)
+class SubscriptionLine:
+    target: str
+    events: tuple[str, ...]
+    notifications: int
+    created_by: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class SubscriptionsListed:
+    lines: tuple[SubscriptionLine, ...]
+
+
 Result = (
     HelpPage
     | RepositoryListed
@@ -101,6 +141,10 @@ Result = (
     | NotificationTestQueued
     | FailuresReset
     | NotificationDeleted
+    | Subscribed
+    | Unsubscribed
+    | NotSubscribed
+    | SubscriptionsListed
 )
 
 # Outcomes ---------------------------------------------------------------------------------------
@@ -140,6 +184,16 @@ class ConfirmationNeeded:
     repository: Repository | None = None
     notification_count: int | None = None
     notification: Notification | None = None
+    new_notifications: int | None = None  # a namespace-wide subscription: how many it would create
 
 
-Outcome = Succeeded | Failed | Refused | Unparsed | ConfirmationNeeded
+@dataclass(frozen=True)
+class NotAvailable:
+    """The bot is not set up for this command (a setting is missing): nothing was done."""
+
+    command: Command
+    reason: str
+    remedy: str
+
+
+Outcome = Succeeded | Failed | Refused | Unparsed | ConfirmationNeeded | NotAvailable

@@ -32,6 +32,9 @@ from bot.commands.model import (
     RepoInfo,
     RepoList,
     RepoVisibility,
+    Subscribe,
+    Subscriptions,
+    Unsubscribe,
     UsageError,
     is_destructive,
     namespace_of,
@@ -41,6 +44,7 @@ from bot.outcomes import (
     DescriptionSet,
     Failed,
     FailuresReset,
+    NotAvailable,
     NotificationCreated,
     NotificationDeleted,
     NotificationShown,
@@ -65,6 +69,7 @@ from bot.quay import (
     QuayOutcomeUnknown,
 )
 from bot.quay.models import CreatedRepository, Repository, RepositorySummary
+from bot.subscriptions.manager import CONFIRM_ABOVE, NotConfigured, SubscriptionManager
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +88,9 @@ class CommandService:
         default_token: SecretStr | None,
         *,
         list_fetch_limit: int = LIST_FETCH_LIMIT,
+        subscriptions: SubscriptionManager | None = None,
     ) -> None:
+        self.subscriptions = subscriptions
         self.policy = policy
         self._quay = quay
         self._default_token = default_token
@@ -123,13 +130,42 @@ class CommandService:
             return Succeeded(command, help_page(command.topic, access, unavailable))
         if isinstance(decision, Denied):
             return Refused(command, decision.reason, decision.remedy)
+        if isinstance(command, Subscriptions | Subscribe | Unsubscribe):
+            return await self._subscription(command, caller, confirmed)
         namespace = namespace_of(command)
-        assert namespace is not None  # every command but help names one
-        client = self._quay.with_token(self.policy.token_for(namespace, self._default_token))
+        assert namespace is not None  # every command but help and subscriptions names one
+        client = self.client_for(namespace)
         try:
             if is_destructive(command) and not confirmed:
                 return await self._preview(command, client)
             return Succeeded(command, await self._execute(command, client))
+        except QuayError as error:
+            return Failed(command, error)
+
+    def client_for(self, namespace: str) -> QuayClient:
+        return self._quay.with_token(self.policy.token_for(namespace, self._default_token))
+
+    async def _subscription(
+        self, command: Subscriptions | Subscribe | Unsubscribe, caller: Caller, confirmed: bool
+    ) -> Outcome:
+        manager = self.subscriptions
+        if manager is None:
+            return NotAvailable(
+                command, "Subscriptions need the bot's database.", "Run it from Slack or `quaybot run`."
+            )
+        try:
+            if isinstance(command, Subscriptions):
+                return Succeeded(command, await manager.listing(caller.channel_id))
+            client = self.client_for(command.target.namespace)
+            if isinstance(command, Unsubscribe):
+                return Succeeded(command, await manager.unsubscribe(command, caller.channel_id, client))
+            if command.target.repository is None and not confirmed:
+                count = await manager.new_notifications(command, caller.channel_id, client)
+                if count > CONFIRM_ABOVE:
+                    return ConfirmationNeeded(command, new_notifications=count)
+            return Succeeded(command, await manager.subscribe(command, caller.channel_id, caller.user_id, client))
+        except NotConfigured as missing:
+            return NotAvailable(command, missing.reason, missing.remedy)
         except QuayError as error:
             return Failed(command, error)
 

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     )
     command_queue_size: int = Field(default=1000, ge=0, validation_alias=_env("QUAYBOT_COMMAND_QUEUE_SIZE"))
     access_reload_seconds: float = Field(default=5.0, gt=0, validation_alias=_env("QUAYBOT_ACCESS_RELOAD_SECONDS"))
+    # The base URL at which Quay can reach this bot: subscriptions point Quay's webhooks at
+    # PUBLIC_URL/quay/events/<token>. Without it, `subscribe` says what is missing.
+    public_url: str | None = Field(default=None, validation_alias=_env("QUAYBOT_PUBLIC_URL"))
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, validation_alias=_env("QUAYBOT_SHUTDOWN_GRACE_SECONDS"))
 
     @field_validator("quay_url")
@@ -71,6 +74,18 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://quay.example.com")
         if "/api/" in value + "/":
             raise ValueError("must be the Quay base URL, without /api/v1")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")) or not value.split("://", 1)[1]:
+            raise ValueError("must be an http(s) URL such as https://quaybot.internal.example.com")
+        if "?" in value or "#" in value:
+            raise ValueError("must be a base URL, without a query or fragment")
         return value
 
     @field_validator("slack_api_url")

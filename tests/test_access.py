@@ -237,7 +237,8 @@ async def test_help_is_never_refused_and_shows_only_runnable_commands(service):
         "repo info",
         "notify list",
         "notify get",
+        "subscriptions",
     }
-    assert page.hidden == 8 and page.access.role == Role.READ
+    assert page.hidden == 10 and page.access.role == Role.READ
     unmapped = (await service.handle(Help(), caller("C0UNKNOWN"))).result
     assert unmapped.entries == () and "not mapped" in unmapped.unavailable

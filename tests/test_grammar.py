@@ -22,6 +22,10 @@ from bot.commands.model import (
     RepoInfo,
     RepoList,
     RepoVisibility,
+    Subscribe,
+    Subscriptions,
+    SubscriptionTarget,
+    Unsubscribe,
     UsageError,
     is_destructive,
 )
@@ -34,7 +38,7 @@ API = RepositoryRef("team-a", "api")
 
 # The grammar as the issue writes it; help and usage errors must show exactly these forms.
 DOCUMENTED = """
-help [repo|notify]
+help [repo|notify|subscribe]
 repo list [<namespace>] [--public] [--starred]
 repo create <ns>/<name> [--private|--public] [--description "<text>"]
 repo info <ns>/<name>
@@ -47,6 +51,9 @@ notify get <ns>/<name> <uuid>
 notify test <ns>/<name> <uuid>
 notify reset <ns>/<name> <uuid>
 notify delete <ns>/<name> <uuid>
+subscribe <ns>[/<name>] [<event> ...]
+unsubscribe <ns>[/<name>] [<event> ...]
+subscriptions
 """.strip().splitlines()
 
 
@@ -120,6 +127,18 @@ def test_usage_lines_are_the_documented_grammar():
             "notify create api repo_image_expiry webhook url=https://x.example/h --event-config days=7 --title=exp",
             NotifyCreate(API, "repo_image_expiry", "webhook", {"url": "https://x.example/h"}, {"days": 7}, "exp"),
         ),
+        (
+            "subscribe team-a/api",
+            Subscribe(SubscriptionTarget("team-a", "api"), ("repo_push", "build_failure", "vulnerability_found")),
+        ),
+        (
+            "subscribe team-a build_start BUILD_START repo_push",
+            Subscribe(SubscriptionTarget("team-a"), ("build_start", "repo_push")),
+        ),
+        ("unsubscribe team-a/api", Unsubscribe(SubscriptionTarget("team-a", "api"))),
+        ("unsubscribe team-a repo_push", Unsubscribe(SubscriptionTarget("team-a"), ("repo_push",))),
+        ("subscriptions", Subscriptions()),
+        ("help subscribe", Help("subscribe")),
     ],
 )
 def test_every_form(text, expected):
@@ -129,7 +148,7 @@ def test_every_form(text, expected):
 @pytest.mark.parametrize(
     ("text", "context", "message", "usage"),
     [
-        ("frobnicate", ONE, "unknown command `frobnicate`", "help [repo|notify]"),
+        ("frobnicate", ONE, "unknown command `frobnicate`", "help [repo|notify|subscribe]"),
         ("repo", ONE, "`repo` needs a subcommand", "repo list [<namespace>] [--public] [--starred]"),
         ("repo erase api", ONE, "unknown subcommand `repo erase`", "repo delete <ns>/<name>"),
         ("repo create", ONE, "repo create: missing <ns>/<name>", DOCUMENTED[2]),
@@ -191,6 +210,11 @@ def test_every_form(text, expected):
             "the title is 256 characters long; 255 at most",
             DOCUMENTED[8],
         ),
+        ("subscribe", ONE, "missing <ns>[/<name>]", DOCUMENTED[13]),
+        ("subscribe team-a/api pushes", ONE, "unknown event `pushes`", DOCUMENTED[13]),
+        ("subscribe Team_A!", ONE, "namespace", DOCUMENTED[13]),
+        ("unsubscribe team-a/api quota_warning", ONE, "unknown event `quota_warning`", DOCUMENTED[14]),
+        ("subscriptions team-a", ONE, "unexpected `team-a`", DOCUMENTED[15]),
         ("help everything", ONE, "there is no help on `everything`", DOCUMENTED[0]),
     ],
 )

@@ -56,6 +56,7 @@ class WatchLoop:
         self.sweeps_done = 0
         self._sweep: asyncio.Task[None] | None = None
         self._follow: asyncio.Task[None] | None = None
+        self._maintain: asyncio.Task[None] | None = None
         self._next_sweep = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -68,7 +69,7 @@ class WatchLoop:
                     await asyncio.wait_for(stop.wait(), self.tick)
         finally:
             lease.cancel()
-            for task in (self._sweep, self._follow, lease):
+            for task in (self._sweep, self._follow, self._maintain, lease):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -111,9 +112,11 @@ class WatchLoop:
             if watching and (self._follow is None or self._follow.done()):
                 self._follow = asyncio.create_task(self._run_follow_up())
             await self.send_due()
-            if self.maintenance is not None and now - self._maintained >= self.maintenance_every:
+            maintaining = self._maintain is not None and not self._maintain.done()
+            if self.maintenance is not None and not maintaining and now - self._maintained >= self.maintenance_every:
                 self._maintained = now
-                await self.maintenance()
+                # A task of its own: a long subscription sync must not hold up the outbox.
+                self._maintain = asyncio.create_task(self._run_maintenance(self.maintenance))
         except Exception:
             # The database or Slack may be down for a while: keep going, the next tick retries.
             log.exception("watch step failed; retrying")
@@ -132,6 +135,13 @@ class WatchLoop:
             )
         except Exception:
             log.exception("notification sweep failed")
+
+    @staticmethod
+    async def _run_maintenance(maintenance: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await maintenance()
+        except Exception:
+            log.exception("watch maintenance failed")
 
     async def _run_follow_up(self) -> None:
         try:

@@ -28,17 +28,19 @@ from bot.blocks.message import (
     truncate,
 )
 from bot.commands.help import HelpPage
-from bot.commands.model import NotifyDelete, RepoDelete, RepoVisibility, UsageError
+from bot.commands.model import NotifyDelete, RepoDelete, RepoVisibility, Subscribe, UsageError
 from bot.outcomes import (
     ConfirmationNeeded,
     DescriptionSet,
     Failed,
     FailuresReset,
+    NotAvailable,
     NotificationCreated,
     NotificationDeleted,
     NotificationShown,
     NotificationsListed,
     NotificationTestQueued,
+    NotSubscribed,
     Outcome,
     Refused,
     RepositoryCreated,
@@ -46,8 +48,11 @@ from bot.outcomes import (
     RepositoryListed,
     RepositoryShown,
     Result,
+    Subscribed,
+    SubscriptionsListed,
     Succeeded,
     Unparsed,
+    Unsubscribed,
     VisibilityChanged,
 )
 from bot.quay import errors as quay_errors
@@ -76,6 +81,9 @@ def render(outcome: Outcome, ctx: RenderContext) -> Message:
             return render_failure(outcome.command.command_name, outcome.error)
         case Refused():
             return render_refusal(outcome.reason, outcome.remedy)
+        case NotAvailable():
+            text = f":warning: *`{outcome.command.command_name}` is not available.* {outcome.reason}\n{outcome.remedy}"
+            return Message(_plain(f"{outcome.command.command_name}: {outcome.reason}"), [section(text)])
         case Unparsed(problem=problem):
             return render_usage(problem)
         case ConfirmationNeeded():
@@ -97,6 +105,8 @@ def _result(result: Result, ctx: RenderContext) -> Message:
             return render_notification(result.repo, result.notification, ctx)
         case NotificationTestQueued():
             return render_test_queued(result, ctx)
+        case Subscribed() | Unsubscribed() | NotSubscribed() | SubscriptionsListed():
+            return render_subscription(result, ctx)
         case _:
             return render_change(result, ctx)
 
@@ -295,6 +305,64 @@ def _plain(mrkdwn: str) -> str:
     return text.replace("`", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+# Subscriptions ---------------------------------------------------------------------------------
+
+
+def render_subscription(
+    result: Subscribed | Unsubscribed | NotSubscribed | SubscriptionsListed, ctx: RenderContext
+) -> Message:
+    who = f"<@{ctx.user_id}>" if ctx.user_id else "quaybot"
+    match result:
+        case Subscribed():
+            scope = "every repository of" if result.target.repository is None else ""
+            line = (
+                f"{who} subscribed this channel to {scope} {code(str(result.target))}: "
+                + ", ".join(code(e) for e in result.events)
+            ).replace("  ", " ")
+            facts = [
+                f"{result.created} Quay notifications added, {result.kept} already there, "
+                f"{result.repositories} repositories."
+            ]
+            if result.problem:
+                facts.append(f":warning: Stopped short: {escape(result.problem)} The bot tries again every minute.")
+            text = ":white_check_mark: " + line + "\n" + "\n".join(facts)
+            return Message(_plain(line), [section(text)], in_channel=True)
+        case Unsubscribed():
+            line = f"{who} unsubscribed this channel from {code(str(result.target))}: " + ", ".join(
+                code(e) for e in result.removed
+            )
+            facts = [
+                f"{result.deleted} Quay notifications deleted"
+                + (f", {result.already_gone} already gone." if result.already_gone else ".")
+            ]
+            if result.remaining:
+                facts.append("Still subscribed: " + ", ".join(code(e) for e in result.remaining))
+            if result.problem:
+                facts.append(f":warning: Stopped short: {escape(result.problem)} Run it again to finish.")
+            text = ":white_check_mark: " + line + "\n" + "\n".join(facts)
+            return Message(_plain(line), [section(text)], in_channel=True)
+        case NotSubscribed():
+            has = ", ".join(code(t) for t in result.channel_has) or "nothing"
+            text = f"This channel has no subscription to {code(str(result.target))}. It is subscribed to: {has}."
+            return Message(_plain(text), [section(text)])
+        case SubscriptionsListed():
+            if not result.lines:
+                text = "This channel has no subscriptions. `/quay subscribe <ns>/<name>` adds one."
+                return Message(text, [section(text)])
+            lines = [
+                f"{code(s.target)}{' (every repository)' if '/' not in s.target else ''}: "
+                + ", ".join(code(e) for e in s.events)
+                + f" · {s.notifications} Quay notifications · by <@{s.created_by}>"
+                for s in result.lines
+            ]
+            blocks: list[Block] = [header("Subscriptions of this channel")]
+            blocks += [section(chunk) for chunk in chunk_lines(lines)][:45]
+            return Message(
+                _plain(f"{len(result.lines)} subscriptions: " + "; ".join(s.target for s in result.lines)), blocks
+            )
+    raise AssertionError(f"unhandled result {result!r}")
+
+
 # Confirmation ------------------------------------------------------------------------------------
 
 
@@ -316,6 +384,12 @@ def confirmation_summary(outcome: ConfirmationNeeded) -> tuple[str, list[str]]:
         if repo is not None and repo.is_public:
             facts.append("It is already public; confirming changes nothing.")
         facts.append("Anyone who can reach Quay will be able to pull its images, without logging in.")
+    elif isinstance(command, Subscribe):
+        count = outcome.new_notifications
+        question = f"Subscribe this channel to every repository of {code(command.target.namespace)}?"
+        facts.append(f"It adds {count} webhook notifications in Quay: one per repository and event.")
+        facts.append("Events: " + ", ".join(code(e) for e in command.events))
+        facts.append("`/quay unsubscribe` removes exactly these again.")
     elif isinstance(command, NotifyDelete):
         question = f"Delete notification {code(command.uuid)} from {code(command.repo.full_name)}?"
         n = outcome.notification
@@ -409,7 +483,7 @@ def render_help(page: HelpPage) -> Message:
         blocks.append(context(f"{page.hidden} more commands need a higher role than this channel has."))
     notes = [escape(n) for n in page.notes]
     if page.topic is None:
-        notes.append("`/quay help repo` and `/quay help notify` show details.")
+        notes.append("`/quay help repo`, `/quay help notify` and `/quay help subscribe` show details.")
     blocks += [context(note) for note in notes]
     summary = "; ".join(e.usage for e in page.entries) or (page.unavailable or "nothing to run here")
     return Message(f"/quay help: {summary}", blocks)

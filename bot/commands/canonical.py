@@ -20,6 +20,9 @@ from bot.commands.model import (
     RepoInfo,
     RepoList,
     RepoVisibility,
+    Subscribe,
+    Subscriptions,
+    Unsubscribe,
 )
 from bot.quay.catalogue import mask_config
 
@@ -44,6 +47,10 @@ def command_text(command: Command, *, masked: bool = True) -> str:
             words = ["repo", "visibility", str(command.repo), command.visibility]
         case NotifyGet() | NotifyTest() | NotifyReset() | NotifyDelete():
             words = [*command.command_name.split(), str(command.repo), command.uuid]
+        case Subscribe() | Unsubscribe():
+            words = [command.command_name, str(command.target), *command.events]
+        case Subscriptions():
+            words = ["subscriptions"]
         case NotifyCreate():
             words = ["notify", "create", str(command.repo), command.event, command.method]
             config = mask_config(command.method, command.config) if masked else _plain_config(command)

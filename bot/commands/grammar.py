@@ -28,12 +28,16 @@ from bot.commands.model import (
     RepoInfo,
     RepoList,
     RepoVisibility,
+    Subscribe,
+    Subscriptions,
+    SubscriptionTarget,
+    Unsubscribe,
     UsageError,
 )
 from bot.quay.catalogue import EVENTS, METHODS, InvalidNotification, validate_event, validate_method
 from bot.quay.names import InvalidName, RepositoryRef, check_namespace, check_notification_uuid
 
-ArgKind = Literal["repo", "namespace", "text", "visibility", "uuid", "event", "method", "topic"]
+ArgKind = Literal["repo", "namespace", "text", "visibility", "uuid", "event", "method", "topic", "target"]
 _PLACEHOLDERS: dict[ArgKind, str] = {
     "repo": "<ns>/<name>",
     "namespace": "<namespace>",
@@ -42,7 +46,8 @@ _PLACEHOLDERS: dict[ArgKind, str] = {
     "uuid": "<uuid>",
     "event": "<event>",
     "method": "<method>",
-    "topic": "repo|notify",
+    "topic": "repo|notify|subscribe",
+    "target": "<ns>[/<name>]",
 }
 MAX_TEXT = 2000
 MAX_TITLE = 255
@@ -52,10 +57,11 @@ MAX_TITLE = 255
 class Arg:
     kind: ArgKind
     optional: bool = False
+    many: bool = False  # the last argument only: takes every remaining word
 
     @property
     def usage(self) -> str:
-        text = _PLACEHOLDERS[self.kind]
+        text = _PLACEHOLDERS[self.kind] + (" ..." if self.many else "")
         return f"[{text}]" if self.optional else text
 
 
@@ -182,9 +188,9 @@ def _uuid(word: str) -> str:
 def _build_help(bound: Bound, context: ParseContext) -> Command:
     topic = bound.args[0].lower() if bound.args else None
     topics: dict[str, HelpTopic] = {"repo": "repo", "notify": "notify", "notification": "notify"}
-    topics["notifications"] = "notify"
+    topics |= {"notifications": "notify", "subscribe": "subscribe", "subscriptions": "subscribe"}
     if topic is not None and topic not in topics:
-        raise _Usage(f"there is no help on `{topic}`; try `help repo` or `help notify`")
+        raise _Usage(f"there is no help on `{topic}`; try `help repo`, `help notify` or `help subscribe`")
     return Help(topics[topic] if topic else None)
 
 
@@ -283,7 +289,44 @@ def _uuid_command(
     return build
 
 
+def _target(word: str) -> SubscriptionTarget:
+    namespace, slash, _ = word.partition("/")
+    try:
+        if slash:
+            ref = RepositoryRef.parse(word)
+            return SubscriptionTarget(ref.namespace, ref.name)
+        return SubscriptionTarget(check_namespace(namespace))
+    except InvalidName as error:
+        raise _Usage(str(error)) from None
+
+
+def _events(words: Sequence[str]) -> tuple[str, ...]:
+    events: list[str] = []
+    for word in words:
+        event = word.lower()
+        if event not in EVENTS:
+            raise _Usage(f"unknown event `{_short(word)}`; events: {', '.join(EVENTS)}")
+        if event not in events:
+            events.append(event)
+    return tuple(events)
+
+
+def _build_subscribe(bound: Bound, context: ParseContext) -> Command:
+    events = _events(bound.args[1:])
+    target = _target(bound.args[0])
+    return Subscribe(target, events) if events else Subscribe(target)
+
+
+def _build_unsubscribe(bound: Bound, context: ParseContext) -> Command:
+    return Unsubscribe(_target(bound.args[0]), _events(bound.args[1:]))
+
+
+def _build_subscriptions(bound: Bound, context: ParseContext) -> Command:
+    return Subscriptions()
+
+
 REPO, UUID = Arg("repo"), Arg("uuid")
+EVENTS_ARG = Arg("event", optional=True, many=True)
 DEFINITIONS: tuple[Definition, ...] = (
     Definition(None, "help", "show what you can run here", Role.READ, _build_help, (Arg("topic", optional=True),)),
     Definition(
@@ -365,7 +408,28 @@ DEFINITIONS: tuple[Definition, ...] = (
         (REPO, UUID),
         note="asks for confirmation",
     ),
+    Definition(
+        None,
+        "subscribe",
+        "post a repository's Quay events here",
+        Role.WRITE,
+        _build_subscribe,
+        (Arg("target"), EVENTS_ARG),
+        note="a namespace alone: all of its repositories, now and later; "
+        "default events: repo_push build_failure vulnerability_found",
+    ),
+    Definition(
+        None,
+        "unsubscribe",
+        "stop posting events here",
+        Role.WRITE,
+        _build_unsubscribe,
+        (Arg("target"), EVENTS_ARG),
+        note="every event when none is named",
+    ),
+    Definition(None, "subscriptions", "this channel's subscriptions", Role.READ, _build_subscriptions),
 )
+TOP_LEVEL = {d.verb: d for d in DEFINITIONS if d.group is None}
 GROUP_ALIASES = {"repo": "repo", "notify": "notify", "notification": "notify", "notifications": "notify"}
 BY_COMMAND_NAME = {d.words: d for d in DEFINITIONS}
 
@@ -387,13 +451,14 @@ def parse(text: str, context: ParseContext | None = None) -> Command | UsageErro
     if not words:
         return Help()
     head = words[0].lower()
-    if head == "help":
-        return _parse_with(DEFINITIONS[0], words[1:], context)
+    if head in TOP_LEVEL:
+        return _parse_with(TOP_LEVEL[head], words[1:], context)
     group = GROUP_ALIASES.get(head)
     if group is None:
         return UsageError(
-            f"unknown command `{words[0]}`; commands start with `repo`, `notify` or `help`",
-            ("repo …", "notify …", "help [repo|notify]"),
+            f"unknown command `{_short(words[0])}`; commands start with `repo`, `notify`, `subscribe`, "
+            "`unsubscribe`, `subscriptions` or `help`",
+            ("repo …", "notify …", "subscribe <ns>[/<name>] [<event> ...]", "help [repo|notify|subscribe]"),
         )
     topic: HelpTopic = "repo" if group == "repo" else "notify"
     group_usage = tuple(d.usage for d in DEFINITIONS if d.group == group)
@@ -406,8 +471,16 @@ def parse(text: str, context: ParseContext | None = None) -> Command | UsageErro
     return UsageError(f"unknown subcommand `{group} {words[1]}`", group_usage, topic)
 
 
+def _topic(definition: Definition) -> HelpTopic | None:
+    if definition.group == "repo":
+        return "repo"
+    if definition.group == "notify":
+        return "notify"
+    return "subscribe" if definition.verb in ("subscribe", "unsubscribe", "subscriptions") else None
+
+
 def _parse_with(definition: Definition, words: list[str], context: ParseContext) -> Command | UsageError:
-    topic: HelpTopic | None = "repo" if definition.group == "repo" else "notify" if definition.group else None
+    topic = _topic(definition)
     try:
         bound = _bind(definition, words)
         return definition.build(bound, context)
@@ -456,7 +529,10 @@ def _bind(definition: Definition, words: list[str]) -> Bound:
                 raise _Usage(f"--event-config takes key=value entries; `{word}` is not one")
             bound.flag_pairs.append(word)
             continue
-        next_arg = definition.args[len(bound.args)] if len(bound.args) < len(definition.args) else None
+        if len(bound.args) < len(definition.args):
+            next_arg: Arg | None = definition.args[len(bound.args)]
+        else:
+            next_arg = definition.args[-1] if definition.args and definition.args[-1].many else None
         looks_like_pair = "=" in word and definition.takes_pairs
         if next_arg is not None and not (looks_like_pair and next_arg.kind in ("event", "method")):
             bound.args.append(word)

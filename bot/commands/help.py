@@ -39,7 +39,7 @@ def _entry(definition: Definition) -> HelpEntry:
 
 
 def help_page(topic: HelpTopic | None, access: ChannelAccess | None, unavailable: str | None = None) -> HelpPage:
-    definitions = [d for d in DEFINITIONS if d.group is not None and (topic is None or d.group == topic)]
+    definitions = [d for d in DEFINITIONS if d.verb != "help" and (topic is None or _topic_of(d) == topic)]
     allowed_role = access.role if access else None
     shown = [d for d in definitions if allowed_role is not None and d.role <= allowed_role]
     notes: list[str] = []
@@ -53,6 +53,12 @@ def help_page(topic: HelpTopic | None, access: ChannelAccess | None, unavailable
             "for vulnerability_found, days=<N> for repo_image_expiry."
         )
         notes.append("Quay disables a notification after 3 failed deliveries in a row; `notify reset` re-enables it.")
+    if topic == "subscribe":
+        notes.append("Events: " + ", ".join(EVENTS) + ".")
+        notes.append(
+            "A subscription adds one Quay webhook per repository and event (titled quaybot), pointing at this bot; "
+            "`unsubscribe` removes exactly those. A namespace-wide one asks for confirmation above 100 webhooks."
+        )
     return HelpPage(
         topic,
         access,
@@ -61,6 +67,12 @@ def help_page(topic: HelpTopic | None, access: ChannelAccess | None, unavailable
         notes=tuple(notes),
         unavailable=unavailable,
     )
+
+
+def _topic_of(definition: Definition) -> HelpTopic:
+    if definition.group == "repo":
+        return "repo"
+    return "notify" if definition.group == "notify" else "subscribe"
 
 
 def _method_line(name: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 from bot.quay.models import Visibility
 from bot.quay.names import RepositoryRef
 
-HelpTopic = Literal["repo", "notify"]
+HelpTopic = Literal["repo", "notify", "subscribe"]
 
 
 @dataclass(frozen=True)
@@ -104,17 +104,54 @@ class NotifyDelete:
     command_name: ClassVar[str] = "notify delete"
 
 
+@dataclass(frozen=True)
+class SubscriptionTarget:
+    """A repository, or (with no `repository`) every repository of the namespace, now and later."""
+
+    namespace: str
+    repository: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.repository}" if self.repository else self.namespace
+
+
+# The events a subscription gets when none are named.
+DEFAULT_SUBSCRIPTION_EVENTS = ("repo_push", "build_failure", "vulnerability_found")
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    target: SubscriptionTarget
+    events: tuple[str, ...] = DEFAULT_SUBSCRIPTION_EVENTS
+    command_name: ClassVar[str] = "subscribe"
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    target: SubscriptionTarget
+    events: tuple[str, ...] = ()  # none: every event
+    command_name: ClassVar[str] = "unsubscribe"
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    command_name: ClassVar[str] = "subscriptions"
+
+
 RepoCommand = RepoCreate | RepoInfo | RepoDescribe | RepoVisibility | RepoDelete
 NotifyCommand = NotifyList | NotifyCreate | NotifyGet | NotifyTest | NotifyReset | NotifyDelete
-Command = Help | RepoList | RepoCommand | NotifyCommand
+SubscriptionCommand = Subscribe | Unsubscribe | Subscriptions
+Command = Help | RepoList | RepoCommand | NotifyCommand | SubscriptionCommand
 
 
 def namespace_of(command: Command) -> str | None:
     """The Quay namespace a command acts on; `None` for help."""
-    if isinstance(command, Help):
+    if isinstance(command, Help | Subscriptions):
         return None
     if isinstance(command, RepoList):
         return command.namespace
+    if isinstance(command, Subscribe | Unsubscribe):
+        return command.target.namespace
     return command.repo.namespace
 
 

@@ -1,4 +1,5 @@
-"""Serving: `POST /slack/events` (HTTP mode), `GET /healthz`, `GET /metrics`, and Socket Mode.
+"""Serving: `POST /slack/events` (HTTP mode), `POST /quay/events/<token>` (Quay's webhooks for
+subscriptions, in every mode), `GET /healthz`, `GET /metrics`, and Socket Mode.
 
 In Socket Mode the same HTTP server still runs, for health checks and metrics.
 
@@ -41,6 +42,7 @@ from bot.settings import Settings
 from bot.slack.identity import BotIdentity
 from bot.slack.requests import classify, valid_signature
 from bot.store.db import Database
+from bot.subscriptions.receiver import MAX_BODY, EventReceiver
 from bot.work import WorkGate
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class Serving(Protocol):
     identity: BotIdentity
     gate: WorkGate
     reloader: AccessReloader
+    receiver: EventReceiver
 
     def aclose(self) -> Awaitable[None]: ...
 
@@ -123,6 +126,16 @@ def build_web_app(
             return web.json_response({"error": "internal error"}, status=500)
         return await to_aiohttp_response(response)
 
+    async def quay_events(request: web.Request) -> web.StreamResponse:
+        """Quay's webhook deliveries for subscriptions (`bot/subscriptions/receiver.py`)."""
+        if draining.is_set():
+            return web.Response(status=503)
+        if (request.content_length or 0) > MAX_BODY:
+            return web.Response(status=413)
+        body = await request.content.read(MAX_BODY + 1)
+        verdict = await bot.receiver.receive(request.match_info["token"], request.query.get("event", ""), body)
+        return web.Response(status=verdict.status)
+
     pinging: list[asyncio.Future[None]] = []
 
     async def health(request: web.Request) -> web.StreamResponse:
@@ -142,7 +155,14 @@ def build_web_app(
         return web.Response(body=bot.metrics.render(), content_type="text/plain", charset="utf-8")
 
     app = web.Application(client_max_size=1024 * 1024)
-    app.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", health), web.get("/metrics", metrics)])
+    app.add_routes(
+        [
+            web.post(EVENTS_PATH, events),
+            web.post("/quay/events/{token}", quay_events),
+            web.get("/healthz", health),
+            web.get("/metrics", metrics),
+        ]
+    )
     return app
 
 

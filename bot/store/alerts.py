@@ -280,21 +280,7 @@ class AlertStore:
         parent_id: int | None = None,
         user_id: str | None = None,
     ) -> int:
-        item = OutboxItem(
-            user_id=user_id,
-            channel_id=channel_id,
-            alert_id=alert_id,
-            kind=kind,
-            payload=json.dumps(payload),
-            created_at=now,
-            next_attempt_at=now,
-            attempts=0,
-            state="pending",
-            parent_id=parent_id,
-        )
-        session.add(item)
-        session.flush()
-        return item.id
+        return add_to_outbox(session, channel_id, kind, payload, now, alert_id, parent_id, user_id)
 
     def claim_due(self, now: float, holder: str, claim_seconds: float, *, skip: Collection[str] = ()) -> list[Outgoing]:
         """Claim the head of each channel's queue, if it is due: strict order per channel, and a row is
@@ -615,6 +601,34 @@ class AlertStore:
     def release(self, name: str, holder: str) -> None:
         with self.db.session() as session, session.begin():
             session.execute(update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=0))
+
+
+def add_to_outbox(
+    session: Session,
+    channel_id: str,
+    kind: str,
+    payload: Payload,
+    now: float,
+    alert_id: int | None = None,
+    parent_id: int | None = None,
+    user_id: str | None = None,
+) -> int:
+    """One outbox row, in the caller's transaction; its id."""
+    item = OutboxItem(
+        user_id=user_id,
+        channel_id=channel_id,
+        alert_id=alert_id,
+        kind=kind,
+        payload=json.dumps(payload),
+        created_at=now,
+        next_attempt_at=now,
+        attempts=0,
+        state="pending",
+        parent_id=parent_id,
+    )
+    session.add(item)
+    session.flush()
+    return item.id
 
 
 def _record(row: Alert, in_digest: bool) -> AlertRecord:

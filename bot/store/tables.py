@@ -138,3 +138,45 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class Subscription(Base):
+    """A channel's subscription to the Quay events of one repository, or of a whole namespace."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("channel_id", "namespace", "repository", name="uq_subscription_target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    namespace: Mapped[str] = mapped_column(String(255), index=True)
+    repository: Mapped[str] = mapped_column(String(512))  # "" for every repository of the namespace
+    events: Mapped[str] = mapped_column(Text)  # space-separated event names
+    # SHA-256 of the secret in the webhook URL; the secret itself is only in Quay's notification config.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class SubscriptionHook(Base):
+    """A Quay notification the bot created for a subscription: exactly what `unsubscribe` deletes."""
+
+    __tablename__ = "subscription_hooks"
+
+    subscription_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository: Mapped[str] = mapped_column(String(512), primary_key=True)
+    event: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notification_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class EventMessage(Base):
+    """Events that share one Slack message: a repository's pushes within a minute, a build's stages."""
+
+    __tablename__ = "event_messages"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    outbox_item_id: Mapped[int] = mapped_column(Integer)  # the post the later events edit and thread under
+    opened_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float, index=True)
+    data: Mapped[str] = mapped_column(Text)  # JSON: what the message shows so far

@@ -89,7 +89,15 @@ def test_newly_mapped_namespaces_are_watched_and_unmapped_ones_are_not(
     world.add_repo("team-b/jobs")
     world.add_notification("team-b/jobs", failures=1)
     access_file.write_text(ACCESS)
-    bot = BotThread(make_settings(quay.url, slack, tmp_path, access_file, QUAYBOT_WATCH_REQUESTS_PER_SECOND=1000))
+    settings = make_settings(
+        quay.url,
+        slack,
+        tmp_path,
+        access_file,
+        QUAYBOT_WATCH_REQUESTS_PER_SECOND=1000,
+        QUAYBOT_ACCESS_RELOAD_SECONDS=3600,  # only the explicit checks below reload, so they see each change
+    )
+    bot = BotThread(settings)
     watcher = bot.bot.watch.watcher
     try:
         assert watcher.policy.alert_namespaces() == []
