@@ -24,7 +24,9 @@ from bot.blocks.message import (
 )
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.names import RepositoryRef
+from bot.subscriptions.tokens import TITLE_PREFIX
 
+UNREACHABLE = ":satellite_antenna: *Quay cannot reach quaybot*"
 HEADLINES = {
     "failing": ":warning: *A Quay notification is failing*",
     "disabled": ":rotating_light: *Quay disabled a notification*",
@@ -49,10 +51,17 @@ class AlertView:
     def repo(self) -> RepositoryRef:
         return RepositoryRef(self.namespace, self.repository)
 
+    @property
+    def quaybot_webhook(self) -> bool:
+        """A subscription's own webhook: failing means Quay cannot reach the bot."""
+        return self.method == "webhook" and (self.title or "").startswith(TITLE_PREFIX)
+
 
 def render_alert(view: AlertView, quay_url: str) -> Message:
     repo = view.repo
     headline = HEADLINES.get(view.state, HEADLINES["failing"])
+    if view.quaybot_webhook and view.state in ("failing", "disabled"):
+        headline = UNREACHABLE
     name = f" “{escape(view.title)}”" if view.title else ""
     what = f"{headline} on {link(f'{quay_url}/repository/{repo.full_name}', repo.full_name)}{name}\n" + _explanation(
         view
@@ -73,6 +82,8 @@ def render_alert(view: AlertView, quay_url: str) -> Message:
         blocks.append(_buttons(view))
     blocks.append(context(f"`/quay notify get {repo.full_name} {view.uuid}`"))
     plain = f"{_plain_state(view)}: {view.event} notification on {repo.full_name} ({view.failures} failures)"
+    if view.quaybot_webhook and view.state in ("failing", "disabled"):
+        plain = f"Quay cannot reach quaybot at QUAYBOT_PUBLIC_URL; events for {repo.full_name} are being lost"
     return Message(plain, blocks, in_channel=True)
 
 
@@ -124,6 +135,13 @@ def _digest_line(view: AlertView, quay_url: str) -> str:
 
 
 def _explanation(view: AlertView) -> str:
+    if view.quaybot_webhook and view.state in ("failing", "disabled"):
+        lost = "events are being lost" if view.state == "failing" else "Quay has stopped sending them"
+        return (
+            f"Quay cannot reach quaybot at QUAYBOT_PUBLIC_URL ({code(view.target)}); {lost}. This is the webhook "
+            "of a channel subscription: check that the bot runs, that QUAYBOT_PUBLIC_URL is right, and that Quay "
+            "can reach it, then reset the failures."
+        )
     if view.state == "failing":
         return (
             f"Its last delivery failed. {what_quay_does_next(view.failures)} Nobody is told when that happens. "

@@ -320,8 +320,8 @@ def render_subscription(
                 + ", ".join(code(e) for e in result.events)
             ).replace("  ", " ")
             facts = [
-                f"{result.created} Quay notifications added, {result.kept} already there, "
-                f"{result.repositories} repositories."
+                f"{_n(result.created, 'Quay notification')} added, {result.kept} already there; "
+                f"{_n(result.repositories, 'repository', 'repositories')}."
             ]
             if result.problem:
                 facts.append(f":warning: Stopped short: {escape(result.problem)} The bot tries again every minute.")
@@ -332,7 +332,7 @@ def render_subscription(
                 code(e) for e in result.removed
             )
             facts = [
-                f"{result.deleted} Quay notifications deleted"
+                f"{_n(result.deleted, 'Quay notification')} deleted"
                 + (f", {result.already_gone} already gone." if result.already_gone else ".")
             ]
             if result.remaining:
@@ -352,7 +352,7 @@ def render_subscription(
             lines = [
                 f"{code(s.target)}{' (every repository)' if '/' not in s.target else ''}: "
                 + ", ".join(code(e) for e in s.events)
-                + f" · {s.notifications} Quay notifications · by <@{s.created_by}>"
+                + f" · {_n(s.notifications, 'Quay notification')} · by <@{s.created_by}>"
                 for s in result.lines
             ]
             blocks: list[Block] = [header("Subscriptions of this channel")]
@@ -361,6 +361,10 @@ def render_subscription(
                 _plain(f"{len(result.lines)} subscriptions: " + "; ".join(s.target for s in result.lines)), blocks
             )
     raise AssertionError(f"unhandled result {result!r}")
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 # Confirmation ------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from bot.subscriptions import tokens
 
 log = logging.getLogger(__name__)
 
-TITLE = "quaybot"
 # A namespace-wide subscription above this many new notifications asks for confirmation first.
 CONFIRM_ABOVE = 100
 # Quay skips repo_image_expiry without a number of days; a week's notice is what the docs show.
@@ -285,7 +284,7 @@ class SubscriptionManager:
                         method="webhook",
                         config={"url": tokens.hook_url(public_url, token, event)},
                         event_config=EVENT_CONFIG.get(event, {}),
-                        title=f"{TITLE}: events for Slack channel {subscription.channel_id}",
+                        title=f"{tokens.TITLE_PREFIX}: events for Slack channel {subscription.channel_id}",
                     )
                     made = await client.create_notification(ref, new)
                     await self._record(subscription, name, event, made.uuid)

@@ -13,6 +13,8 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 EVENTS_PATH = "/quay/events/"
+# Every notification the bot makes for a subscription has a title starting with this.
+TITLE_PREFIX = "quaybot"
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
 

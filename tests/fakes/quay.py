@@ -20,6 +20,8 @@ import re
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid as uuidlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -344,9 +346,27 @@ class FakeQuay:
                     "manifest_digest": "sha256:" + hashlib.sha256(f"{tag}{now}".encode()).hexdigest(),
                     "start_ts": int(now),
                 }
+            body = event_body(repo, self.host, updated_tags=list(tags))
             for item in self.notifications.values():
                 if item.repo_id == repo.id and item.event == "repo_push":
-                    self.worker.queue(item.uuid, now)
+                    self.worker.queue(item.uuid, now, body)
+
+    def fire(self, full_name: str, event: str, body: dict[str, Any] | None = None) -> None:
+        """Any other event of a repository (a build stage, a vulnerability, an expiry, a mirror sync):
+        its notifications for `event` are queued with `body`, or Quay's sample for the event."""
+        with self.lock:
+            repo = self.repos[_split(full_name)]
+            now = self.now()
+            payload = body if body is not None else sample_body(repo, self.host, event, now)
+            for item in self.notifications.values():
+                if item.repo_id == repo.id and item.event == event:
+                    self.worker.queue(item.uuid, now, payload)
+
+    def build(self, full_name: str, event: str, build_id: str) -> None:
+        """One stage of a build (`build_queued` … `build_failure`), with the payload Quay sends."""
+        with self.lock:
+            repo = self.repos[_split(full_name)]
+            self.fire(full_name, event, build_body(repo, self.host, event, build_id, self.now()))
 
     def run_notification_worker(self, deliver_ok: bool) -> None:
         """Process queued tests as Quay's notification worker would (§5.4)."""
@@ -935,6 +955,9 @@ class FakeQuay:
         if item is None:
             return self._missing_notification(params)
         self.queued_tests.append(item.uuid)
+        repo = next((r for r in self.repos.values() if r.id == item.repo_id), None)
+        if self.worker.post_webhooks and repo is not None:
+            self.worker.queue(item.uuid, self.now(), sample_body(repo, self.host, item.event, self.now()))
         return Reply(200, "{}")
 
 
@@ -1056,7 +1079,12 @@ class NotificationWorker:
     """Quay's notification worker as measured (quay-events-observed.md): it polls its queue every
     10 s, so a delivery happens 0-10 s after the event; a failed delivery counts a failure and is
     retried 30 s later (on the next tick); at 3 failures the notification is skipped and the item
-    dropped; a success resets the count. A target fails when its URL's host is in `dead_hosts`.
+    dropped; a success resets the count.
+
+    By default deliveries are simulated: a target fails when its URL's host is in `dead_hosts`. With
+    `post_webhooks = True`, `webhook` notifications are really POSTed, as Quay does: the event's JSON
+    body, `Content-type: application/json`, no signature, a 10 s timeout, and any non-2xx answer or
+    network error is a failure.
 
     `tick(now)` does what is due by `now` on the fake's clock; tests call it, or `start()` runs it
     in a thread every `poll / speed` seconds for a clock running `speed` times as fast."""
@@ -1066,15 +1094,19 @@ class NotificationWorker:
     def __init__(self, fake: FakeQuay) -> None:
         self.fake = fake
         self.dead_hosts: set[str] = set()
-        self.items: list[tuple[float, str]] = []  # (due, notification uuid)
+        self.post_webhooks = False
+        self.send_timeout = 10.0
+        self.items: list[tuple[float, str, dict[str, Any] | None]] = []  # (due, notification uuid, body)
         self.delivered: list[tuple[float, str]] = []
         self.failures: list[tuple[float, str, int]] = []  # (when, uuid, count after it)
+        self.posts: list[tuple[str, int | None]] = []  # (url, status or None for a network error)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def queue(self, uuid: str, now: float) -> None:
+    def queue(self, uuid: str, now: float, body: dict[str, Any] | None = None) -> None:
         # The item is picked up on the worker's next tick: 0-10 s later.
-        self.items.append((self._next_tick(now), uuid))
+        with self.fake.lock:
+            self.items.append((self._next_tick(now), uuid, body))
 
     def _next_tick(self, now: float) -> float:
         return (int(now // self.POLL) + 1) * self.POLL
@@ -1085,21 +1117,51 @@ class NotificationWorker:
 
     def tick(self, now: float) -> None:
         with self.fake.lock:
-            due = [entry for entry in self.items if entry[0] <= now]
+            due = sorted((entry for entry in self.items if entry[0] <= now), key=lambda e: (e[0], e[1]))
             self.items = [entry for entry in self.items if entry[0] > now]
-            for at, uuid in sorted(due):
+        for at, uuid, body in due:
+            with self.fake.lock:
                 item = self.fake.notifications.get(uuid)
                 if item is None or item.number_of_failures >= self.DISABLE_AT:
                     continue  # deleted or disabled: the item is dropped
-                if self.fails(item):
+                url = str(item.config.get("url") or "")
+                really = self.post_webhooks and item.method == "webhook" and body is not None
+            # Sent outside the lock: the receiver may take its time, and Quay keeps answering meanwhile.
+            failed = not self._post(url, body) if really and body is not None else self.fails(item)
+            with self.fake.lock:
+                if failed:
                     item.number_of_failures += 1
                     self.failures.append((at, uuid, item.number_of_failures))
                     if item.number_of_failures < self.DISABLE_AT:
                         # Available again 30 s later, so taken on the tick after that: 40 s apart, as measured.
-                        self.items.append((self._next_tick(at + self.RETRY), uuid))
+                        self.items.append((self._next_tick(at + self.RETRY), uuid, body))
                 else:
                     item.number_of_failures = 0
                     self.delivered.append((at, uuid))
+
+    def _post(self, url: str, body: dict[str, Any]) -> bool:
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-type": "application/json", "User-Agent": "python-requests/2.32.3"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.send_timeout) as response:
+                status: int | None = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except (OSError, ValueError):
+            status = None
+        with self.fake.lock:
+            self.posts.append((url, status))
+        return status is not None and 200 <= status < 300
+
+    def drain(self, now: float, rounds: int = 1) -> None:
+        """Run every tick up to `now` plus `rounds` more polls (tests: deliver what is queued)."""
+        for _ in range(rounds):
+            now += self.POLL
+            self.tick(now)
 
     def start(self, speed: float = 1.0) -> None:
         def run() -> None:
@@ -1113,6 +1175,82 @@ class NotificationWorker:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
+
+
+def event_body(repo: Repo, host: str, **fields: Any) -> dict[str, Any]:
+    """The fields every event payload starts with (quay-events-observed.md)."""
+    full = f"{repo.namespace}/{repo.name}"
+    return {
+        "repository": full,
+        "namespace": repo.namespace,
+        "name": repo.name,
+        "docker_url": f"{host}/{full}",
+        "homepage": f"http://{host}/repository/{full}",
+        **fields,
+    }
+
+
+_COMMIT = "42d4a62c53350993ea41069e9f2cfdefb0df097d"
+
+
+def _commit_info(date: float) -> dict[str, Any]:
+    return {
+        "url": "http://path/to/the/commit",
+        "message": "Some commit message",
+        "date": date,
+        "author": {
+            "username": "fakeauthor",
+            "url": "http://path/to/fake/author/in/scm",
+            "avatar_url": "http://www.gravatar.com/avatar/fakehash",
+        },
+    }
+
+
+def build_body(repo: Repo, host: str, event: str, build_id: str, now: float, **extra: Any) -> dict[str, Any]:
+    """A build event as Quay sends it: the build page as homepage; queued and failure carry the commit's
+    details, the others only its hash; failure adds error_message, success and cancelled image_id."""
+    metadata: dict[str, Any] = {"default_branch": "master", "ref": "refs/heads/somebranch", "commit": _COMMIT}
+    if event in ("build_queued", "build_failure"):
+        metadata["commit_info"] = _commit_info(now)
+    body = event_body(
+        repo,
+        host,
+        build_id=build_id,
+        build_name="some-fake-build",
+        docker_tags=["latest", "foo", "bar"],
+        trigger_id="1245634",
+        trigger_kind="GitHub",
+        trigger_metadata=metadata,
+    )
+    body["homepage"] = f"http://{host}/repository/{repo.namespace}/{repo.name}/build/{build_id}"
+    if event == "build_queued":
+        body["is_manual"] = False
+    if event == "build_failure":
+        body["error_message"] = "This is a fake error message"
+    if event in ("build_success", "build_cancelled"):
+        body["image_id"] = "1245657346"
+    return {**body, **extra}
+
+
+def sample_body(repo: Repo, host: str, event: str, now: float) -> dict[str, Any]:
+    """What `POST …/notification/{uuid}/test` delivers for each event: Quay's fixed samples."""
+    if event.startswith("build_"):
+        return build_body(repo, host, event, "fake-build-id", now)
+    samples: dict[str, dict[str, Any]] = {
+        "repo_push": {"updated_tags": ["latest", "foo"], "pruned_image_count": 3},
+        "vulnerability_found": {
+            "tags": ["latest", "prod", "foo", "bar", "baz"],
+            "image": "some-image-id",
+            "vulnerability": {
+                "id": "CVE-FAKE-CVE",
+                "description": "A futurist vulnerability",
+                "link": "https://security-tracker.debian.org/tracker/CVE-FAKE-CVE",
+                "priority": "High",
+            },
+        },
+        "repo_image_expiry": {"tags": ["latest", "v1"], "expiring_in": "7 days"},
+    }
+    return event_body(repo, host, **samples.get(event, {"message": "TEST NOTIFICATION"}))
 
 
 class _Handler(BaseHTTPRequestHandler):
