@@ -227,3 +227,18 @@ def test_a_notification_made_from_the_terminal_is_watched_at_once(env, capsys, t
     [due] = AlertStore(db).due_checks("team-a", time.time())
     assert due.name == "api" and due.has_notifications
     db.dispose()
+
+
+def test_subscriptions_from_the_terminal_are_the_same_as_from_slack(env, fake: FakeQuay, capsys, monkeypatch):
+    code, out = run(capsys, "C0WRITE", "subscribe", "team-a/api", "repo_push")
+    assert code == 1 and "QUAYBOT_PUBLIC_URL" in out  # not set: nothing made
+    monkeypatch.setenv("QUAYBOT_PUBLIC_URL", "https://quaybot.internal.example.com/")
+    code, out = run(capsys, "C0WRITE", "subscribe", "team-a/api", "repo_push")
+    assert code == 0 and "1 Quay notification added" in out
+    [hook] = [n for n in fake.notifications.values() if (n.title or "").startswith("quaybot")]
+    assert hook.config["url"].startswith("https://quaybot.internal.example.com/quay/events/")
+    code, out = run(capsys, "C0WRITE", "subscriptions")
+    assert code == 0 and "team-a/api" in out and "repo_push" in out
+    assert run(capsys, "C0READ", "unsubscribe", "team-a/api")[0] == 2  # read role: denied
+    code, out = run(capsys, "C0WRITE", "unsubscribe", "team-a/api")
+    assert code == 0 and "1 Quay notification deleted" in out and hook.uuid not in fake.notifications

@@ -71,6 +71,15 @@ def test_upgrade_keeps_every_row(database_url):
     store = AlertStore(Database(database_url))
     [item] = store.claim_due(10, "replica-1", 60)
     assert item.payload == {"text": "hi"}
+    # 0003's tables: a subscription, its webhook, and an event message on the upgraded database.
+    from bot.store.subscriptions import SubscriptionStore
+
+    subscriptions = SubscriptionStore(store.db)
+    made = subscriptions.create("C1", "team-a", None, ["repo_push"], "h" * 64, "U1", 11)
+    subscriptions.add_hook(made.id, "api", "repo_push", "uuid-9", 11)
+    assert subscriptions.by_token_hash("h" * 64) == made and subscriptions.for_channel("C1") == [(made, 1)]
+    assert subscriptions.post_event("C1", {"text": "pushed"}, 12) > item.id
+    store.db.dispose()
     engine.dispose()
 
 

@@ -53,7 +53,7 @@ class Announcer:
         for _ in range(ATTEMPTS):
             snapshot = await self.db.run(take_snapshot)
             known = {key: _known(record) for key, record in snapshot.records.items()}
-            decisions = decide(known, observed, channels, snapshot.muted)
+            decisions = decide(known, observed, channels, snapshot.muted, snapshot.subscribers)
             writes, posts, result = self._render(namespace, decisions)
             try:
                 await self.db.run(partial(self.store.apply, writes, posts, now))

@@ -58,14 +58,20 @@ def decide(
     observed: Mapping[str, Sequence[Seen]],
     channels: Sequence[str],
     muted: frozenset[tuple[str, str]] | set[tuple[str, str]],
+    subscribers: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Decision]:
     """`observed`: repository -> its notifications now. Notifications of those repositories that are
-    known but no longer listed are gone."""
+    known but no longer listed are gone. `subscribers`: the channels that subscribed through a
+    notification (the bot's own webhooks), told about it as well as `channels`."""
+    subscribers = subscribers or {}
+    also = [c for uuid_channels in subscribers.values() for c in uuid_channels if c not in channels]
     decisions: list[Decision] = []
     for repository, seen in observed.items():
         current = {item.uuid for item in seen}
-        for channel in channels:
+        for channel in [*channels, *dict.fromkeys(also)]:
             for item in seen:
+                if channel not in channels and channel not in subscribers.get(item.uuid, ()):
+                    continue
                 decision = _one(channel, repository, item, state_of(item.failures), known.get((channel, item.uuid)))
                 if decision is not None:
                     decisions.append(_muting(decision, (channel, item.uuid) in muted))

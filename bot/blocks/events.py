@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks.message import Message, code, context, escape, fields, link, section, truncate
 
 MAX_TAGS_SHOWN = 10
+TAG_LIMIT = 128  # Quay's own limit on a tag name
 DESCRIPTION_LIMIT = 500
 ERROR_LIMIT = 1000
 
@@ -36,14 +37,24 @@ def safe_link(url: str | None, label: str) -> str:
     return escape(label)
 
 
-def tag_list(tags: Sequence[str], limit: int = MAX_TAGS_SHOWN) -> str:
-    shown = ", ".join(code(tag) for tag in tags[:limit])
-    more = len(tags) - limit
-    return shown + (f" and {more} more" if more > 0 else "") if tags else "(none)"
+def tag_list(tags: Sequence[str], limit: int = MAX_TAGS_SHOWN, budget: int = 1000) -> str:
+    """Up to `limit` tags, within `budget` characters, then how many more: a long list never pushes
+    the rest of the message out of its block."""
+    if not tags:
+        return "(none)"
+    shown: list[str] = []
+    for tag in tags[:limit]:
+        item = code(truncate(tag, TAG_LIMIT))
+        if shown and sum(len(s) + 2 for s in shown) + len(item) > budget:
+            break
+        shown.append(item)
+    more = len(tags) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 def _message(text: str, blocks: list[Block]) -> dict[str, Any]:
-    payload = Message(truncate(text, 3000), blocks, in_channel=True).to_dict()
+    # The fallback is Quay's text too: escaped, so it cannot mention @channel in a notification.
+    payload = Message(escape(truncate(text, 2500)), blocks, in_channel=True).to_dict()
     payload.pop("response_type", None)
     return payload
 
@@ -54,7 +65,7 @@ def render_push(data: Mapping[str, Any]) -> dict[str, Any]:
     pushes: int = data["pushes"]
     where = safe_link(data.get("homepage"), repository)
     lines = [f":package: *Pushed to {where}*: {tag_list(tags)}"]
-    pull = [f"docker pull {data['docker_url']}:{tag}" for tag in tags[-3:]]
+    pull = [f"docker pull {truncate(data['docker_url'], 256)}:{truncate(tag, TAG_LIMIT)}" for tag in tags[-3:]]
     lines.append("```" + escape("\n".join(pull)).replace("```", "ˋˋˋ") + "```")
     blocks: list[Block] = [section("\n".join(lines))]
     if pushes > 1:

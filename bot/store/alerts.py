@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -18,7 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.store.db import Database
-from bot.store.tables import Alert, InventoryRepo, Lease, Mute, NamespaceWatch, OutboxItem
+from bot.store.tables import (
+    Alert,
+    InventoryRepo,
+    Lease,
+    Mute,
+    NamespaceWatch,
+    OutboxItem,
+    Subscription,
+    SubscriptionHook,
+)
 
 Payload = dict[str, Any]
 
@@ -82,6 +91,8 @@ class NewPost:
 class Snapshot:
     records: dict[tuple[str, str], AlertRecord]
     muted: set[tuple[str, str]]
+    # The bot's own webhooks among the notifications: uuid -> the channels that subscribed through it.
+    subscribers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -173,11 +184,22 @@ class AlertStore:
     ) -> Snapshot:
         """What the channels were told about these repositories' notifications, and what is muted among
         those and `also_uuids` (notifications just seen, which may have no alert row yet)."""
+        also_uuids = list(also_uuids)
         with self.db.session() as session:
             rows = session.scalars(
                 select(Alert).where(Alert.namespace == namespace, Alert.repository.in_(sorted(set(repositories))))
             ).all()
-            return self._snapshot(session, rows, now, also_uuids)
+            snapshot = self._snapshot(session, rows, now, also_uuids)
+            subscribers: dict[str, tuple[str, ...]] = {}
+            seen = sorted({*also_uuids, *(r.notification_uuid for r in rows)})
+            if seen:
+                for uuid, channel in session.execute(
+                    select(SubscriptionHook.notification_uuid, Subscription.channel_id)
+                    .join(Subscription, Subscription.id == SubscriptionHook.subscription_id)
+                    .where(SubscriptionHook.notification_uuid.in_(seen))
+                ):
+                    subscribers[uuid] = (*subscribers.get(uuid, ()), channel)
+            return Snapshot(snapshot.records, snapshot.muted, subscribers)
 
     def notification_snapshot(self, uuid: str, now: float) -> Snapshot:
         with self.db.session() as session:

@@ -29,6 +29,9 @@ channels:
   C0READ:
     namespaces: [team-a]
     role: read
+  C0SUB:
+    namespaces: [team-a]
+    role: write
   C0OTHER:
     namespaces: [team-b]
     role: admin
@@ -337,3 +340,18 @@ def test_quay_unable_to_reach_the_bot_gives_the_explicit_alert(subs: Subscriptio
     [alert] = parents(subs.slack, "C0WRITE")
     assert "Quay cannot reach quaybot" in alert.text and "QUAYBOT_PUBLIC_URL" in alert.text
     assert "events are being lost" in alert.text
+
+
+def test_the_subscribing_channel_hears_that_quay_cannot_reach_the_bot_and_nothing_else(subs: Subscriptions):
+    subs.command("subscribe team-a/api repo_push", channel="C0SUB")
+    other = subs.world.add_notification("team-a/api", event="repo_push")
+    subs.world.worker.dead_hosts.add("hooks.example.com")  # a team's own webhook, failing too
+    subs.bot.run(subs.bot.server.runner.cleanup())
+    subs.world.push("team-a/api", ["v2"])
+    subs.world.worker.drain(subs.world.now(), rounds=1)
+    assert subs.world.notifications[other.uuid].number_of_failures == 1
+    subs.bot.run(subs.bot.bot.watch.watcher.sweep())
+    flush(subs.bot)
+    [mine] = parents(subs.slack, "C0SUB")  # alerts: false, but it subscribed through this webhook
+    assert "Quay cannot reach quaybot" in mine.text
+    assert len(parents(subs.slack, "C0WRITE")) == 2  # alerts: true: both failures
