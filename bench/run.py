@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import detection, sweep
+from bench import detection, events, sweep
 from bench.harness import (
     Child,
     Process,
@@ -196,7 +196,7 @@ def command_rows() -> list[str]:
 
 
 def main() -> None:
-    only = os.environ.get("BENCH_ONLY")  # commands, watch or detection; all when unset
+    only = os.environ.get("BENCH_ONLY")  # commands, watch, detection or events; all when unset
     rows: list[str] = []
     if only in (None, "commands"):
         rows += command_rows()
@@ -208,6 +208,8 @@ def main() -> None:
         rows += sweep.serve_memory(repos, hot)
     if only in (None, "watch", "detection"):
         rows += detection.main()
+    if only in (None, "events"):
+        rows += events.main()
     print(f"quaybot benchmarks on {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print("\n".join(rows))
 

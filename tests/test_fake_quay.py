@@ -535,3 +535,58 @@ def test_simulated_worker_follows_the_observed_timeline(http, fake: FakeQuay):
     assert times == [10, 50, 90]  # the next tick, then 40 s apart
     assert fake.notifications[dead.uuid].number_of_failures == 3  # and then no more: disabled
     assert fake.notifications[alive.uuid].number_of_failures == 0  # delivered: reset
+
+
+def test_the_worker_really_posts_webhooks_and_counts_what_the_receiver_answers(fake: FakeQuay):
+    """With `post_webhooks`, a webhook gets the event's JSON as Quay sends it; a refused connection
+    or a non-2xx answer is a failure, retried 40 s later; a 2xx resets the count."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[dict[str, str], dict]] = []
+    answers = [500, 204]
+
+    class Receiver(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, json.loads(body)))
+            self.send_response(answers.pop(0))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    clock = [1_795_777_900.0]
+    fake.now = lambda: clock[0]
+    fake.worker.post_webhooks = True
+    host = f"127.1:{server.server_address[1]}"
+    live = fake.add_notification("devtable/simple", config={"url": f"http://{host}/hook"})
+    dead = fake.add_notification("devtable/simple", config={"url": f"http://127.1:{closed}/hook"})
+    try:
+        fake.push("devtable/simple", ["hook3"])
+        for second in range(100):
+            clock[0] = 1_795_777_900.0 + second
+            fake.worker.tick(clock[0])
+    finally:
+        server.shutdown()
+    headers, body = received[0]
+    assert headers["content-type"] == "application/json" and headers["user-agent"].startswith("python-requests")
+    assert body == {
+        "repository": "devtable/simple",
+        "namespace": "devtable",
+        "name": "simple",
+        "docker_url": "quay.test/devtable/simple",
+        "homepage": "http://quay.test/repository/devtable/simple",
+        "updated_tags": ["hook3"],
+    }
+    assert len(received) == 2 and received[1][1] == body  # the 500 was retried with the same body
+    assert fake.notifications[live.uuid].number_of_failures == 0  # then delivered: reset
+    times = [round(at - 1_795_777_900.0) for at, uuid, _ in fake.worker.failures if uuid == dead.uuid]
+    assert times == [10, 50, 90] and fake.notifications[dead.uuid].number_of_failures == 3

@@ -14,6 +14,7 @@ Quay and end with Quay disabling the bot's own notification.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -89,6 +90,7 @@ class EventReceiver:
         self.rate = rate or RateLimit()
         self.clock = clock
         self._warned: dict[int, float] = {}
+        self._writing = asyncio.Lock()
 
     async def receive(self, token: str, event: str, body: bytes) -> Verdict:
         verdict = await self._receive(token, event, body)
@@ -133,7 +135,10 @@ class EventReceiver:
         channel = subscription.channel_id
         for attempt in (1, 2):
             try:
-                await self.db.run(lambda: self.store.post_event(channel, routed, now))
+                # One write at a time from here: on SQLite, writers that collide wait in its busy
+                # handler's growing sleeps (tens of ms); in line they take about a millisecond each.
+                async with self._writing:
+                    await self.db.run(lambda: self.store.post_event(channel, routed, now))
                 break
             except IntegrityError:
                 if attempt == 2:  # two deliveries opened the same group at once: the second joins it
