@@ -95,6 +95,7 @@ class Subscribed:
     created: int  # Quay notifications made by this command
     kept: int  # already there
     problem: str | None = None  # why it stopped short (the next sync carries on)
+    watched: bool = True  # some channel has alerts for the namespace: Quay failing to reach the bot is told
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from pydantic import SecretStr
 
@@ -163,7 +164,9 @@ class CommandService:
                 count = await manager.new_notifications(command, caller.channel_id, client)
                 if count > CONFIRM_ABOVE:
                     return ConfirmationNeeded(command, new_notifications=count)
-            return Succeeded(command, await manager.subscribe(command, caller.channel_id, caller.user_id, client))
+            subscribed = await manager.subscribe(command, caller.channel_id, caller.user_id, client)
+            watched = bool(self.policy.alert_channels(command.target.namespace))
+            return Succeeded(command, replace(subscribed, watched=watched))
         except NotConfigured as missing:
             return NotAvailable(command, missing.reason, missing.remedy)
         except QuayError as error:

@@ -235,6 +235,7 @@ def test_subscriptions_from_the_terminal_are_the_same_as_from_slack(env, fake: F
     monkeypatch.setenv("QUAYBOT_PUBLIC_URL", "https://quaybot.internal.example.com/")
     code, out = run(capsys, "C0WRITE", "subscribe", "team-a/api", "repo_push")
     assert code == 0 and "1 Quay notification added" in out
+    assert "No channel has alerts: true for team-a" in out  # so nobody would hear that Quay cannot reach it
     [hook] = [n for n in fake.notifications.values() if (n.title or "").startswith("quaybot")]
     assert hook.config["url"].startswith("https://quaybot.internal.example.com/quay/events/")
     code, out = run(capsys, "C0WRITE", "subscriptions")

@@ -325,6 +325,11 @@ def render_subscription(
             ]
             if result.problem:
                 facts.append(f":warning: Stopped short: {escape(result.problem)} The bot tries again every minute.")
+            if not result.watched:
+                facts.append(
+                    f"No channel has `alerts: true` for {code(result.target.namespace)}, so nobody will be told "
+                    "if Quay cannot reach the bot. An operator can turn it on in the access file."
+                )
             text = ":white_check_mark: " + line + "\n" + "\n".join(facts)
             return Message(_plain(line), [section(text)], in_channel=True)
         case Unsubscribed():

@@ -191,11 +191,13 @@ class SubscriptionManager:
             except QuayError as error:
                 problems += 1
                 log.warning(
-                    "could not list a subscription's repositories", extra={"target": target, "error": error.message}
+                    "could not list a subscription's repositories",
+                    extra={"target": str(target), "error": error.message},
                 )
                 continue
             hooks = await self._hooks(subscription)
-            stale = [(h.repository, h.event) for h in hooks if h.repository not in set(repositories)]
+            present = set(repositories)
+            stale = [(h.repository, h.event) for h in hooks if h.repository not in present]
             if stale:
                 await self._forget(subscription, stale)
                 forgotten += len(stale)
@@ -207,7 +209,9 @@ class SubscriptionManager:
                 token = await self._token_of(subscription, public_url, client)
             except QuayError as error:
                 problems += 1
-                log.warning("could not read a subscription's webhook", extra={"target": target, "error": error.message})
+                log.warning(
+                    "could not read a subscription's webhook", extra={"target": str(target), "error": error.message}
+                )
                 continue
             made, _, problem = await self._ensure_hooks(subscription, missing, token, public_url, client)
             created += made
@@ -246,7 +250,8 @@ class SubscriptionManager:
             except QuayNotFound:
                 await self._forget(subscription, [(hook.repository, hook.event)])
                 continue
-            token = tokens.token_in(str(notification.config.get("url", "")), public_url)
+            # Any base: after QUAYBOT_PUBLIC_URL changed, the old webhooks still carry the token.
+            token = tokens.token_in(str(notification.config.get("url", "")))
             if token is not None and tokens.matches(token, subscription.token_hash):
                 return token
         token = tokens.mint()

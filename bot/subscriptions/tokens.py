@@ -39,13 +39,12 @@ def hook_url(public_url: str, token: str, event: str) -> str:
     return f"{public_url.rstrip('/')}{EVENTS_PATH}{token}?event={event}"
 
 
-def token_in(url: str, public_url: str) -> str | None:
-    """The token of a hook URL the bot made (at this public URL), else None."""
-    base = public_url.rstrip("/") + EVENTS_PATH
-    if not url.startswith(base):
+def token_in(url: str, public_url: str | None = None) -> str | None:
+    """The token of a hook URL the bot made (at `public_url`, or at any base when None), else None."""
+    if public_url is not None and not url.startswith(public_url.rstrip("/") + EVENTS_PATH):
         return None
-    token = urlsplit(url).path.rsplit("/", 1)[-1]
-    return token if well_formed(token) else None
+    head, _, token = urlsplit(url).path.rpartition("/")
+    return token if head.endswith(EVENTS_PATH.rstrip("/")) and well_formed(token) else None
 
 
 def event_in(url: str) -> str | None:

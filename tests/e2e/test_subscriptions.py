@@ -356,3 +356,14 @@ def test_the_subscribing_channel_hears_that_quay_cannot_reach_the_bot_and_nothin
     [mine] = parents(subs.slack, "C0SUB")  # alerts: false, but it subscribed through this webhook
     assert "Quay cannot reach quaybot" in mine.text
     assert len(parents(subs.slack, "C0WRITE")) == 2  # alerts: true: both failures
+
+
+def test_after_the_public_url_moves_new_webhooks_keep_the_subscriptions_token(subs: Subscriptions):
+    subs.command("subscribe team-a/api repo_push")
+    old = subs.url_of("repo_push")
+    subs.bot.bot.subscriptions.public_url = f"http://127.0.0.1.nip.example:{subs.bot.server.port}"
+    subs.command("subscribe team-a/api build_failure")
+    new = subs.url_of("build_failure")
+    assert new.startswith("http://127.0.0.1.nip.example:")
+    assert new.split("/")[-1].split("?")[0] == old.split("/")[-1].split("?")[0]  # so the old one still works
+    assert _post(subs, old, _body("team-a", "api", updated_tags=["v1"])) == 200
