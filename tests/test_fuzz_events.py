@@ -15,6 +15,7 @@ from bot.quay.events import MODELS, InvalidEvent, parse_event
 from bot.store.subscriptions import Grouped
 from bot.subscriptions.grouping import route
 from tests.fakes import blockkit
+from tests.fakes.quay import payload_for
 
 EVENTS = sorted(MODELS)
 TEXT = st.one_of(
@@ -31,14 +32,7 @@ TAGS = st.lists(TEXT, max_size=60)
 
 
 def base(namespace: str = "team-a", name: str = "api") -> dict[str, Any]:
-    full = f"{namespace}/{name}"
-    return {
-        "repository": full,
-        "namespace": namespace,
-        "name": name,
-        "docker_url": f"quay.test/{full}",
-        "homepage": f"http://quay.test/repository/{full}",
-    }
+    return payload_for(namespace, name)
 
 
 FIELDS = st.fixed_dictionaries(

@@ -255,14 +255,14 @@ class AlertStore:
                 for post in posts:
                     members = [rows[(post.channel, uuid)] for uuid in post.alerts]
                     kind = "digest" if post.digest else "alert"
-                    item_id = self._enqueue(session, post.channel, kind, post.payload, now, alert_id=members[0].id)
+                    item_id = add_to_outbox(session, post.channel, kind, post.payload, now, alert_id=members[0].id)
                     for member in members:
                         member.parent_item_id = item_id
                 for write in writes:
                     row = rows[write.key]
                     for kind, payload in write.messages:
                         if row.parent_item_id is not None:
-                            self._enqueue(session, write.channel, kind, payload, now, row.id, row.parent_item_id)
+                            add_to_outbox(session, write.channel, kind, payload, now, row.id, row.parent_item_id)
         except IntegrityError as error:  # another watcher inserted the same new alert first
             raise Conflict(str(error.orig)) from error
 
@@ -289,20 +289,7 @@ class AlertStore:
         """A plain message for the channel, or, with `user_id`, an ephemeral one for that user."""
         with self.db.session() as session, session.begin():
             kind = "ephemeral" if user_id else "post"
-            return self._enqueue(session, channel_id, kind, payload, now, user_id=user_id)
-
-    def _enqueue(
-        self,
-        session: Session,
-        channel_id: str,
-        kind: str,
-        payload: Payload,
-        now: float,
-        alert_id: int | None = None,
-        parent_id: int | None = None,
-        user_id: str | None = None,
-    ) -> int:
-        return add_to_outbox(session, channel_id, kind, payload, now, alert_id, parent_id, user_id)
+            return add_to_outbox(session, channel_id, kind, payload, now, user_id=user_id)
 
     def claim_due(self, now: float, holder: str, claim_seconds: float, *, skip: Collection[str] = ()) -> list[Outgoing]:
         """Claim the head of each channel's queue, if it is due: strict order per channel, and a row is

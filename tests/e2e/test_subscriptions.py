@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.conftest import ALICE, SIGNING_SECRET, BotThread, make_settings
 from tests.e2e.test_watch import flush, parents, threads, updates
-from tests.fakes.quay import FakeQuay
+from tests.fakes.quay import FakeQuay, payload_for
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 
@@ -196,7 +196,7 @@ def test_notify_test_on_the_bots_own_webhook_shows_what_its_messages_look_like(s
 
 def test_quay_text_is_escaped(subs: Subscriptions):
     subs.command("subscribe team-a/api repo_mirror_sync_failed")
-    body = _body("team-a", "api", message="<!channel> <https://evil.example|click>")
+    body = payload_for("team-a", "api", message="<!channel> <https://evil.example|click>")
     assert _post(subs, subs.url_of("repo_mirror_sync_failed"), body) == 200
     flush(subs.bot)
     [post] = parents(subs.slack, "C0WRITE")
@@ -264,18 +264,6 @@ def test_without_a_public_url_subscribe_says_what_is_missing(quay, world, slack,
         bot.stop()
 
 
-def _body(namespace: str, name: str, **fields: Any) -> dict[str, Any]:
-    full = f"{namespace}/{name}"
-    return {
-        "repository": full,
-        "namespace": namespace,
-        "name": name,
-        "docker_url": f"quay.test/{full}",
-        "homepage": f"http://quay.test/repository/{full}",
-        **fields,
-    }
-
-
 def _post(subs: Subscriptions, url: str, body: dict[str, Any] | bytes) -> int:
     local = url.replace("http://127.1:", "http://127.0.0.1:")
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -286,14 +274,14 @@ def _post(subs: Subscriptions, url: str, body: dict[str, Any] | bytes) -> int:
 def test_what_the_receiver_refuses_posts_nothing(subs: Subscriptions):
     subs.command("subscribe team-a/api repo_push")
     url = subs.url_of()
-    good = _body("team-a", "api", updated_tags=["v9"])
+    good = payload_for("team-a", "api", updated_tags=["v9"])
     token = url.split("/")[-1].split("?")[0]
     wrong = url.replace(token, "A" * len(token))
     assert _post(subs, wrong, good) == 404
     assert _post(subs, url.replace(token, "short"), good) == 404
     assert _post(subs, url, json.dumps(good).encode() + b" " * 70_000) == 413
-    assert _post(subs, url, _body("team-a", "web", updated_tags=["v9"])) == 400  # another repository
-    assert _post(subs, url, _body("team-b", "jobs", updated_tags=["v9"])) == 400
+    assert _post(subs, url, payload_for("team-a", "web", updated_tags=["v9"])) == 400  # another repository
+    assert _post(subs, url, payload_for("team-b", "jobs", updated_tags=["v9"])) == 400
     assert _post(subs, url, {"repository": "team-a/api"}) == 400  # not a push payload
     assert _post(subs, url, b"not json") == 400
     assert _post(subs, url.replace("event=repo_push", "event=build_start"), good) == 200  # not subscribed: dropped
@@ -309,7 +297,7 @@ def test_what_the_receiver_refuses_posts_nothing(subs: Subscriptions):
 def test_a_flood_is_rate_limited_per_subscription(subs: Subscriptions):
     subs.command("subscribe team-a/api vulnerability_found")
     url = subs.url_of("vulnerability_found")
-    body = _body("team-a", "api", tags=["latest"], vulnerability={"id": "CVE-1", "priority": "Low"})
+    body = payload_for("team-a", "api", tags=["latest"], vulnerability={"id": "CVE-1", "priority": "Low"})
     statuses = [_post(subs, url, body) for _ in range(100)]
     assert set(statuses) == {200}  # Quay must not count the dropped ones as failures
     flush(subs.bot, timeout=60)
@@ -366,4 +354,4 @@ def test_after_the_public_url_moves_new_webhooks_keep_the_subscriptions_token(su
     new = subs.url_of("build_failure")
     assert new.startswith("http://127.0.0.1.nip.example:")
     assert new.split("/")[-1].split("?")[0] == old.split("/")[-1].split("?")[0]  # so the old one still works
-    assert _post(subs, old, _body("team-a", "api", updated_tags=["v1"])) == 200
+    assert _post(subs, old, payload_for("team-a", "api", updated_tags=["v1"])) == 200

@@ -1177,17 +1177,21 @@ class NotificationWorker:
             self._thread.join(5)
 
 
-def event_body(repo: Repo, host: str, **fields: Any) -> dict[str, Any]:
-    """The fields every event payload starts with (quay-events-observed.md)."""
-    full = f"{repo.namespace}/{repo.name}"
+def payload_for(namespace: str, name: str, host: str = "quay.test", **fields: Any) -> dict[str, Any]:
+    """The fields every event payload starts with (quay-events-observed.md), then `fields`."""
+    full = f"{namespace}/{name}"
     return {
         "repository": full,
-        "namespace": repo.namespace,
-        "name": repo.name,
+        "namespace": namespace,
+        "name": name,
         "docker_url": f"{host}/{full}",
         "homepage": f"http://{host}/repository/{full}",
         **fields,
     }
+
+
+def event_body(repo: Repo, host: str, **fields: Any) -> dict[str, Any]:
+    return payload_for(repo.namespace, repo.name, host, **fields)
 
 
 _COMMIT = "42d4a62c53350993ea41069e9f2cfdefb0df097d"
