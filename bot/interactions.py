@@ -13,17 +13,29 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from bot.access import Caller, Denied, Role
+from slack_sdk.models.views import View
+
+from bot import forms
+from bot.access import Allowed, Caller, Denied, Role
 from bot.alerts.announce import Announcer
 from bot.alerts.hints import watch_after
 from bot.alerts.schedule import QUAY, what_quay_does_next
 from bot.auditing import CommandAudit
+from bot.blocks import forms as form_views
 from bot.blocks.ids import parse_reset_value
 from bot.blocks.message import Message, plain
 from bot.blocks.render import RenderContext, render, render_refusal
 from bot.commands.canonical import command_text
 from bot.commands.grammar import ParseContext, parse
-from bot.commands.model import Command, NotifyDelete, NotifyGet, NotifyReset, NotifyTest, UsageError
+from bot.commands.model import (
+    Command,
+    NotifyDelete,
+    NotifyGet,
+    NotifyReset,
+    NotifyTest,
+    RepoInfo,
+    UsageError,
+)
 from bot.metrics import Metrics
 from bot.outcomes import (
     ConfirmationNeeded,
@@ -33,6 +45,7 @@ from bot.outcomes import (
     NotificationTestQueued,
     Outcome,
     Refused,
+    RepositoryShown,
     Succeeded,
     Unparsed,
 )
@@ -249,6 +262,99 @@ class Interactions:
             replace_original=True,
         )
 
+    # Forms (modals) ----------------------------------------------------------------------------
+
+    def _may_change(self, caller: Caller, namespace: str | None, action: str) -> tuple[str, ...] | Reply:
+        """The channel's namespaces, when this user may change them from here (checked again on submit)."""
+        channel = self.service.policy.check_channel(caller)
+        if isinstance(channel, Denied):
+            return Reply(render_refusal(channel.reason, channel.remedy))
+        assert isinstance(channel, Allowed)
+        decision = self.service.policy.check(caller, namespace or channel.access.namespaces[0], Role.WRITE, action)
+        if isinstance(decision, Denied):
+            return Reply(render_refusal(decision.reason, decision.remedy))
+        return channel.access.namespaces
+
+    def form_for_text(self, text: str, caller: Caller) -> View | Reply | None:
+        """`repo create` with no name and `notify create <repo>` with no event or method open a form;
+        anything else is a typed command (None)."""
+        words = text.split()
+        lowered = [w.lower() for w in words]
+        if lowered == ["repo", "create"]:
+            return self.repo_create_form(caller)
+        if (
+            len(words) in (2, 3)
+            and lowered[1] == "create"
+            and lowered[0] in ("notify", "notification", "notifications")
+        ):
+            repo = words[2] if len(words) == 3 else None
+            default = self.service.context_for(caller).default_namespace
+            if repo is not None and "/" not in repo and default is not None:
+                repo = f"{default}/{repo}"
+            return self.notify_create_form(caller, repo)
+        return None
+
+    def repo_create_form(self, caller: Caller) -> View | Reply:
+        allowed = self._may_change(caller, None, "repo create")
+        if isinstance(allowed, Reply):
+            return allowed
+        return form_views.repo_create_modal(caller.channel_id, allowed)
+
+    def notify_create_form(self, caller: Caller, repo: str | None) -> View | Reply:
+        namespace = None
+        if repo is not None:
+            try:
+                namespace = RepositoryRef.parse(repo).namespace
+            except InvalidName as error:
+                return Reply(plain(f":grey_question: {error}"))
+        allowed = self._may_change(caller, namespace, "notify create")
+        if isinstance(allowed, Reply):
+            return allowed
+        return form_views.notify_create_modal(caller.channel_id, repo)
+
+    def notify_form_changed(self, view: dict[str, object]) -> View:
+        """The event or the method was picked: the form again, with that one's settings."""
+        values = _state(view)
+        channel, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
+        event, method = forms.value(values, forms.EVENT), forms.value(values, forms.METHOD)
+        return form_views.notify_create_modal(channel, repo, event, method, values)
+
+    def describe_form(self, caller: Caller, repo: str) -> View | Reply:
+        try:
+            namespace = RepositoryRef.parse(repo).namespace
+        except InvalidName:
+            return _malformed()
+        allowed = self._may_change(caller, namespace, "repo describe")
+        if isinstance(allowed, Reply):
+            return allowed
+        return form_views.describe_loading_modal(caller.channel_id, repo)
+
+    async def describe_form_loaded(self, caller: Caller, repo: str) -> View | Message:
+        """The form with the current description, or why it cannot be read."""
+        outcome = await self.service.handle(RepoInfo(RepositoryRef.parse(repo)), caller)
+        if isinstance(outcome, Succeeded) and isinstance(outcome.result, RepositoryShown):
+            return form_views.describe_modal(caller.channel_id, repo, outcome.result.repository.description)
+        return render(outcome, self._ctx(caller))
+
+    def read_form(
+        self, callback_id: str, view: dict[str, object], user_id: str, team_id: str
+    ) -> tuple[Caller, Command | forms.Invalid]:
+        """Who submitted it from where, and the command it stands for (or what to fix, per field)."""
+        channel, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
+        caller = Caller(team_id, channel, user_id)
+        values = _state(view)
+        access = self.service.policy.channel(channel)
+        namespaces = access.namespaces if access is not None else ()
+        if callback_id == forms.REPO_CREATE:
+            return caller, forms.read_repo_create(values, namespaces)
+        if callback_id == forms.NOTIFY_CREATE:
+            return caller, forms.read_notify_create(values, namespaces)
+        try:
+            ref = RepositoryRef.parse(repo or "")
+        except InvalidName:
+            return caller, forms.Invalid({forms.DESCRIPTION: "This form lost its repository; open it again."})
+        return caller, forms.read_describe(values, ref)
+
     # Bookkeeping -------------------------------------------------------------------------------
 
     def _ctx(self, caller: Caller, confirmation_id: str | None = None) -> RenderContext:
@@ -272,6 +378,12 @@ def _notification_button(value: str) -> tuple[RepositoryRef, str] | None:
         return repo, check_notification_uuid(uuid)
     except (InvalidName, ValueError):
         return None
+
+
+def _state(view: dict[str, object]) -> forms.Values:
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}
 
 
 def _malformed() -> Reply:

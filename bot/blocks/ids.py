@@ -22,3 +22,6 @@ def parse_reset_value(value: str) -> tuple[RepositoryRef, str]:
 ALERT_TEST_ACTION = "quaybot_alert_test"
 ALERT_DELETE_ACTION = "quaybot_alert_delete"
 ALERT_MUTE_ACTION = "quaybot_alert_mute"
+OPEN_REPO_CREATE = "quaybot_open_repo_create"
+OPEN_NOTIFY_CREATE = "quaybot_open_notify_create"
+NO_VALUE = "-"  # a button that carries nothing (Slack wants a value)

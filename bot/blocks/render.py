@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block, ConfirmObject, DividerBlock, MarkdownTextObject, PlainTextObject
 
-from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION, reset_value
+from bot.access import Role
+from bot.blocks.ids import (
+    CANCEL_ACTION,
+    CONFIRM_ACTION,
+    NO_VALUE,
+    OPEN_NOTIFY_CREATE,
+    OPEN_REPO_CREATE,
+    RESET_ACTION,
+    reset_value,
+)
 from bot.blocks.message import (
     Message,
     actions,
@@ -488,6 +497,14 @@ def render_help(page: HelpPage) -> Message:
     if page.entries:
         lines = [f"`/quay {escape(e.usage)}`\n      {escape(e.summary)}" for e in page.entries]
         blocks += [section(chunk) for chunk in chunk_lines(lines)]
+    if page.topic is None and page.access is not None and page.access.role >= Role.WRITE:
+        # `/quay` alone: the forms, for those who would rather not type.
+        blocks.append(
+            actions(
+                button("Create a repository", OPEN_REPO_CREATE, NO_VALUE, style="primary"),
+                button("Add a notification", OPEN_NOTIFY_CREATE, NO_VALUE),
+            )
+        )
     if page.hidden and page.access is not None:
         blocks.append(context(f"{page.hidden} more commands need a higher role than this channel has."))
     notes = [escape(n) for n in page.notes]

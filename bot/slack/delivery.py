@@ -92,6 +92,21 @@ class ReplyDelivery:
             if reply.follow_up is not None:
                 await self._follow_up(respond, caller, reply.follow_up)
 
+    async def post(
+        self, caller: Caller, work: Callable[[], Awaitable[list[Reply]]], *, what: str = "slack.request"
+    ) -> None:
+        """For work with no response_url (a submitted form): its replies go through the outbox, to the
+        channel, or to the user alone there, as the typed command's would."""
+        with tracing.span(what, {"slack.channel": caller.channel_id, "slack.user": caller.user_id}):
+            try:
+                async with self.gate.slot():
+                    replies = await self._run(work)
+            except Busy:
+                self.metrics.commands_busy.inc()
+                replies = [Reply(plain(BUSY))]
+            for reply in replies:
+                await self._keep(caller, _payload(reply.message), lost=False)
+
     async def _run(self, work: Callable[[], Awaitable[list[Reply]]]) -> list[Reply]:
         try:
             return await work()
@@ -120,13 +135,7 @@ class ReplyDelivery:
             await self.send(respond, caller, Reply(message))
 
     async def send(self, respond: AsyncRespond, caller: Caller, reply: Reply) -> None:
-        try:
-            payload = reply.message.to_dict()
-        except Exception:
-            # Block Kit refused what we built (a bug of ours): the words still reach the user.
-            log.exception("a reply could not be rendered as Block Kit; sending its text")
-            message = reply.message
-            payload = plain(message.text[:3000], in_channel=message.in_channel).to_dict()
+        payload = _payload(reply.message)
         for attempt in range(self.attempts):
             status, retry_after = 0, None
             try:
@@ -150,12 +159,22 @@ class ReplyDelivery:
                 await asyncio.sleep(retry_after if retry_after is not None else self.backoff * 2**attempt)
         await self._keep(caller, payload)
 
-    async def _keep(self, caller: Caller, payload: dict[str, Any]) -> None:
-        """The reply could not go through response_url: hand it to the outbox."""
+    async def _keep(self, caller: Caller, payload: dict[str, Any], *, lost: bool = True) -> None:
+        """Hand the reply to the outbox: response_url lost it (`lost`), or there is none."""
         user = None if payload["response_type"] == "in_channel" else caller.user_id
         message = {"text": payload["text"], "blocks": payload["blocks"]}
         try:
             await self.db.run(lambda: self.store.enqueue(caller.channel_id, message, time.time(), user_id=user))
-            log.warning("reply kept in the outbox after response_url failed", extra={"channel": caller.channel_id})
+            if lost:
+                log.warning("reply kept in the outbox after response_url failed", extra={"channel": caller.channel_id})
         except Exception:
             log.exception("a reply could not be sent nor kept", extra={"channel": caller.channel_id})
+
+
+def _payload(message: Message) -> dict[str, Any]:
+    try:
+        return message.to_dict()
+    except Exception:
+        # Block Kit refused what we built (a bug of ours): the words still reach the user.
+        log.exception("a reply could not be rendered as Block Kit; sending its text")
+        return plain(message.text[:3000], in_channel=message.in_channel).to_dict()

@@ -5,31 +5,47 @@ They stay thin on purpose: everything they decide is in `bot/interactions.py`, w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import forms
 from bot.access import Caller
+from bot.blocks.forms import EVENT_SELECT, METHOD_SELECT
 from bot.blocks.ids import (
     ALERT_DELETE_ACTION,
     ALERT_MUTE_ACTION,
     ALERT_TEST_ACTION,
     CANCEL_ACTION,
     CONFIRM_ACTION,
+    NO_VALUE,
+    OPEN_NOTIFY_CREATE,
+    OPEN_REPO_CREATE,
     RESET_ACTION,
 )
+from bot.blocks.message import plain
+from bot.forms import Invalid
 from bot.interactions import Interactions, Reply
 from bot.slack.delivery import ReplyDelivery
 
 COMMAND = "/quay"
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery) -> None:
-    async def on_quay(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_quay(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()  # before any Quay call: Slack gives up after 3 seconds
         caller = Caller(command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", ""))
         text = str(command.get("text") or "")
+        form = interactions.form_for_text(text, caller)
+        if form is not None:
+            await _open(client, str(command.get("trigger_id") or ""), form, respond, caller, delivery)
+            return
         await delivery.answer(respond, caller, lambda: interactions.command(text, caller), what="slack.command")
 
     def button(handle: Callable[[str, Caller], Awaitable[list[Reply]]]) -> Callable[..., Awaitable[None]]:
@@ -40,6 +56,33 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
 
         return listener
 
+    def opener(form: Callable[[str, Caller], View | Reply]) -> Callable[..., Awaitable[None]]:
+        async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+            await ack()
+            value, caller = _action(body)
+            await _open(client, str(body.get("trigger_id") or ""), form(value, caller), respond, caller, delivery)
+
+        return listener
+
+    async def on_form_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        view = body.get("view") or {}
+        await client.views_update(
+            view_id=view.get("id"), hash=view.get("hash"), view=interactions.notify_form_changed(view)
+        )
+
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+        caller, checked = interactions.read_form(
+            str(view.get("callback_id")), view, str(user.get("id") or ""), str(team)
+        )
+        if isinstance(checked, Invalid):
+            await ack(response_action="errors", errors=checked.errors)
+            return
+        await ack()  # the modal closes; the result is posted where the form was opened, as for the typed command
+        await delivery.post(caller, lambda: interactions.run(checked, caller), what="slack.form")
+
     app.command(COMMAND)(on_quay)
     app.action(CONFIRM_ACTION)(button(interactions.confirm))
     app.action(CANCEL_ACTION)(button(interactions.cancel))
@@ -47,6 +90,39 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
     app.action(ALERT_TEST_ACTION)(button(interactions.alert_test_button))
     app.action(ALERT_DELETE_ACTION)(button(interactions.alert_delete_button))
     app.action(ALERT_MUTE_ACTION)(button(interactions.alert_mute_button))
+    app.action(OPEN_REPO_CREATE)(opener(lambda value, caller: interactions.repo_create_form(caller)))
+    app.action(OPEN_NOTIFY_CREATE)(
+        opener(
+            lambda value, caller: interactions.notify_create_form(caller, None if value in ("", NO_VALUE) else value)
+        )
+    )
+    app.action(EVENT_SELECT)(on_form_changed)
+    app.action(METHOD_SELECT)(on_form_changed)
+    for callback_id in (forms.REPO_CREATE, forms.NOTIFY_CREATE, forms.REPO_DESCRIBE):
+        app.view(callback_id)(on_submit)
+
+
+async def _open(
+    client: AsyncWebClient,
+    trigger_id: str,
+    form: View | Reply,
+    respond: AsyncRespond,
+    caller: Caller,
+    delivery: ReplyDelivery,
+) -> None:
+    """Open the form at once (its trigger lasts 3 s), or say why not."""
+    if isinstance(form, Reply):
+        await delivery.send(respond, caller, form)
+        return
+    try:
+        await client.views_open(trigger_id=trigger_id, view=form)
+    except SlackApiError as error:
+        code = error.response.get("error", "")
+        log.warning("a form could not be opened", extra={"error": code})
+        text = (
+            f":x: Slack did not open the form ({code}). Run the command again; typed forms still work (`/quay help`)."
+        )
+        await delivery.send(respond, caller, Reply(plain(text)))
 
 
 def _action(body: dict[str, Any]) -> tuple[str, Caller]:

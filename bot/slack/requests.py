@@ -17,8 +17,10 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-# "command" and "action" (block_actions) can be acked before Bolt runs; "ok" is anything else accepted.
-Verdict = Literal["command", "action", "ok", "malformed", "unsupported"]
+# "command", "action" (block_actions) and "event" (Events API) can be acked before Bolt runs: their
+# ack has no body. "ok" is anything else accepted (a view submission, whose ack may carry errors).
+Verdict = Literal["command", "action", "event", "ok", "malformed", "unsupported"]
+EVENTS = frozenset({"app_home_opened"})
 MAX_AGE = 300  # Slack's own window: a request older than five minutes is refused
 
 
@@ -61,6 +63,32 @@ class _BlockActions(_Loose):
     actions: list[_Action] = Field(min_length=1, max_length=10)
 
 
+class _View(_Loose):
+    id: str
+    callback_id: str = Field(max_length=255)
+    private_metadata: str = Field(default="", max_length=3000)
+    state: dict[str, dict[str, dict[str, dict[str, Any]]]]
+
+
+class _ViewSubmission(_Loose):
+    type: Literal["view_submission"]
+    user: _Named
+    team: _Named | None = None
+    view: _View
+
+
+class _Event(_Loose):
+    type: str
+    user: str
+    tab: str | None = None
+
+
+class _EventCallback(_Loose):
+    type: Literal["event_callback"]
+    team_id: str
+    event: _Event
+
+
 def classify(body: bytes, content_type: str) -> Verdict:
     try:
         text = body.decode("utf-8")
@@ -70,8 +98,11 @@ def classify(body: bytes, content_type: str) -> Verdict:
         data = _object(text)
         if data is None:
             return "malformed"
-        # No Events API subscription: only Slack's URL check may come as JSON.
-        return "ok" if data.get("type") == "url_verification" else "unsupported"
+        if data.get("type") == "url_verification":
+            return "ok"
+        if data.get("type") != "event_callback" or (data.get("event") or {}).get("type") not in EVENTS:
+            return "unsupported"  # only the events the manifest subscribes to
+        return _shaped(_EventCallback, data, "event")
     form = parse_qs(text, keep_blank_values=True)
     if "payload" not in form:
         # A slash command: flat form fields, which Bolt reads as strings.
@@ -79,13 +110,19 @@ def classify(body: bytes, content_type: str) -> Verdict:
     payload = _object(form["payload"][0]) if len(form["payload"]) == 1 else None
     if payload is None:
         return "malformed"
+    if payload.get("type") == "view_submission":
+        return _shaped(_ViewSubmission, payload, "ok")
     if payload.get("type") != "block_actions":
-        return "unsupported"  # the bot has no modals, shortcuts or other interactions
+        return "unsupported"  # no shortcuts, no other interactions
+    return _shaped(_BlockActions, payload, "action")
+
+
+def _shaped(model: type[BaseModel], data: dict[str, Any], verdict: Verdict) -> Verdict:
     try:
-        _BlockActions.model_validate(payload)
+        model.model_validate(data)
     except ValidationError:
         return "malformed"
-    return "action"
+    return verdict
 
 
 def _object(text: str) -> dict[str, Any] | None:

@@ -114,9 +114,9 @@ def build_web_app(
         if verdict == "unsupported":
             return web.json_response({"error": "this app does not handle that kind of request"}, status=404)
         bolt_request = await to_bolt_request(request)
-        # Slash commands and clicks: their ack carries no body, so it goes before Bolt runs. (A modal
-        # submission answered with `response_action` would wait for Bolt; the bot has none yet.)
-        if verdict in ("command", "action"):
+        # Slash commands, clicks and events: their ack carries no body, so it goes before Bolt runs.
+        # A modal submission waits for Bolt: its ack may carry `response_action: errors`.
+        if verdict in ("command", "action", "event"):
             background.start(bot.slack.async_dispatch(bolt_request), "a Slack request")
             return web.Response(status=200)
         try:
@@ -175,7 +175,10 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         payload = req.payload if isinstance(req.payload, dict) else {}
-        if req.type == "slash_commands" or (req.type == "interactive" and payload.get("type") == "block_actions"):
+        acked_first = req.type in ("slash_commands", "events_api") or (
+            req.type == "interactive" and payload.get("type") == "block_actions"
+        )
+        if acked_first:
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             self.background.start(run_async_bolt_app(self.app, req), "a Socket Mode request")
             return

@@ -61,3 +61,40 @@ def _block_rules(block: dict[str, Any]) -> list[str]:
     if len(block.get("block_id", "")) > LIMITS["ids"]:
         found.append("block_id too long")
     return found
+
+
+def view_problems(view: dict[str, Any]) -> list[str]:
+    """A modal or home tab as Slack checks it: slack_sdk's `View` model, then the limits it misses."""
+    from slack_sdk.models.views import View
+
+    found: list[str] = []
+    kind = view.get("type")
+    if kind not in ("modal", "home"):
+        return [f"view type {kind!r}"]
+    try:
+        View(**view).to_dict()
+    except Exception as error:
+        found.append(f"view: {error}")
+    if kind == "modal":
+        title = (view.get("title") or {}).get("text", "")
+        if not 1 <= len(title) <= 24:
+            found.append(f"modal title of {len(title)} characters (1 to 24)")
+        for key in ("submit", "close"):
+            if view.get(key) and len(view[key].get("text", "")) > 24:
+                found.append(f"{key} text over 24 characters")
+        if any(b.get("type") == "input" for b in view.get("blocks", [])) and not view.get("submit"):
+            found.append("a modal with inputs needs a submit button")
+    elif view.get("submit") or view.get("close"):
+        found.append("a home tab has no submit or close")
+    if len(view.get("private_metadata", "")) > 3000:
+        found.append("private_metadata over 3000 characters")
+    if len(view.get("callback_id", "")) > 255:
+        found.append("callback_id over 255 characters")
+    blocks = view.get("blocks") or []
+    if not 1 <= len(blocks) <= 100:
+        found.append(f"{len(blocks)} blocks (1 to 100)")
+    found += problems({"text": "view", "blocks": blocks}, surface="view")
+    block_ids = [b["block_id"] for b in blocks if b.get("block_id")]
+    if len(block_ids) != len(set(block_ids)):
+        found.append("duplicate block_id")
+    return found

@@ -24,6 +24,8 @@ BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
 TEAM_ID, BOT_USER, BOT_ID = "T0TEAM", "U0QUAYBOT", "B0QUAYBOT"
 MESSAGE_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
+VIEW_METHODS = {"views.open", "views.update", "views.publish"}
+TRIGGER_SECONDS = 3.0  # a trigger_id is good for one views.open within 3 s
 
 
 @dataclass
@@ -62,6 +64,9 @@ class FakeSlack:
         # Channels the bot was never invited to: Slack refuses its posts there with not_in_channel.
         self.not_member: set[str] = set()
         self.auth_test_latency = 0.05  # Slack's own, roughly; the bot must not wait on it per request
+        self.triggers: dict[str, float] = {}  # trigger_id -> when its interaction happened
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the view as last opened or updated
+        self.homes: dict[str, dict[str, Any]] = {}  # user -> the home tab last published
         self.now = time.time
         self._condition = threading.Condition()
         self._ts = 1_790_000_000.000100
@@ -85,6 +90,12 @@ class FakeSlack:
         with self._condition:
             self.response_urls[name] = self.now()
         return f"{self.url}/response/{name}"
+
+    def new_trigger(self) -> str:
+        trigger = f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
+        with self._condition:
+            self.triggers[trigger] = self.now()
+        return trigger
 
     def start(self) -> FakeSlack:
         self._thread.start()
@@ -165,6 +176,8 @@ class FakeSlack:
                 "user_id": BOT_USER,
                 "bot_id": BOT_ID,
             }
+        if method in VIEW_METHODS:
+            return self._view_call(method, body)
         if method in MESSAGE_METHODS:
             if not body.get("channel"):
                 return {"ok": False, "error": "channel_not_found"}
@@ -180,6 +193,36 @@ class FakeSlack:
                 return {"ok": True, "message_ts": ts}
             return {"ok": True, "channel": body["channel"], "ts": ts, "message": {"text": body.get("text"), "ts": ts}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _view_call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        view = body.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if method == "views.open":
+            with self._condition:
+                issued = self.triggers.pop(str(body.get("trigger_id")), None)
+            if issued is None:
+                return {"ok": False, "error": "invalid_trigger_id"}  # unknown, or already exchanged
+            if self.now() - issued > TRIGGER_SECONDS:
+                return {"ok": False, "error": "expired_trigger_id"}
+        if method == "views.publish" and (view.get("type") != "home" or not body.get("user_id")):
+            return {"ok": False, "error": "invalid_arguments"}
+        if method == "views.update" and body.get("view_id") not in self.views:
+            return {"ok": False, "error": "not_found"}
+        problems = blockkit.view_problems(view)
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        view_id = body.get("view_id") or f"V{uuid.uuid4().hex[:10].upper()}"
+        stored = {**view, "id": view_id, "hash": uuid.uuid4().hex, "state": {"values": {}}}
+        with self._condition:
+            if method == "views.publish":
+                self.homes[str(body["user_id"])] = stored
+            else:
+                self.views[view_id] = stored
+            self._condition.notify_all()
+        return {"ok": True, "view": stored}
 
 
 def _named(call: Call, name: str) -> bool:

@@ -80,7 +80,7 @@ class SlackDriver:
             "api_app_id": "A0QUAYBOT",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}",
+            "trigger_id": self.slack.new_trigger(),
         }
         return urlencode(fields).encode()
 
@@ -110,7 +110,7 @@ class SlackDriver:
                 "channel_id": channel,
                 "is_ephemeral": True,
             },
-            "trigger_id": f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}",
+            "trigger_id": self.slack.new_trigger(),
             "team": {"id": self.team_id, "domain": "fake"},
             "channel": {"id": channel, "name": "ops"},
             "response_url": response_url,
@@ -128,6 +128,109 @@ class SlackDriver:
         }
         return self.send_payload(payload, response_url)
 
+    # Modals and the home tab ----------------------------------------------------------------------
+
+    def opened_view(self, callback_id: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
+        """The `count`-th modal with this callback_id the bot opened, as the fake Slack stored it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            calls = [
+                c
+                for c in self.slack.calls_to("views.open")
+                if (c.body.get("view") or {}).get("callback_id") == callback_id
+            ]
+            if len(calls) >= count:
+                view = calls[count - 1].body["view"]
+                for stored in list(self.slack.views.values()):
+                    if stored.get("callback_id") == callback_id and stored.get("blocks") == view.get("blocks"):
+                        return stored
+            time.sleep(0.02)
+        raise AssertionError(f"no modal {callback_id} opened; calls: {[c.name for c in self.slack.calls]}")
+
+    def _user(self, user: str) -> dict[str, Any]:
+        return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self.team_id}
+
+    def submit_view(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> httpx.Response:
+        """Submit a modal with `values` as Slack's `view.state.values`: {block_id: {action_id: {...}}}."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "fake"},
+            "user": self._user(user),
+            "api_app_id": "A0QUAYBOT",
+            "token": "legacy-verification-token",
+            "trigger_id": self.slack.new_trigger(),
+            "view": {**view, "team_id": self.team_id, "state": {"values": values}, "app_id": "A0QUAYBOT"},
+            "response_urls": [],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}).encode())
+
+    def act_in_view(
+        self,
+        view: dict[str, Any],
+        block_id: str,
+        action: dict[str, Any],
+        values: dict[str, dict[str, Any]],
+        *,
+        user: str,
+    ) -> httpx.Response:
+        """A select changed inside a modal (`dispatch_action`): block_actions with a view container."""
+        payload = {
+            "type": "block_actions",
+            "user": self._user(user),
+            "api_app_id": "A0QUAYBOT",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": self.slack.new_trigger(),
+            "team": {"id": self.team_id, "domain": "fake"},
+            "view": {**view, "state": {"values": values}},
+            "actions": [{"block_id": block_id, "action_ts": f"{time.time():.6f}", **action}],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}).encode())
+
+    def click_in_home(self, home: dict[str, Any], action_id: str, *, user: str) -> httpx.Response:
+        """Click a button of the published home tab."""
+        block_id, element = _find_action(home.get("blocks") or [], action_id)
+        payload = {
+            "type": "block_actions",
+            "user": self._user(user),
+            "api_app_id": "A0QUAYBOT",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": home["id"]},
+            "trigger_id": self.slack.new_trigger(),
+            "team": {"id": self.team_id, "domain": "fake"},
+            "view": home,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": element.get("value"),
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}).encode())
+
+    def home_opened(self, user: str) -> httpx.Response:
+        """The Events API's app_home_opened, as Slack POSTs it (JSON, signed)."""
+        event = {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": "A0QUAYBOT",
+            "type": "event_callback",
+            "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D0HOME",
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            },
+            "authorizations": [{"team_id": self.team_id, "user_id": "U0QUAYBOT", "is_bot": True}],
+        }
+        return self.post(json.dumps(event).encode(), content_type="application/json")
+
     def send_payload(self, payload: dict[str, Any], response_url: str = "") -> Sent:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         started = time.monotonic()
@@ -137,7 +240,10 @@ class SlackDriver:
 
 def _find_action(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:
     for block in blocks:
-        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        if block.get("type") == "section" and block.get("accessory"):
+            elements.append(block["accessory"])
+        for element in elements:
             if element.get("action_id") == action_id:
                 return block.get("block_id", "b1"), element
     raise AssertionError(f"no button {action_id} in {json.dumps(blocks)[:500]}")

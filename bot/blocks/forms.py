@@ -1,0 +1,247 @@
+"""Modals, built from the same catalogue as the grammar and help: the events, the methods, each
+method's settings and each event's settings are listed once, in `bot/quay/catalogue.py`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot import forms
+from bot.blocks.message import truncate
+from bot.commands.grammar import MAX_TEXT
+from bot.quay.catalogue import EVENTS, METHODS, VULNERABILITY_LEVELS
+
+EVENT_SELECT = "quaybot_form_event"
+METHOD_SELECT = "quaybot_form_method"
+TEXT = "text"  # the action id of plain inputs
+
+# How each setting is asked for: label, placeholder, hint.
+SETTINGS: dict[str, tuple[str, str, str]] = {
+    "webhook.url": ("Webhook URL", "https://ci.example.com/hooks/quay", "Quay POSTs the event as JSON here."),
+    "slack.url": ("Slack incoming-webhook URL", "https://hooks.slack.com/services/…", ""),
+    "email.email": ("E-mail address", "ops@example.com", "It must be authorized for the repository in Quay."),
+    "quay_notification.target": (
+        "Quay notification target",
+        "team:owners",
+        "user:<name>, org:<namespace> or team:<name>",
+    ),
+    "ref-regex": ("Only refs matching", "heads/main", "A regular expression; empty: every ref."),
+    "level": ("Minimum severity", "", "Empty: every vulnerability."),
+    "days": ("Days before expiry", "7", "Quay skips the event without it."),
+}
+
+
+def metadata(channel_id: str, repo: str | None = None) -> str:
+    """`private_metadata`: where the form was opened from, nothing secret."""
+    return json.dumps({"channel": channel_id, **({"repo": repo} if repo else {})})
+
+
+def read_metadata(text: str) -> tuple[str, str | None]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return "", None
+    if not isinstance(data, dict):
+        return "", None
+    repo = data.get("repo")
+    return str(data.get("channel") or ""), str(repo) if isinstance(repo, str) else None
+
+
+def _plain(text: str) -> PlainTextObject:
+    return PlainTextObject(text=text)
+
+
+def _option(value: str, label: str | None = None) -> Option:
+    return Option(value=value, label=truncate(label or value, 75))
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    initial: str | None = None,
+    placeholder: str = "",
+    hint: str = "",
+    optional: bool = False,
+    multiline: bool = False,
+    max_length: int | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=_plain(label),
+        element=PlainTextInputElement(
+            action_id=TEXT,
+            initial_value=initial or None,
+            placeholder=_plain(truncate(placeholder, 150)) if placeholder else None,
+            multiline=multiline,
+            max_length=max_length,
+        ),
+        hint=_plain(hint) if hint else None,
+        optional=optional,
+    )
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: Sequence[Block], private_metadata: str) -> View:
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=_plain(title),
+        submit=_plain(submit),
+        close=_plain("Cancel"),
+        blocks=list(blocks),
+        private_metadata=private_metadata,
+    )
+
+
+def repo_create_modal(channel_id: str, namespaces: Sequence[str]) -> View:
+    options = [_option(n) for n in namespaces[:100]]
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=forms.NAMESPACE,
+            label=_plain("Namespace"),
+            element=StaticSelectElement(
+                action_id=TEXT, options=options, initial_option=options[0] if len(options) == 1 else None
+            ),
+        ),
+        _text_input(
+            forms.NAME, "Name", placeholder="api", hint="Lowercase letters, digits, . _ - and /", max_length=255
+        ),
+        InputBlock(
+            block_id=forms.VISIBILITY,
+            label=_plain("Visibility"),
+            element=RadioButtonsElement(
+                action_id=TEXT,
+                options=[
+                    _option("private", "Private: only those with access"),
+                    _option("public", "Public: anyone can pull"),
+                ],
+                initial_option=_option("private", "Private: only those with access"),
+            ),
+        ),
+        _text_input(forms.DESCRIPTION, "Description", optional=True, multiline=True, max_length=MAX_TEXT),
+    ]
+    return _modal(forms.REPO_CREATE, "New repository", "Create", blocks, metadata(channel_id))
+
+
+def describe_loading_modal(channel_id: str, repo: str) -> View:
+    """Opened at once (a trigger lasts 3 s), then replaced by the form once Quay has answered."""
+    blocks: list[Block] = [
+        ContextBlock(elements=[MarkdownTextObject(text=f"Reading the description of `{repo}` from Quay…")])
+    ]
+    return View(
+        type="modal",
+        callback_id=forms.REPO_DESCRIBE,
+        title=_plain("Describe repository"),
+        close=_plain("Cancel"),
+        blocks=blocks,
+        private_metadata=metadata(channel_id, repo),
+    )
+
+
+def describe_modal(channel_id: str, repo: str, current: str | None) -> View:
+    blocks: list[Block] = [
+        ContextBlock(elements=[MarkdownTextObject(text=f"The description of `{repo}` in Quay (Markdown).")]),
+        _text_input(
+            forms.DESCRIPTION,
+            "Description",
+            initial=truncate(current or "", 3000),
+            optional=True,
+            multiline=True,
+            max_length=3000,
+        ),
+    ]
+    return _modal(forms.REPO_DESCRIBE, "Describe repository", "Save", blocks, metadata(channel_id, repo))
+
+
+def notify_create_modal(
+    channel_id: str,
+    repo: str | None,
+    event: str | None = None,
+    method: str | None = None,
+    typed: forms.Values | None = None,
+) -> View:
+    """The form for `notify create`; rendered again (`views.update`) when the event or the method
+    changes, keeping what was typed."""
+    typed = typed or {}
+    events = [_option(name, f"{name}: {spec.summary}") for name, spec in EVENTS.items()]
+    methods = [_option(name, f"{name}: {METHODS[name].summary}") for name in forms.FORM_METHODS]
+    blocks: list[Block] = [
+        _text_input(
+            forms.REPOSITORY,
+            "Repository",
+            initial=forms.value(typed, forms.REPOSITORY) or repo,
+            placeholder="team-a/api",
+        ),
+        InputBlock(
+            block_id=forms.EVENT,
+            label=_plain("Event"),
+            dispatch_action=True,
+            element=StaticSelectElement(
+                action_id=EVENT_SELECT,
+                options=events,
+                initial_option=next((o for o in events if o.value == event), None),
+            ),
+        ),
+        InputBlock(
+            block_id=forms.METHOD,
+            label=_plain("Method"),
+            dispatch_action=True,
+            element=StaticSelectElement(
+                action_id=METHOD_SELECT,
+                options=methods,
+                initial_option=next((o for o in methods if o.value == method), None),
+            ),
+        ),
+    ]
+    if method in METHODS:
+        for key in METHODS[method].required:
+            label, placeholder, hint = SETTINGS.get(f"{method}.{key}", (key, "", ""))
+            initial = forms.value(typed, forms.CONFIG + key)
+            blocks.append(_text_input(forms.CONFIG + key, label, initial=initial, placeholder=placeholder, hint=hint))
+    if event in EVENTS:
+        for key in EVENTS[event].config_keys:
+            label, placeholder, hint = SETTINGS.get(key, (key, "", ""))
+            initial = forms.value(typed, forms.EVENT_CONFIG + key)
+            if key == "level":
+                levels = [_option(str(i), name) for i, name in enumerate(VULNERABILITY_LEVELS)]
+                blocks.append(
+                    InputBlock(
+                        block_id=forms.EVENT_CONFIG + key,
+                        label=_plain(label),
+                        element=StaticSelectElement(
+                            action_id=TEXT,
+                            options=levels,
+                            initial_option=next((o for o in levels if o.value == initial), None),
+                        ),
+                        hint=_plain(hint),
+                        optional=True,
+                    )
+                )
+            else:
+                blocks.append(
+                    _text_input(
+                        forms.EVENT_CONFIG + key,
+                        label,
+                        initial=initial,
+                        placeholder=placeholder,
+                        hint=hint,
+                        optional=key != "days",
+                    )
+                )
+    blocks.append(
+        _text_input(forms.TITLE, "Title", initial=forms.value(typed, forms.TITLE), optional=True, max_length=255)
+    )
+    return _modal(forms.NOTIFY_CREATE, "New notification", "Add", blocks, metadata(channel_id, repo))
