@@ -7,6 +7,7 @@ the replies to send; `bot/slack/` only acks, calls in here and sends what comes 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,7 @@ from bot.alerts.hints import watch_after
 from bot.alerts.schedule import QUAY, what_quay_does_next
 from bot.auditing import CommandAudit
 from bot.blocks import forms as form_views
-from bot.blocks.ids import parse_reset_value
+from bot.blocks.ids import parse_list_value, parse_reset_value
 from bot.blocks.message import Message, plain
 from bot.blocks.render import RenderContext, render, render_refusal
 from bot.commands.canonical import command_text
@@ -224,6 +225,14 @@ class Interactions:
         """Delete goes through the same confirmation as `/quay notify delete`."""
         target = _notification_button(value)
         return await self.run(NotifyDelete(*target), caller) if target else [_malformed()]
+
+    async def list_page(self, value: str, caller: Caller) -> list[Reply]:
+        """Previous/Next of a listing: access checked again, that page fetched, the message replaced."""
+        try:
+            command = parse_list_value(value)
+        except ValueError:
+            return [_malformed()]
+        return [dataclasses.replace(reply, replace_original=True) for reply in await self.run(command, caller)]
 
     async def alert_mute_button(self, value: str, caller: Caller) -> list[Reply]:
         target = _notification_button(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.commands.help import HelpPage
-from bot.commands.model import Command, SubscriptionTarget, UsageError
+from bot.commands.model import Command, ListPosition, RepoList, SubscriptionTarget, UsageError
 from bot.quay.errors import QuayError
 from bot.quay.models import CreatedRepository, Notification, Repository, RepositorySummary, Visibility
 from bot.quay.names import RepositoryRef
@@ -15,9 +15,18 @@ from bot.quay.names import RepositoryRef
 
 @dataclass(frozen=True)
 class RepositoryListed:
-    namespace: str
+    """One page of a listing, and where the pages before and after it are."""
+
+    command: RepoList
     repositories: tuple[RepositorySummary, ...]
-    complete: bool  # False when the listing stopped at the fetch limit
+    page: int = 0
+    previous: ListPosition | None = None
+    next: ListPosition | None = None
+    restarted: bool = False  # Quay no longer took the page token (2 days old, or garbled): page 1 again
+
+    @property
+    def namespace(self) -> str:
+        return self.command.namespace
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from bot.commands.canonical import command_text
 from bot.commands.grammar import ParseContext, definition_for, parse
 from bot.commands.help import help_page
 from bot.commands.model import (
+    PAGE_SIZE,
     Command,
     Help,
+    ListPosition,
     NotifyCreate,
     NotifyDelete,
     NotifyGet,
@@ -69,13 +71,12 @@ from bot.quay import (
     QuayNotFound,
     QuayOutcomeUnknown,
 )
-from bot.quay.models import CreatedRepository, Repository, RepositorySummary
+from bot.quay.models import CreatedRepository, Repository, RepositoryPage
 from bot.subscriptions.manager import CONFIRM_ABOVE, NotConfigured, SubscriptionManager
 
 log = logging.getLogger(__name__)
 
-# A chat listing stops here: 5 of Quay's pages. Beyond it, the reply says the listing is partial.
-LIST_FETCH_LIMIT = 500
+QUAY_PAGE_SIZE = 100
 # After a write whose answer was lost: how many reads, how far apart, before saying "not yet".
 FOLLOW_UP_READS = 3
 FOLLOW_UP_SPACING = 1.0
@@ -88,14 +89,12 @@ class CommandService:
         quay: QuayClient,
         default_token: SecretStr | None,
         *,
-        list_fetch_limit: int = LIST_FETCH_LIMIT,
         subscriptions: SubscriptionManager | None = None,
     ) -> None:
         self.subscriptions = subscriptions
         self.policy = policy
         self._quay = quay
         self._default_token = default_token
-        self._list_fetch_limit = list_fetch_limit
 
     # Parsing and checking ----------------------------------------------------------------------
 
@@ -232,18 +231,55 @@ class CommandService:
         raise AssertionError(f"unhandled command {command!r}")
 
     async def _list(self, command: RepoList, client: QuayClient) -> RepositoryListed:
-        found: list[RepositorySummary] = []
-        complete = True
-        async for repository in client.iter_repositories(
-            command.namespace, public=command.public, starred=command.starred
-        ):
-            if repository.namespace != command.namespace:
-                continue  # --public and --starred widen Quay's answer beyond the namespace
-            if len(found) >= self._list_fetch_limit:
-                complete = False
-                break
-            found.append(repository)
-        return RepositoryListed(command.namespace, tuple(found), complete)
+        """One page of 20. Quay pages by 100 with opaque `next_page` tokens (2 days old at most), so the
+        tokens near the page travel with it; a token Quay no longer takes silently gives its first
+        page again, which is noticed by its first repository and said."""
+        position = command.position
+        quay_page, skip = divmod(position.page * PAGE_SIZE, QUAY_PAGE_SIZE)
+        tokens = dict(position.tokens)
+        page, tokens = await self._quay_page(command, client, quay_page, tokens)
+        first = position.first
+        restarted = bool(quay_page and first and page.repositories and page.repositories[0].full_name == first)
+        if restarted:
+            quay_page, skip, tokens = 0, 0, {1: page.next_page} if page.next_page else {}
+        if quay_page == 0 and page.repositories:
+            first = page.repositories[0].full_name
+        if page.next_page:
+            tokens[quay_page + 1] = page.next_page
+        number = 0 if restarted else position.page
+        shown = tuple(
+            r for r in page.repositories[skip : skip + PAGE_SIZE] if r.namespace == command.namespace
+        )  # --public and --starred widen Quay's answer beyond the namespace
+        more = skip + PAGE_SIZE < len(page.repositories) or page.next_page is not None
+
+        def at(number: int) -> ListPosition:
+            near = range((number * PAGE_SIZE) // QUAY_PAGE_SIZE - 1, (number * PAGE_SIZE) // QUAY_PAGE_SIZE + 2)
+            return ListPosition(number, tuple(sorted((q, t) for q, t in tokens.items() if q in near)), first)
+
+        return RepositoryListed(
+            command,
+            shown,
+            number,
+            at(number - 1) if number > 0 else None,
+            at(number + 1) if more else None,
+            restarted,
+        )
+
+    async def _quay_page(
+        self, command: RepoList, client: QuayClient, index: int, tokens: dict[int, str]
+    ) -> tuple[RepositoryPage, dict[int, str]]:
+        """Quay's page `index`: with its token when the position carries it, else walked to from the
+        nearest page it does carry (or from the start)."""
+        start = max([q for q in tokens if q <= index], default=0)
+        token = tokens.get(start) if start else None
+        while True:
+            page = await client.list_repositories(
+                command.namespace, public=command.public, starred=command.starred, next_page=token
+            )
+            if start == index or not page.next_page:
+                return page, tokens
+            start, token = start + 1, page.next_page
+            tokens[start] = token
 
     async def _create(self, command: RepoCreate, client: QuayClient) -> RepositoryCreated:
         try:

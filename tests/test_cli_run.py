@@ -62,7 +62,7 @@ def run(capsys, channel: str, *words: str, user: str = "U0AAA", flags: tuple[str
 
 def test_repo_list_and_info(env, capsys):
     code, out = run(capsys, "C0READ", "repo", "list")
-    assert code == 0 and "1 repositories in team-a" in out and "team-a/api" in out and "The API" in out
+    assert code == 0 and "Repositories in team-a, page 1 (1–1)" in out and "team-a/api" in out and "The API" in out
     code, out = run(capsys, "C0READ", "repo", "info", "api")
     assert code == 0 and "Tags: 3" in out and "Visibility: private" in out
 

@@ -7,12 +7,13 @@ import json
 import pytest
 
 from bot.access import ChannelAccess, Role
-from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION, parse_reset_value
+from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION, parse_list_value, parse_reset_value
 from bot.blocks.render import RenderContext, render
 from bot.blocks.text import to_text
 from bot.commands.help import help_page
 from bot.commands.model import (
     Help,
+    ListPosition,
     NotifyDelete,
     NotifyTest,
     RepoCreate,
@@ -94,22 +95,30 @@ def test_repository_card():
     assert message["text"].startswith("team-a/api: private, NORMAL, 2 tags")
 
 
-def test_repository_list_is_capped_and_says_how_many_more():
+def test_a_page_of_a_listing_has_its_buttons_and_stays_within_limits():
     repos = tuple(
         RepositorySummary(namespace="team-a", name=f"r{i:03d}", description="d " * 200, is_public=i % 2 == 0)
-        for i in range(500)
+        for i in range(20, 40)
     )
-    message = payload(Succeeded(RepoList("team-a"), RepositoryListed("team-a", repos, complete=False)))
+    token = "gAAAAAB" + "x" * 177  # Quay's next_page tokens are 184-character Fernet tokens
+    previous = ListPosition(0, ((0, token),), "team-a/r000")
+    after = ListPosition(2, ((0, token), (1, token), (2, token)), "team-a/r000")
+    listed = RepositoryListed(RepoList("team-a"), repos, 1, previous, after)
+    message = payload(Succeeded(RepoList("team-a"), listed))
     text = all_text(message)
-    assert len(message["blocks"]) <= 50
-    assert "500+ repositories in `team-a`" in text
-    assert "Showing 60; 440+ more not shown" in text
-    assert "r059" in text and "r060" not in text
+    assert "*Repositories in `team-a`*, page 2 (21–40)" in text and "r020" in text and "r039" in text
+    [buttons] = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in buttons["elements"]] == ["Previous", "Next"]
+    assert parse_list_value(buttons["elements"][1]["value"]) == RepoList("team-a")
+    assert parse_list_value(buttons["elements"][1]["value"]).position == after
+    assert blockkit.problems(message) == []
 
 
 def test_empty_list():
-    message = payload(Succeeded(RepoList("team-a"), RepositoryListed("team-a", (), True)))
+    listed = RepositoryListed(RepoList("team-a"), ())
+    message = payload(Succeeded(RepoList("team-a"), listed))
     assert "No repositories in `team-a`" in message["text"] + all_text(message)
+    assert not [b for b in message["blocks"] if b["type"] == "actions"]
 
 
 def test_notifications_are_masked_and_disabled_is_explained():

@@ -16,10 +16,13 @@ from bot.access import Role
 from bot.blocks.ids import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
+    LIST_NEXT_ACTION,
+    LIST_PREVIOUS_ACTION,
     NO_VALUE,
     OPEN_NOTIFY_CREATE,
     OPEN_REPO_CREATE,
     RESET_ACTION,
+    list_value,
     reset_value,
 )
 from bot.blocks.message import (
@@ -37,7 +40,7 @@ from bot.blocks.message import (
     truncate,
 )
 from bot.commands.help import HelpPage
-from bot.commands.model import NotifyDelete, RepoDelete, RepoVisibility, Subscribe, UsageError
+from bot.commands.model import PAGE_SIZE, NotifyDelete, RepoDelete, RepoVisibility, Subscribe, UsageError
 from bot.outcomes import (
     ConfirmationNeeded,
     DescriptionSet,
@@ -69,7 +72,6 @@ from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.models import Notification, Repository, RepositorySummary
 from bot.quay.names import RepositoryRef
 
-LIST_LINES_PER_MESSAGE = 60
 NOTIFICATIONS_PER_MESSAGE = 20
 DESCRIPTION_IN_LIST = 80
 
@@ -163,28 +165,40 @@ def _list_line(repo: RepositorySummary, ctx: RenderContext) -> str:
 
 
 def render_repository_list(result: RepositoryListed, ctx: RenderContext) -> Message:
-    repos = result.repositories
-    total = f"{len(repos)}{'' if result.complete else '+'}"
-    title = f"*{total} repositories in {code(result.namespace)}*"
-    if not repos:
-        return Message(
-            f"No repositories in {result.namespace} that this token can see.",
-            [section(f"No repositories in {code(result.namespace)} that this token can see.")],
-        )
-    shown = repos[:LIST_LINES_PER_MESSAGE]
-    blocks: list[Block] = [section(title)]
-    blocks += [section(chunk) for chunk in chunk_lines([_list_line(r, ctx) for r in shown])]
-    hidden = len(repos) - len(shown)
-    if hidden or not result.complete:
-        more = f"{hidden}{'' if result.complete else '+'} more"
-        browse = link(f"{ctx.quay_url}/organization/{result.namespace}", result.namespace)
+    repos, namespace = result.repositories, result.namespace
+    first = result.page * PAGE_SIZE + 1
+    blocks: list[Block] = []
+    if result.restarted:
         blocks.append(
             context(
-                f"Showing {len(shown)}; {more} not shown. Use `/quay repo info {result.namespace}/<name>` for one "
-                f"repository, or browse them all in Quay: {browse}"
+                ":information_source: Quay no longer takes this listing's page position (it lasts 2 days), "
+                "so this is the first page again."
             )
         )
-    return Message(f"{total} repositories in {result.namespace}", blocks)
+    if repos:
+        title = f"*Repositories in {code(namespace)}*, page {result.page + 1} ({first}–{first + len(repos) - 1})"
+        blocks.append(section(title))
+        blocks += [section(chunk) for chunk in chunk_lines([_list_line(r, ctx) for r in repos])]
+    else:
+        where = "on this page" if result.page else "that this token can see"
+        blocks.append(section(f"No repositories in {code(namespace)} {where}."))
+    buttons = []
+    if result.previous is not None:
+        buttons.append(button("Previous", LIST_PREVIOUS_ACTION, list_value(result.command, result.previous)))
+    if result.next is not None:
+        buttons.append(button("Next", LIST_NEXT_ACTION, list_value(result.command, result.next)))
+    if buttons:
+        blocks.append(actions(*buttons))
+    blocks.append(
+        context(
+            f"`/quay repo info {namespace}/<name>` for one of them · "
+            + link(f"{ctx.quay_url}/organization/{namespace}", f"{namespace} in Quay")
+        )
+    )
+    text = f"Repositories in {namespace}, page {result.page + 1}: " + (
+        ", ".join(r.name for r in repos[:10]) + (" …" if len(repos) > 10 else "") if repos else "none"
+    )
+    return Message(text, blocks)
 
 
 def _failures(notification: Notification) -> str:

@@ -17,11 +17,26 @@ class Help:
     command_name: ClassVar[str] = "help"
 
 
+# A listing in chat shows this many repositories a page (Quay's own pages hold 100).
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a paged listing is: our page (20 repositories), Quay's page tokens near it (Quay pages
+    by 100), and the first repository Quay listed, to notice a token Quay no longer accepts."""
+
+    page: int = 0
+    tokens: tuple[tuple[int, str], ...] = ()  # (Quay page index, next_page token that reaches it)
+    first: str | None = None
+
+
 @dataclass(frozen=True)
 class RepoList:
     namespace: str
     public: bool = False
     starred: bool = False
+    position: ListPosition = field(default_factory=ListPosition, compare=False)
     command_name: ClassVar[str] = "repo list"
 
 

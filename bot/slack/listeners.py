@@ -23,6 +23,8 @@ from bot.blocks.ids import (
     ALERT_TEST_ACTION,
     CANCEL_ACTION,
     CONFIRM_ACTION,
+    LIST_NEXT_ACTION,
+    LIST_PREVIOUS_ACTION,
     NO_VALUE,
     OPEN_NOTIFY_CREATE,
     OPEN_REPO_CREATE,
@@ -90,6 +92,8 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
     app.action(ALERT_TEST_ACTION)(button(interactions.alert_test_button))
     app.action(ALERT_DELETE_ACTION)(button(interactions.alert_delete_button))
     app.action(ALERT_MUTE_ACTION)(button(interactions.alert_mute_button))
+    app.action(LIST_PREVIOUS_ACTION)(button(interactions.list_page))
+    app.action(LIST_NEXT_ACTION)(button(interactions.list_page))
     app.action(OPEN_REPO_CREATE)(opener(lambda value, caller: interactions.repo_create_form(caller)))
     app.action(OPEN_NOTIFY_CREATE)(
         opener(

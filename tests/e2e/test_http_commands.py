@@ -25,7 +25,7 @@ def test_independent_signature_matches_slack_sdk():
     ("channel", "text", "expected", "in_channel"),
     [
         ("C0READ", "help", "This channel acts on `team-a` with the *read* role", False),
-        ("C0READ", "repo list", "2 repositories in `team-a`", False),
+        ("C0READ", "repo list", "*Repositories in `team-a`*, page 1 (1–2)", False),
         ("C0READ", "repo info api", "The API", False),
         ("C0READ", "notify list api", "has no notifications", False),
         ("C0WRITE", 'repo create svc --description "new one"', "created <http", True),
