@@ -234,6 +234,19 @@ class Interactions:
             return [_malformed()]
         return [dataclasses.replace(reply, replace_original=True) for reply in await self.run(command, caller)]
 
+    async def repo_menu(self, value: str, caller: Caller) -> list[Reply]:
+        """A repository card's menu: the typed command it stands for, through the same checks (delete
+        and making public still ask for confirmation). "describe" opens a form instead: see
+        `describe_form`."""
+        verb, _, rest = value.partition(" ")
+        words = {"notifications": "notify list", "visibility": "repo visibility", "delete": "repo delete"}
+        if verb not in words:
+            return [_malformed()]
+        command = parse(f"{words[verb]} {rest}", ParseContext())
+        if isinstance(command, UsageError):
+            return [_malformed()]
+        return await self.run(command, caller)
+
     async def alert_mute_button(self, value: str, caller: Caller) -> list[Reply]:
         target = _notification_button(value)
         if target is None or self.alerts is None:
@@ -367,7 +380,13 @@ class Interactions:
     # Bookkeeping -------------------------------------------------------------------------------
 
     def _ctx(self, caller: Caller, confirmation_id: str | None = None) -> RenderContext:
-        return RenderContext(quay_url=self.quay_url, user_id=caller.user_id, confirmation_id=confirmation_id)
+        access = self.service.policy.channel(caller.channel_id)
+        return RenderContext(
+            quay_url=self.quay_url,
+            user_id=caller.user_id,
+            confirmation_id=confirmation_id,
+            role=access.role if access is not None else None,
+        )
 
     def _count(self, command: Command, outcome: Outcome) -> None:
         kind = {

@@ -32,6 +32,7 @@ class RepositoryListed:
 @dataclass(frozen=True)
 class RepositoryShown:
     repository: Repository
+    notifications: tuple[Notification, ...] | None = None  # None: the token cannot read them
 
 
 @dataclass(frozen=True)

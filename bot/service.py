@@ -68,8 +68,10 @@ from bot.quay import (
     NewNotification,
     QuayClient,
     QuayError,
+    QuayForbidden,
     QuayNotFound,
     QuayOutcomeUnknown,
+    QuayUnauthorized,
 )
 from bot.quay.models import CreatedRepository, Repository, RepositoryPage
 from bot.subscriptions.manager import CONFIRM_ABOVE, NotConfigured, SubscriptionManager
@@ -192,7 +194,7 @@ class CommandService:
             case RepoCreate():
                 return await self._create(command, client)
             case RepoInfo():
-                return RepositoryShown(await client.get_repository(command.repo))
+                return await self._show(command, client)
             case RepoDescribe():
                 await client.set_description(command.repo, command.description)
                 return DescriptionSet(command.repo)
@@ -280,6 +282,15 @@ class CommandService:
                 return page, tokens
             start, token = start + 1, page.next_page
             tokens[start] = token
+
+    async def _show(self, command: RepoInfo, client: QuayClient) -> RepositoryShown:
+        repository = await client.get_repository(command.repo)
+        try:
+            # Quay shows notifications to admins only: a card without them is still a card.
+            notifications = tuple(await client.list_notifications(command.repo, verify_repository=False))
+        except (QuayForbidden, QuayNotFound, QuayUnauthorized):
+            return RepositoryShown(repository, None)
+        return RepositoryShown(repository, notifications)
 
     async def _create(self, command: RepoCreate, client: QuayClient) -> RepositoryCreated:
         try:

@@ -245,3 +245,13 @@ def notify_create_modal(
         _text_input(forms.TITLE, "Title", initial=forms.value(typed, forms.TITLE), optional=True, max_length=255)
     )
     return _modal(forms.NOTIFY_CREATE, "New notification", "Add", blocks, metadata(channel_id, repo))
+
+
+def notice(text: str) -> View:
+    """A modal that only says something (the form could not be filled in)."""
+    return View(
+        type="modal",
+        title=_plain("quaybot"),
+        close=_plain("Close"),
+        blocks=[ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))])],
+    )

@@ -27,6 +27,7 @@ ALERT_DELETE_ACTION = "quaybot_alert_delete"
 ALERT_MUTE_ACTION = "quaybot_alert_mute"
 OPEN_REPO_CREATE = "quaybot_open_repo_create"
 OPEN_NOTIFY_CREATE = "quaybot_open_notify_create"
+REPO_MENU_ACTION = "quaybot_repo_menu"
 NO_VALUE = "-"  # a button that carries nothing (Slack wants a value)
 
 LIST_PREVIOUS_ACTION = "quaybot_list_previous"

@@ -7,10 +7,20 @@ so the team sees who changed what. No notification secret is ever shown unmasked
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from slack_sdk.models.blocks import Block, ConfirmObject, DividerBlock, MarkdownTextObject, PlainTextObject
+from slack_sdk.models.blocks import (
+    Block,
+    ConfirmObject,
+    DividerBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from bot.access import Role
 from bot.blocks.ids import (
@@ -21,6 +31,7 @@ from bot.blocks.ids import (
     NO_VALUE,
     OPEN_NOTIFY_CREATE,
     OPEN_REPO_CREATE,
+    REPO_MENU_ACTION,
     RESET_ACTION,
     list_value,
     reset_value,
@@ -69,11 +80,12 @@ from bot.outcomes import (
 )
 from bot.quay import errors as quay_errors
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
-from bot.quay.models import Notification, Repository, RepositorySummary
+from bot.quay.models import Notification, Repository, RepositorySummary, Tag, pushed_at
 from bot.quay.names import RepositoryRef
 
 NOTIFICATIONS_PER_MESSAGE = 20
 DESCRIPTION_IN_LIST = 80
+RECENT_TAGS = 10
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,8 @@ class RenderContext:
     user_id: str | None = None  # who acted, named in channel announcements
     confirmation_id: str | None = None  # set: confirmation prompts get Confirm/Cancel buttons
     confirm_hint: str | None = None  # shown instead of buttons (the CLI's "--yes")
+    role: Role | None = None  # the channel's: which actions a card offers
+    now: float = field(default_factory=time.time)
 
 
 def render(outcome: Outcome, ctx: RenderContext) -> Message:
@@ -109,7 +123,7 @@ def _result(result: Result, ctx: RenderContext) -> Message:
         case RepositoryListed():
             return render_repository_list(result, ctx)
         case RepositoryShown():
-            return render_repository(result.repository, ctx)
+            return render_repository(result, ctx)
         case NotificationsListed():
             return render_notification_list(result.repo, result.notifications, ctx)
         case NotificationShown():
@@ -129,9 +143,11 @@ def repository_url(ctx: RenderContext, full_name: str) -> str:
     return f"{ctx.quay_url}/repository/{full_name}"
 
 
-def render_repository(repo: Repository, ctx: RenderContext) -> Message:
+def render_repository(shown: RepositoryShown, ctx: RenderContext) -> Message:
+    repo = shown.repository
     tags = "not read" if repo.tag_count is None else f"{repo.tag_count}{'+' if repo.tag_count >= 500 else ''}"
     description = escape(repo.description) if repo.description else "_no description_"
+    menu = _repository_menu(repo, ctx)
     blocks: list[Block] = [
         header(repo.full_name),
         fields(
@@ -142,14 +158,89 @@ def render_repository(repo: Repository, ctx: RenderContext) -> Message:
                 ("Kind", repo.kind),
             ]
         ),
-        section(f"*Description*\n{description}"),
+        SectionBlock(text=MarkdownTextObject(text=truncate(f"*Description*\n{description}", 3000)), accessory=menu),
+    ]
+    recent = repo.recent_tags(RECENT_TAGS)
+    if recent:
+        lines = [_tag_line(tag, ctx.now) for tag in recent]
+        rest = (repo.tag_count or 0) - len(recent)
+        if rest > 0:
+            lines.append(f"and {rest} more")
+        blocks.append(section("*Recent tags*\n" + "\n".join(lines)))
+    blocks.append(section(_notifications_summary(repo, shown.notifications)))
+    blocks.append(
         context(
             link(repository_url(ctx, repo.full_name), "Open in Quay"),
             "This token can "
             + ("administer it" if repo.can_admin else "write to it" if repo.can_write else "only read it"),
-        ),
-    ]
+        )
+    )
     return Message(f"{repo.full_name}: {'public' if repo.is_public else 'private'}, {repo.state}, {tags} tags", blocks)
+
+
+def _tag_line(tag: Tag, now: float) -> str:
+    parts = [code(tag.name)]
+    if tag.size is not None:
+        parts.append(_size(tag.size))
+    pushed = pushed_at(tag.last_modified)
+    if pushed:
+        parts.append(_age(now - pushed))
+    if tag.manifest_digest:
+        parts.append(code(tag.manifest_digest.removeprefix("sha256:")[:12]))
+    return " · ".join(parts)
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover - the loop returns
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    for limit, unit in ((3600, "minute"), (86400, "hour"), (86400 * 60, "day")):
+        if seconds < limit:
+            count = int(seconds // {"minute": 60, "hour": 3600, "day": 86400}[unit])
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return f"{int(seconds // (86400 * 30))} months ago"
+
+
+def _notifications_summary(repo: Repository, notifications: tuple[Notification, ...] | None) -> str:
+    if notifications is None:
+        return "*Notifications*\nnot readable with this Quay token (Quay shows them to admins only)"
+    if not notifications:
+        return "*Notifications*\nnone"
+    lines = []
+    for n in notifications[:10]:
+        health = (
+            ":rotating_light: disabled by Quay"
+            if n.disabled
+            else f":warning: {n.number_of_failures} of {FAILURES_BEFORE_DISABLED} failures"
+            if n.number_of_failures
+            else ":white_check_mark: healthy"
+        )
+        lines.append(f"{code(n.event)} → {code(n.method)} {code(n.target)} · {health}")
+    if len(notifications) > 10:
+        lines.append(f"and {len(notifications) - 10} more: `/quay notify list {repo.full_name}`")
+    return "*Notifications*\n" + "\n".join(lines)
+
+
+def _repository_menu(repo: Repository, ctx: RenderContext) -> OverflowMenuElement | None:
+    """The actions this channel's role allows, as the typed commands would run them."""
+    if ctx.role is None or len(repo.full_name) > 120:
+        return None
+    name = repo.full_name
+    options = [Option(value=f"notifications {name}", label="List notifications")]
+    if ctx.role >= Role.WRITE:
+        options.append(Option(value=f"describe {name}", label="Edit description"))
+    if ctx.role >= Role.ADMIN:
+        other = "private" if repo.is_public else "public"
+        options.append(Option(value=f"visibility {name} {other}", label=f"Make {other}"))
+        options.append(Option(value=f"delete {name}", label="Delete repository"))
+    return OverflowMenuElement(action_id=REPO_MENU_ACTION, options=options)
 
 
 def _list_line(repo: RepositorySummary, ctx: RenderContext) -> str:

@@ -6,6 +6,7 @@ Quay does not break the bot.
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -146,6 +147,22 @@ class Repository(QuayModel):
     def tag(self, name: str) -> Tag | None:
         raw = (self.tags or {}).get(name)
         return None if raw is None else Tag.model_validate(raw)
+
+    def recent_tags(self, limit: int = 10) -> list[Tag]:
+        """The `limit` most recently pushed tags, newest first (only these are validated)."""
+        raws = [raw for raw in (self.tags or {}).values() if isinstance(raw, dict)]
+        raws.sort(key=lambda raw: pushed_at(raw.get("last_modified")), reverse=True)
+        return [Tag.model_validate(raw) for raw in raws[:limit]]
+
+
+def pushed_at(value: object) -> float:
+    """Quay's tag `last_modified` is an RFC 2822 date ("Fri, 27 Nov 2026 01:58:34 -0000")."""
+    if not isinstance(value, str):
+        return 0.0
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return 0.0
 
 
 class Notification(QuayModel):

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import forms
 from bot.access import Caller
+from bot.blocks import forms as form_views
 from bot.blocks.forms import EVENT_SELECT, METHOD_SELECT
 from bot.blocks.ids import (
     ALERT_DELETE_ACTION,
@@ -28,6 +29,7 @@ from bot.blocks.ids import (
     NO_VALUE,
     OPEN_NOTIFY_CREATE,
     OPEN_REPO_CREATE,
+    REPO_MENU_ACTION,
     RESET_ACTION,
 )
 from bot.blocks.message import plain
@@ -66,6 +68,22 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
 
         return listener
 
+    async def on_repo_menu(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        await ack()
+        value, caller = _action(body)
+        verb, _, repo = value.partition(" ")
+        if verb != "describe":
+            await delivery.answer(respond, caller, lambda: interactions.repo_menu(value, caller), what="slack.action")
+            return
+        trigger = str(body.get("trigger_id") or "")
+        view_id = await _open(client, trigger, interactions.describe_form(caller, repo), respond, caller, delivery)
+        if view_id is not None:  # opened at once; the current description follows from Quay
+            loaded = await interactions.describe_form_loaded(caller, repo)
+            if isinstance(loaded, View):
+                await client.views_update(view_id=view_id, view=loaded)
+            else:
+                await client.views_update(view_id=view_id, view=form_views.notice(loaded.text))
+
     async def on_form_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body.get("view") or {}
@@ -100,6 +118,7 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
             lambda value, caller: interactions.notify_create_form(caller, None if value in ("", NO_VALUE) else value)
         )
     )
+    app.action(REPO_MENU_ACTION)(on_repo_menu)
     app.action(EVENT_SELECT)(on_form_changed)
     app.action(METHOD_SELECT)(on_form_changed)
     for callback_id in (forms.REPO_CREATE, forms.NOTIFY_CREATE, forms.REPO_DESCRIBE):
@@ -113,13 +132,14 @@ async def _open(
     respond: AsyncRespond,
     caller: Caller,
     delivery: ReplyDelivery,
-) -> None:
-    """Open the form at once (its trigger lasts 3 s), or say why not."""
+) -> str | None:
+    """Open the form at once (its trigger lasts 3 s), or say why not; the opened view's id."""
     if isinstance(form, Reply):
         await delivery.send(respond, caller, form)
-        return
+        return None
     try:
-        await client.views_open(trigger_id=trigger_id, view=form)
+        opened = await client.views_open(trigger_id=trigger_id, view=form)
+        return str((opened.get("view") or {}).get("id") or "") or None
     except SlackApiError as error:
         code = error.response.get("error", "")
         log.warning("a form could not be opened", extra={"error": code})
@@ -127,11 +147,13 @@ async def _open(
             f":x: Slack did not open the form ({code}). Run the command again; typed forms still work (`/quay help`)."
         )
         await delivery.send(respond, caller, Reply(plain(text)))
+        return None
 
 
 def _action(body: dict[str, Any]) -> tuple[str, Caller]:
     actions = body.get("actions") or [{}]
-    value = str(actions[0].get("value") or "")
+    chosen = actions[0].get("selected_option") or {}  # an overflow menu or a select
+    value = str(actions[0].get("value") or (chosen.get("value") if isinstance(chosen, dict) else "") or "")
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
     user = (body.get("user") or {}).get("id") or ""
