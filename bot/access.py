@@ -106,6 +106,11 @@ class AccessPolicy:
     def alert_channels(self, namespace: str) -> list[str]:
         return [c.channel_id for c in self.channels.values() if c.alerts and namespace in c.namespaces]
 
+    def named_channels(self, user_id: str) -> list[ChannelAccess]:
+        """The channels whose `users` list names this user: the ones known, without reading Slack's
+        channel membership, to let this user act (what the App Home may show them)."""
+        return [c for c in self.channels.values() if c.users is not None and user_id in c.users]
+
     def alert_namespaces(self) -> list[str]:
         return sorted({ns for c in self.channels.values() if c.alerts for ns in c.namespaces})
 

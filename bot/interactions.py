@@ -23,6 +23,7 @@ from bot.alerts.hints import watch_after
 from bot.alerts.schedule import QUAY, what_quay_does_next
 from bot.auditing import CommandAudit
 from bot.blocks import forms as form_views
+from bot.blocks.home import render_home
 from bot.blocks.ids import parse_list_value, parse_reset_value
 from bot.blocks.message import Message, plain
 from bot.blocks.render import RenderContext, render, render_refusal
@@ -37,6 +38,7 @@ from bot.commands.model import (
     RepoInfo,
     UsageError,
 )
+from bot.home import home_of, may_act_from
 from bot.metrics import Metrics
 from bot.outcomes import (
     ConfirmationNeeded,
@@ -376,6 +378,32 @@ class Interactions:
         except InvalidName:
             return caller, forms.Invalid({forms.DESCRIPTION: "This form lost its repository; open it again."})
         return caller, forms.read_describe(values, ref)
+
+    # App Home ----------------------------------------------------------------------------------
+
+    async def home_view(self, user_id: str) -> View:
+        assert self.alerts is not None  # built with the bot
+        home = await home_of(user_id, self.service.policy, self.alerts.db, self.alerts, self.audit)
+        return render_home(home)
+
+    def home_alert_button(
+        self, kind: str, value: str, user_id: str, team_id: str
+    ) -> tuple[Caller, Callable[[], Awaitable[list[Reply]]]] | None:
+        """An alert's button on the home tab: the channel it names must be one the home shows this
+        user (a forged value gets nothing); then the same handler as in the channel, as from there."""
+        channel, _, rest = value.partition(" ")
+        if not may_act_from(self.service.policy, user_id, channel):
+            log.warning("a home button named a channel it could not show", extra={"channel": channel[:32]})
+            return None
+        caller = Caller(team_id, channel, user_id)
+        handlers = {
+            "test": self.alert_test_button,
+            "reset": self.reset_button,
+            "delete": self.alert_delete_button,
+            "mute": self.alert_mute_button,
+        }
+        handler = handlers[kind]
+        return caller, lambda: handler(rest, caller)
 
     # Bookkeeping -------------------------------------------------------------------------------
 

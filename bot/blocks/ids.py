@@ -64,3 +64,10 @@ def parse_list_value(value: str) -> RepoList:
         return RepoList(namespace, bool(data["pub"]), bool(data["star"]), ListPosition(page, tokens, first))
     except (KeyError, TypeError, InvalidName) as error:
         raise ValueError(str(error)) from None
+
+
+HOME_REFRESH_ACTION = "quaybot_home_refresh"
+HOME_ALERT_TEST_ACTION = "quaybot_home_alert_test"
+HOME_RESET_ACTION = "quaybot_home_alert_reset"
+HOME_ALERT_DELETE_ACTION = "quaybot_home_alert_delete"
+HOME_ALERT_MUTE_ACTION = "quaybot_home_alert_mute"

@@ -24,6 +24,11 @@ from bot.blocks.ids import (
     ALERT_TEST_ACTION,
     CANCEL_ACTION,
     CONFIRM_ACTION,
+    HOME_ALERT_DELETE_ACTION,
+    HOME_ALERT_MUTE_ACTION,
+    HOME_ALERT_TEST_ACTION,
+    HOME_REFRESH_ACTION,
+    HOME_RESET_ACTION,
     LIST_NEXT_ACTION,
     LIST_PREVIOUS_ACTION,
     NO_VALUE,
@@ -103,6 +108,35 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
         await ack()  # the modal closes; the result is posted where the form was opened, as for the typed command
         await delivery.post(caller, lambda: interactions.run(checked, caller), what="slack.form")
 
+    async def publish_home(client: AsyncWebClient, user_id: str) -> None:
+        await client.views_publish(user_id=user_id, view=await interactions.home_view(user_id))
+
+    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") == "home" and event.get("user"):
+            await publish_home(client, str(event["user"]))
+
+    async def on_home_refresh(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await publish_home(client, str((body.get("user") or {}).get("id") or ""))
+
+    def home_button(kind: str) -> Callable[..., Awaitable[None]]:
+        async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+            await ack()
+            value, caller = _action(body)
+            found = interactions.home_alert_button(kind, value, caller.user_id, caller.team_id)
+            if found is not None:
+                # No response_url on a home tab: replies go to the alert's channel, as from there.
+                await delivery.post(found[0], found[1], what="slack.home")
+            await publish_home(client, caller.user_id)
+
+        return listener
+
+    app.event("app_home_opened")(on_home_opened)
+    app.action(HOME_REFRESH_ACTION)(on_home_refresh)
+    app.action(HOME_ALERT_TEST_ACTION)(home_button("test"))
+    app.action(HOME_RESET_ACTION)(home_button("reset"))
+    app.action(HOME_ALERT_DELETE_ACTION)(home_button("delete"))
+    app.action(HOME_ALERT_MUTE_ACTION)(home_button("mute"))
     app.command(COMMAND)(on_quay)
     app.action(CONFIRM_ACTION)(button(interactions.confirm))
     app.action(CANCEL_ACTION)(button(interactions.cancel))

@@ -268,6 +268,19 @@ class AlertStore:
 
     # Mutes ---------------------------------------------------------------------------------------
 
+    def open_alerts(self, channels: Sequence[str], limit: int = 20) -> list[AlertRecord]:
+        """Alerts still failing or disabled in these channels, the latest first."""
+        if not channels:
+            return []
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(Alert)
+                .where(Alert.channel_id.in_(sorted(channels)), Alert.state.in_(("failing", "disabled")))
+                .order_by(Alert.updated_at.desc(), Alert.id.desc())
+                .limit(limit)
+            ).all()
+            return [_record(row, False) for row in rows]
+
     def mute(self, channel_id: str, uuid: str, until: float, user_id: str) -> None:
         with self.db.session() as session, session.begin():
             existing = session.get(Mute, (channel_id, uuid))

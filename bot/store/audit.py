@@ -70,18 +70,30 @@ class AuditLog:
             rows = session.scalars(
                 select(AuditEntry).where(AuditEntry.at >= since).order_by(AuditEntry.at, AuditEntry.id)
             )
-            return [
-                AuditRecord(
-                    r.at,
-                    r.team_id,
-                    r.channel_id,
-                    r.user_id,
-                    r.command,
-                    r.namespace,
-                    r.repository,
-                    r.outcome,
-                    r.quay_status,
-                    r.detail,
-                )
-                for r in rows
-            ]
+            return [_record(r) for r in rows]
+
+    def for_user(self, user_id: str, limit: int = 10) -> list[AuditRecord]:
+        """This user's latest rows, newest first (the App Home shows them)."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.user_id == user_id)
+                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                .limit(limit)
+            )
+            return [_record(r) for r in rows]
+
+
+def _record(r: AuditEntry) -> AuditRecord:
+    return AuditRecord(
+        r.at,
+        r.team_id,
+        r.channel_id,
+        r.user_id,
+        r.command,
+        r.namespace,
+        r.repository,
+        r.outcome,
+        r.quay_status,
+        r.detail,
+    )

@@ -1,0 +1,133 @@
+"""The App Home tab: app_home_opened (Events API, signed JSON) publishes it; it shows only the channels
+whose `users` list names the user, their open alerts with working buttons, and the user's changes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ALICE, BOB, MALLORY, SIGNING_SECRET, BotThread, make_settings
+from tests.e2e.test_watch import flush
+from tests.fakes.quay import FakeQuay
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_driver import SlackDriver
+
+HOME_ACCESS = """
+channels:
+  C0OPS:
+    namespaces: [team-a]
+    role: admin
+    alerts: true
+    users: [U0ALICE]
+  C0SECRET:
+    namespaces: [team-a]
+    role: admin
+    alerts: true
+    users: [U0BOB]
+  C0OPEN:
+    namespaces: [team-a]
+    role: read
+"""
+
+
+@pytest.fixture
+def home(quay, world: FakeQuay, slack: FakeSlack, tmp_path: Path):
+    access = tmp_path / "home-access.yml"
+    access.write_text(HOME_ACCESS)
+    bot = BotThread(make_settings(quay.url, slack, tmp_path, access, QUAYBOT_WATCH_REQUESTS_PER_SECOND=1000))
+    bot.bot.outbox.per_channel_interval = 0.0
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    yield bot, driver
+    driver.close()
+    bot.stop()
+
+
+def published(slack: FakeSlack, user: str, count: int = 1) -> dict[str, Any]:
+    calls = slack.wait_for("views.publish", lambda c: c.body.get("user_id") == user, count=count)
+    deadline = time.monotonic() + 5
+    while slack.homes.get(user, {}).get("blocks") != calls[count - 1].body["view"]["blocks"]:
+        assert time.monotonic() < deadline, "the home tab was refused by the fake Slack"
+        time.sleep(0.02)
+    return slack.homes[user]
+
+
+def words(view: dict[str, Any]) -> str:
+    return str(view["blocks"])
+
+
+def test_the_home_shows_only_channels_that_name_the_user(home, slack: FakeSlack):
+    _bot, driver = home
+    assert driver.home_opened(ALICE).status_code == 200
+    mine = words(published(slack, ALICE))
+    assert "<#C0OPS>" in mine and "<#C0SECRET>" not in mine and "<#C0OPEN>" not in mine
+    assert "1 mapped channels are open to all their members" in mine
+    driver.home_opened(MALLORY)
+    nobody = words(published(slack, MALLORY))
+    assert "No channel's `users` list" in nobody and "C0OPS" not in nobody and "C0SECRET" not in nobody
+
+
+def test_open_alerts_with_working_buttons_and_the_users_changes(home, world: FakeQuay, slack: FakeSlack):
+    bot, driver = home
+    item = world.add_notification("team-a/api", failures=1)
+    bot.run(bot.bot.watch.watcher.sweep())
+    flush(bot)
+    driver.home_opened(ALICE)
+    view = published(slack, ALICE)
+    assert "<#C0OPS> · `team-a/api`" in words(view) and "failing, 1 of 3" in words(view)
+    assert "<#C0SECRET>" not in words(view)  # the same alert in Bob's channel is Bob's
+    assert driver.click_in_home(view, "quaybot_home_alert_reset", user=ALICE).status_code == 200
+    refreshed = published(slack, ALICE, count=2)
+    deadline = time.monotonic() + 10
+    while not [
+        c
+        for c in slack.calls_to("chat.postMessage")
+        if c.body.get("channel") == "C0OPS" and "reset the failures" in c.text
+    ]:
+        assert time.monotonic() < deadline, "the reset was not announced in its channel"
+        bot.run(bot.bot.outbox.send_due())
+        time.sleep(0.05)
+    assert world.notifications[item.uuid].number_of_failures == 0
+    assert "Your latest changes" in words(refreshed) and "notify reset team-a/api" in words(refreshed)
+
+
+def test_a_forged_home_button_does_nothing(home, world: FakeQuay, slack: FakeSlack):
+    bot, driver = home
+    item = world.add_notification("team-a/api", failures=2)
+    bot.run(bot.bot.watch.watcher.sweep())
+    flush(bot)
+    driver.home_opened(MALLORY)
+    view = published(slack, MALLORY)
+    forged = {
+        "type": "actions",
+        "block_id": "x",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "quaybot_home_alert_reset",
+                "text": {"type": "plain_text", "text": "x"},
+                "value": f"C0OPS team-a/api {item.uuid}",
+            }
+        ],
+    }
+    driver.click_in_home({**view, "blocks": [*view["blocks"], forged]}, "quaybot_home_alert_reset", user=MALLORY)
+    published(slack, MALLORY, count=2)
+    assert world.notifications[item.uuid].number_of_failures == 2
+
+
+def test_other_events_and_tabs_are_not_published(home, slack: FakeSlack):
+    _bot, driver = home
+    event = {
+        "type": "event_callback",
+        "team_id": "T0TEAM",
+        "event": {"type": "app_home_opened", "user": BOB, "tab": "messages"},
+    }
+    import json
+
+    assert driver.post(json.dumps(event).encode(), content_type="application/json").status_code == 200
+    other = {"type": "event_callback", "team_id": "T0TEAM", "event": {"type": "message", "user": BOB}}
+    assert driver.post(json.dumps(other).encode(), content_type="application/json").status_code == 404
+    time.sleep(0.3)
+    assert slack.calls_to("views.publish") == []
