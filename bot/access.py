@@ -9,6 +9,7 @@ names change and IDs do not:
         role: write               # read | write | admin
         alerts: true              # notification-failure alerts for these namespaces go here
         users: [U0AAA, U0BBB]     # optional: only these users may act from this channel
+        locale: zh-CN             # optional: the bot's language here (en, the default, or zh-CN)
     namespaces:                   # optional per-namespace Quay token
       team-a:
         token_env: QUAY_TOKEN_TEAM_A
@@ -27,6 +28,8 @@ from pathlib import Path
 import yaml
 from pydantic import SecretStr
 
+from bot.i18n import DEFAULT as DEFAULT_LOCALE
+from bot.i18n import LOCALES
 from bot.quay.names import InvalidName, check_namespace
 
 
@@ -62,6 +65,7 @@ class ChannelAccess:
     role: Role
     alerts: bool = False
     users: frozenset[str] | None = None
+    locale: str = "en"  # the language of the bot's messages in this channel
 
     @property
     def default_namespace(self) -> str | None:
@@ -327,7 +331,7 @@ def _channels(top: _Entry | None, problems: _Problems, root: yaml.Node) -> dict[
 def _channel(channel_id: str, node: yaml.Node, problems: _Problems) -> ChannelAccess | None:
     fields = _mapping(node, problems, f"channel {channel_id}")
     entry = {key: item.value for key, item in fields.items()}
-    _unknown_keys(fields, {"namespaces", "role", "alerts", "users"}, problems)
+    _unknown_keys(fields, {"namespaces", "role", "alerts", "users", "locale"}, problems)
     ok = True
     namespaces: list[str] = []
     if "namespaces" not in entry:
@@ -361,6 +365,10 @@ def _channel(channel_id: str, node: yaml.Node, problems: _Problems) -> ChannelAc
             if not USER_ID.match(user):
                 problems.add(item, f"`{user}` is not a Slack user ID (like U0123ABCD)")
         users = frozenset(user for user, _ in listed)
+    locale = _scalar(entry.get("locale")) or DEFAULT_LOCALE
+    if locale not in LOCALES:
+        problems.add(entry.get("locale"), f"locale must be one of {', '.join(LOCALES)}, not `{locale}`")
+        ok = False
     if not ok or role_text not in ROLES:
         return None
-    return ChannelAccess(channel_id, tuple(dict.fromkeys(namespaces)), ROLES[role_text], alerts, users)
+    return ChannelAccess(channel_id, tuple(dict.fromkeys(namespaces)), ROLES[role_text], alerts, users, locale)

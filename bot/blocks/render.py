@@ -52,6 +52,7 @@ from bot.blocks.message import (
 )
 from bot.commands.help import HelpPage
 from bot.commands.model import PAGE_SIZE, NotifyDelete, RepoDelete, RepoVisibility, Subscribe, UsageError
+from bot.i18n import t
 from bot.outcomes import (
     ConfirmationNeeded,
     DescriptionSet,
@@ -96,6 +97,10 @@ class RenderContext:
     confirm_hint: str | None = None  # shown instead of buttons (the CLI's "--yes")
     role: Role | None = None  # the channel's: which actions a card offers
     now: float = field(default_factory=time.time)
+    locale: str = "en"  # the channel's language
+
+    def t(self, message: str, /, **params: object) -> str:
+        return t(self.locale, message, **params)
 
 
 def render(outcome: Outcome, ctx: RenderContext) -> Message:
@@ -103,14 +108,15 @@ def render(outcome: Outcome, ctx: RenderContext) -> Message:
         case Succeeded(result=result):
             return _result(result, ctx)
         case Failed():
-            return render_failure(outcome.command.command_name, outcome.error)
+            return render_failure(outcome.command.command_name, outcome.error, ctx.locale)
         case Refused():
-            return render_refusal(outcome.reason, outcome.remedy)
+            return render_refusal(outcome.reason, outcome.remedy, ctx.locale)
         case NotAvailable():
-            text = f":warning: *`{outcome.command.command_name}` is not available.* {outcome.reason}\n{outcome.remedy}"
-            return Message(_plain(f"{outcome.command.command_name}: {outcome.reason}"), [section(text)])
+            name = outcome.command.command_name
+            text = ctx.t(":warning: *`{name}` is not available.*", name=name) + f" {outcome.reason}\n{outcome.remedy}"
+            return Message(_plain(f"{name}: {outcome.reason}"), [section(text)])
         case Unparsed(problem=problem):
-            return render_usage(problem)
+            return render_usage(problem, ctx.locale)
         case ConfirmationNeeded():
             return render_confirmation(outcome, ctx)
     raise AssertionError(f"unhandled outcome {outcome!r}")
@@ -119,7 +125,7 @@ def render(outcome: Outcome, ctx: RenderContext) -> Message:
 def _result(result: Result, ctx: RenderContext) -> Message:
     match result:
         case HelpPage():
-            return render_help(result)
+            return render_help(result, ctx.locale)
         case RepositoryListed():
             return render_repository_list(result, ctx)
         case RepositoryShown():
@@ -145,46 +151,50 @@ def repository_url(ctx: RenderContext, full_name: str) -> str:
 
 def render_repository(shown: RepositoryShown, ctx: RenderContext) -> Message:
     repo = shown.repository
-    tags = "not read" if repo.tag_count is None else f"{repo.tag_count}{'+' if repo.tag_count >= 500 else ''}"
-    description = escape(repo.description) if repo.description else "_no description_"
+    tags = ctx.t("not read") if repo.tag_count is None else f"{repo.tag_count}{'+' if repo.tag_count >= 500 else ''}"
+    description = escape(repo.description) if repo.description else ctx.t("_no description_")
     menu = _repository_menu(repo, ctx)
+    visibility = ctx.t("public") if repo.is_public else ctx.t("private")
     blocks: list[Block] = [
         header(repo.full_name),
         fields(
             [
-                ("Visibility", "public" if repo.is_public else "private"),
-                ("State", repo.state),
-                ("Tags", tags),
-                ("Kind", repo.kind),
+                (ctx.t("Visibility"), visibility),
+                (ctx.t("State"), repo.state),
+                (ctx.t("Tags"), tags),
+                (ctx.t("Kind"), repo.kind),
             ]
         ),
-        SectionBlock(text=MarkdownTextObject(text=truncate(f"*Description*\n{description}", 3000)), accessory=menu),
+        SectionBlock(
+            text=MarkdownTextObject(text=truncate(f"*{ctx.t('Description')}*\n{description}", 3000)), accessory=menu
+        ),
     ]
     recent = repo.recent_tags(RECENT_TAGS)
     if recent:
-        lines = [_tag_line(tag, ctx.now) for tag in recent]
+        lines = [_tag_line(tag, ctx) for tag in recent]
         rest = (repo.tag_count or 0) - len(recent)
         if rest > 0:
-            lines.append(f"and {rest} more")
-        blocks.append(section("*Recent tags*\n" + "\n".join(lines)))
-    blocks.append(section(_notifications_summary(repo, shown.notifications)))
-    blocks.append(
-        context(
-            link(repository_url(ctx, repo.full_name), "Open in Quay"),
-            "This token can "
-            + ("administer it" if repo.can_admin else "write to it" if repo.can_write else "only read it"),
-        )
+            lines.append(ctx.t("and {count} more", count=rest))
+        blocks.append(section(f"*{ctx.t('Recent tags')}*\n" + "\n".join(lines)))
+    blocks.append(section(_notifications_summary(repo, shown.notifications, ctx)))
+    can = (
+        ctx.t("This token can administer it")
+        if repo.can_admin
+        else ctx.t("This token can write to it")
+        if repo.can_write
+        else ctx.t("This token can only read it")
     )
+    blocks.append(context(link(repository_url(ctx, repo.full_name), ctx.t("Open in Quay")), can))
     return Message(f"{repo.full_name}: {'public' if repo.is_public else 'private'}, {repo.state}, {tags} tags", blocks)
 
 
-def _tag_line(tag: Tag, now: float) -> str:
+def _tag_line(tag: Tag, ctx: RenderContext) -> str:
     parts = [code(tag.name)]
     if tag.size is not None:
         parts.append(_size(tag.size))
     pushed = pushed_at(tag.last_modified)
     if pushed:
-        parts.append(_age(now - pushed))
+        parts.append(_age(ctx.now - pushed, ctx))
     if tag.manifest_digest:
         parts.append(code(tag.manifest_digest.removeprefix("sha256:")[:12]))
     return " · ".join(parts)
@@ -199,33 +209,42 @@ def _size(size: int) -> str:
     return f"{value:.1f} GB"  # pragma: no cover - the loop returns
 
 
-def _age(seconds: float) -> str:
+def _age(seconds: float, ctx: RenderContext) -> str:
     seconds = max(0.0, seconds)
-    for limit, unit in ((3600, "minute"), (86400, "hour"), (86400 * 60, "day")):
-        if seconds < limit:
-            count = int(seconds // {"minute": 60, "hour": 3600, "day": 86400}[unit])
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return f"{int(seconds // (86400 * 30))} months ago"
+    if seconds < 3600:
+        count = int(seconds // 60)
+        return ctx.t("1 minute ago") if count == 1 else ctx.t("{count} minutes ago", count=count)
+    if seconds < 86400:
+        count = int(seconds // 3600)
+        return ctx.t("1 hour ago") if count == 1 else ctx.t("{count} hours ago", count=count)
+    if seconds < 86400 * 60:
+        count = int(seconds // 86400)
+        return ctx.t("1 day ago") if count == 1 else ctx.t("{count} days ago", count=count)
+    return ctx.t("{count} months ago", count=int(seconds // (86400 * 30)))
 
 
-def _notifications_summary(repo: Repository, notifications: tuple[Notification, ...] | None) -> str:
+def _notifications_summary(repo: Repository, notifications: tuple[Notification, ...] | None, ctx: RenderContext) -> str:
+    title = f"*{ctx.t('Notifications')}*\n"
     if notifications is None:
-        return "*Notifications*\nnot readable with this Quay token (Quay shows them to admins only)"
+        return title + ctx.t("not readable with this Quay token (Quay shows them to admins only)")
     if not notifications:
-        return "*Notifications*\nnone"
+        return title + ctx.t("none")
     lines = []
     for n in notifications[:10]:
         health = (
-            ":rotating_light: disabled by Quay"
+            ctx.t(":rotating_light: disabled by Quay")
             if n.disabled
-            else f":warning: {n.number_of_failures} of {FAILURES_BEFORE_DISABLED} failures"
+            else ctx.t(
+                ":warning: {count} of {limit} failures", count=n.number_of_failures, limit=FAILURES_BEFORE_DISABLED
+            )
             if n.number_of_failures
-            else ":white_check_mark: healthy"
+            else ctx.t(":white_check_mark: healthy")
         )
         lines.append(f"{code(n.event)} → {code(n.method)} {code(n.target)} · {health}")
     if len(notifications) > 10:
-        lines.append(f"and {len(notifications) - 10} more: `/quay notify list {repo.full_name}`")
-    return "*Notifications*\n" + "\n".join(lines)
+        more = ctx.t("and {count} more", count=len(notifications) - 10)
+        lines.append(f"{more}: `/quay notify list {repo.full_name}`")
+    return title + "\n".join(lines)
 
 
 def _repository_menu(repo: Repository, ctx: RenderContext) -> OverflowMenuElement | None:
@@ -233,20 +252,21 @@ def _repository_menu(repo: Repository, ctx: RenderContext) -> OverflowMenuElemen
     if ctx.role is None or len(repo.full_name) > 120:
         return None
     name = repo.full_name
-    options = [Option(value=f"notifications {name}", label="List notifications")]
+    options = [Option(value=f"notifications {name}", label=ctx.t("List notifications"))]
     if ctx.role >= Role.WRITE:
-        options.append(Option(value=f"describe {name}", label="Edit description"))
+        options.append(Option(value=f"describe {name}", label=ctx.t("Edit description")))
     if ctx.role >= Role.ADMIN:
         other = "private" if repo.is_public else "public"
-        options.append(Option(value=f"visibility {name} {other}", label=f"Make {other}"))
-        options.append(Option(value=f"delete {name}", label="Delete repository"))
+        label = ctx.t("Make private") if repo.is_public else ctx.t("Make public")
+        options.append(Option(value=f"visibility {name} {other}", label=label))
+        options.append(Option(value=f"delete {name}", label=ctx.t("Delete repository")))
     return OverflowMenuElement(action_id=REPO_MENU_ACTION, options=options)
 
 
 def _list_line(repo: RepositorySummary, ctx: RenderContext) -> str:
     parts = [
         link(repository_url(ctx, repo.full_name), repo.full_name),
-        "public" if repo.is_public else "private",
+        ctx.t("public") if repo.is_public else ctx.t("private"),
     ]
     if repo.state != "NORMAL":
         parts.append(repo.state)
@@ -262,55 +282,67 @@ def render_repository_list(result: RepositoryListed, ctx: RenderContext) -> Mess
     if result.restarted:
         blocks.append(
             context(
-                ":information_source: Quay no longer takes this listing's page position (it lasts 2 days), "
-                "so this is the first page again."
+                ctx.t(
+                    ":information_source: Quay no longer takes this listing's page position (it lasts 2 days), "
+                    "so this is the first page again."
+                )
             )
         )
     if repos:
-        title = f"*Repositories in {code(namespace)}*, page {result.page + 1} ({first}–{first + len(repos) - 1})"
+        title = ctx.t(
+            "*Repositories in {namespace}*, page {page} ({first}–{last})",
+            namespace=code(namespace),
+            page=result.page + 1,
+            first=first,
+            last=first + len(repos) - 1,
+        )
         blocks.append(section(title))
         blocks += [section(chunk) for chunk in chunk_lines([_list_line(r, ctx) for r in repos])]
+    elif result.page:
+        blocks.append(section(ctx.t("No repositories in {namespace} on this page.", namespace=code(namespace))))
     else:
-        where = "on this page" if result.page else "that this token can see"
-        blocks.append(section(f"No repositories in {code(namespace)} {where}."))
+        blocks.append(
+            section(ctx.t("No repositories in {namespace} that this token can see.", namespace=code(namespace)))
+        )
     buttons = []
     if result.previous is not None:
-        buttons.append(button("Previous", LIST_PREVIOUS_ACTION, list_value(result.command, result.previous)))
+        buttons.append(button(ctx.t("Previous"), LIST_PREVIOUS_ACTION, list_value(result.command, result.previous)))
     if result.next is not None:
-        buttons.append(button("Next", LIST_NEXT_ACTION, list_value(result.command, result.next)))
+        buttons.append(button(ctx.t("Next"), LIST_NEXT_ACTION, list_value(result.command, result.next)))
     if buttons:
         blocks.append(actions(*buttons))
     blocks.append(
         context(
-            f"`/quay repo info {namespace}/<name>` for one of them · "
-            + link(f"{ctx.quay_url}/organization/{namespace}", f"{namespace} in Quay")
+            ctx.t("{command} for one of them", command=f"`/quay repo info {namespace}/<name>`")
+            + " · "
+            + link(f"{ctx.quay_url}/organization/{namespace}", ctx.t("{namespace} in Quay", namespace=namespace))
         )
     )
-    text = f"Repositories in {namespace}, page {result.page + 1}: " + (
-        ", ".join(r.name for r in repos[:10]) + (" …" if len(repos) > 10 else "") if repos else "none"
-    )
+    names = ", ".join(r.name for r in repos[:10]) + (" …" if len(repos) > 10 else "") if repos else ctx.t("none")
+    text = ctx.t("Repositories in {namespace}, page {page}:", namespace=namespace, page=result.page + 1) + " " + names
     return Message(text, blocks)
 
 
-def _failures(notification: Notification) -> str:
+def _failures(notification: Notification, ctx: RenderContext) -> str:
     count = notification.number_of_failures
     if notification.disabled:
-        return f"{count}: *disabled by Quay after {FAILURES_BEFORE_DISABLED} failures*"
+        return ctx.t("{count}: *disabled by Quay after {limit} failures*", count=count, limit=FAILURES_BEFORE_DISABLED)
     if count:
-        return f"{count} (Quay disables it at {FAILURES_BEFORE_DISABLED})"
+        return ctx.t("{count} (Quay disables it at {limit})", count=count, limit=FAILURES_BEFORE_DISABLED)
     return "0"
 
 
-def _notification_fields(notification: Notification) -> list[tuple[str, str]]:
+def _notification_fields(notification: Notification, ctx: RenderContext) -> list[tuple[str, str]]:
     pairs = [
-        ("Event", code(notification.event)),
-        ("Method", code(notification.method)),
-        ("Target", code(notification.target)),
-        ("Failures", _failures(notification)),
+        (ctx.t("Event"), code(notification.event)),
+        (ctx.t("Method"), code(notification.method)),
+        (ctx.t("Target"), code(notification.target)),
+        (ctx.t("Failures"), _failures(notification, ctx)),
         ("UUID", code(notification.uuid)),
     ]
     if notification.event_config:
-        pairs.append(("Event config", " ".join(code(f"{k}={v}") for k, v in notification.event_config.items())))
+        config = " ".join(code(f"{k}={v}") for k, v in notification.event_config.items())
+        pairs.append((ctx.t("Event config"), config))
     return pairs
 
 
@@ -319,64 +351,77 @@ def _notification_title(notification: Notification) -> str:
 
 
 def render_notification(repo: RepositoryRef, notification: Notification, ctx: RenderContext) -> Message:
-    title = f"*{escape(_notification_title(notification))}* on {code(repo.full_name)}"
-    blocks: list[Block] = [fields(_notification_fields(notification), text=title)]
+    title = ctx.t("*{title}* on {repo}", title=escape(_notification_title(notification)), repo=code(repo.full_name))
+    blocks: list[Block] = [fields(_notification_fields(notification, ctx), text=title)]
     if notification.disabled:
-        blocks.append(_disabled_help(repo, notification))
+        blocks.append(_disabled_help(repo, notification, ctx))
     state = "disabled" if notification.disabled else f"{notification.number_of_failures} failures"
     return Message(f"Notification {notification.uuid} on {repo}: {notification.event}, {state}", blocks)
 
 
-def _disabled_help(repo: RepositoryRef, notification: Notification) -> Block:
+def _disabled_help(repo: RepositoryRef, notification: Notification, ctx: RenderContext) -> Block:
     return section(
-        "Quay stopped delivering this notification after "
-        f"{FAILURES_BEFORE_DISABLED} failed deliveries in a row; events since then were dropped. "
-        f"Fix the target, then reset it: `/quay notify reset {repo} {notification.uuid}`."
+        ctx.t(
+            "Quay stopped delivering this notification after {limit} failed deliveries in a row; events since "
+            "then were dropped. Fix the target, then reset it: {command}.",
+            limit=FAILURES_BEFORE_DISABLED,
+            command=f"`/quay notify reset {repo} {notification.uuid}`",
+        )
     )
 
 
 def render_notification_list(repo: RepositoryRef, notifications: Sequence[Notification], ctx: RenderContext) -> Message:
     if not notifications:
-        return Message(f"{repo} has no notifications.", [section(f"{code(repo.full_name)} has no notifications.")])
+        return Message(
+            ctx.t("{repo} has no notifications.", repo=repo),
+            [section(ctx.t("{repo} has no notifications.", repo=code(repo.full_name)))],
+        )
     disabled = sum(1 for n in notifications if n.disabled)
-    summary = f"*{len(notifications)} notifications on {code(repo.full_name)}*"
+    summary = ctx.t("*{count} notifications on {repo}*", count=len(notifications), repo=code(repo.full_name))
     if disabled:
-        summary += f" — {disabled} disabled by Quay"
+        summary += ctx.t(" — {count} disabled by Quay", count=disabled)
     blocks: list[Block] = [section(summary)]
     for notification in notifications[:NOTIFICATIONS_PER_MESSAGE]:
         blocks.append(DividerBlock())
-        blocks.append(fields(_notification_fields(notification), text=f"*{escape(_notification_title(notification))}*"))
+        title = f"*{escape(_notification_title(notification))}*"
+        blocks.append(fields(_notification_fields(notification, ctx), text=title))
     hidden = len(notifications) - NOTIFICATIONS_PER_MESSAGE
     if hidden > 0:
-        blocks.append(
-            context(
-                f"{hidden} more not shown; see them in Quay: {link(repository_url(ctx, repo.full_name), str(repo))}"
-            )
-        )
-    return Message(f"{len(notifications)} notifications on {repo} ({disabled} disabled)", blocks)
+        where = link(repository_url(ctx, repo.full_name), str(repo))
+        blocks.append(context(ctx.t("{count} more not shown; see them in Quay: {link}", count=hidden, link=where)))
+    text = ctx.t(
+        "{count} notifications on {repo} ({disabled} disabled)", count=len(notifications), repo=repo, disabled=disabled
+    )
+    return Message(text, blocks)
 
 
 def render_test_queued(result: NotificationTestQueued, ctx: RenderContext) -> Message:
     repo, before = result.repo, result.before
     if not result.sent:
-        text = (
-            f":warning: Not sent: notification {code(before.uuid)} on {code(repo.full_name)} is *disabled by "
-            f"Quay after {before.number_of_failures} failures*, and Quay silently drops tests of disabled "
-            "notifications. Reset it first, then test again."
+        text = ctx.t(
+            ":warning: Not sent: notification {uuid} on {repo} is *disabled by Quay after {count} failures*, and "
+            "Quay silently drops tests of disabled notifications. Reset it first, then test again.",
+            uuid=code(before.uuid),
+            repo=code(repo.full_name),
+            count=before.number_of_failures,
         )
         return Message(
-            f"Not sent: notification {before.uuid} on {repo} is disabled; reset it first.",
+            ctx.t("Not sent: notification {uuid} on {repo} is disabled; reset it first.", uuid=before.uuid, repo=repo),
             [
                 section(text),
-                actions(button("Reset failures", RESET_ACTION, reset_value(repo, before.uuid), style="primary")),
+                actions(button(ctx.t("Reset failures"), RESET_ACTION, reset_value(repo, before.uuid), style="primary")),
             ],
         )
-    text = (
-        f":hourglass_flowing_sand: Test queued for {code(before.uuid)} on {code(repo.full_name)}. Quay only "
-        "queues it: its worker delivers it within about 10 seconds. A success sets the failure count to 0, a "
-        f"failure adds 1. Check with `/quay notify get {repo} {before.uuid}`."
+    text = ctx.t(
+        ":hourglass_flowing_sand: Test queued for {uuid} on {repo}. Quay only queues it: its worker delivers it "
+        "within about 10 seconds. A success sets the failure count to 0, a failure adds 1. Check with {command}.",
+        uuid=code(before.uuid),
+        repo=code(repo.full_name),
+        command=f"`/quay notify get {repo} {before.uuid}`",
     )
-    return Message(f"Test queued for notification {before.uuid} on {repo}.", [section(text)])
+    return Message(
+        ctx.t("Test queued for notification {uuid} on {repo}.", uuid=before.uuid, repo=repo), [section(text)]
+    )
 
 
 # Changes ---------------------------------------------------------------------------------------
@@ -387,26 +432,49 @@ def render_change(result: Result, ctx: RenderContext) -> Message:
     match result:
         case RepositoryCreated():
             name = f"{result.created.namespace}/{result.created.name}"
-            line = f"{who} created {link(repository_url(ctx, name), name)} ({result.visibility})"
+            line = ctx.t(
+                "{who} created {repo} ({visibility})",
+                who=who,
+                repo=link(repository_url(ctx, name), name),
+                visibility=ctx.t(result.visibility),
+            )
         case DescriptionSet():
-            line = f"{who} updated the description of {code(result.repo.full_name)}"
+            line = ctx.t("{who} updated the description of {repo}", who=who, repo=code(result.repo.full_name))
         case VisibilityChanged():
-            line = f"{who} made {code(result.repo.full_name)} {result.visibility}"
+            line = ctx.t(
+                "{who} made {repo} {visibility}",
+                who=who,
+                repo=code(result.repo.full_name),
+                visibility=ctx.t(result.visibility),
+            )
         case RepositoryDeleted():
-            line = f"{who} deleted {code(result.repo.full_name)}"
+            line = ctx.t("{who} deleted {repo}", who=who, repo=code(result.repo.full_name))
         case NotificationCreated():
             n = result.notification
-            line = (
-                f"{who} added a {code(n.event)} notification to {code(result.repo.full_name)} "
-                f"({code(n.method)} → {code(n.target)}, UUID {code(n.uuid)})"
+            line = ctx.t(
+                "{who} added a {event} notification to {repo} ({method} → {target}, UUID {uuid})",
+                who=who,
+                event=code(n.event),
+                repo=code(result.repo.full_name),
+                method=code(n.method),
+                target=code(n.target),
+                uuid=code(n.uuid),
             )
         case FailuresReset():
-            line = (
-                f"{who} reset the failures of notification {code(result.uuid)} on {code(result.repo.full_name)}; "
-                "Quay delivers it again (events missed meanwhile are not replayed)"
+            line = ctx.t(
+                "{who} reset the failures of notification {uuid} on {repo}; Quay delivers it again (events "
+                "missed meanwhile are not replayed)",
+                who=who,
+                uuid=code(result.uuid),
+                repo=code(result.repo.full_name),
             )
         case NotificationDeleted():
-            line = f"{who} deleted notification {code(result.uuid)} from {code(result.repo.full_name)}"
+            line = ctx.t(
+                "{who} deleted notification {uuid} from {repo}",
+                who=who,
+                uuid=code(result.uuid),
+                repo=code(result.repo.full_name),
+            )
         case _:
             raise AssertionError(f"unhandled result {result!r}")
     plain = line.replace(f"<@{ctx.user_id}>", f"@{ctx.user_id}") if ctx.user_id else line
@@ -428,193 +496,255 @@ def render_subscription(
     who = f"<@{ctx.user_id}>" if ctx.user_id else "quaybot"
     match result:
         case Subscribed():
-            scope = "every repository of" if result.target.repository is None else ""
-            line = (
-                f"{who} subscribed this channel to {scope} {code(str(result.target))}: "
-                + ", ".join(code(e) for e in result.events)
-            ).replace("  ", " ")
-            facts = [
-                f"{_n(result.created, 'Quay notification')} added, {result.kept} already there; "
-                f"{_n(result.repositories, 'repository', 'repositories')}."
-            ]
+            events = ", ".join(code(e) for e in result.events)
+            target = code(str(result.target))
+            if result.target.repository is None:
+                line = ctx.t(
+                    "{who} subscribed this channel to every repository of {target}: {events}",
+                    who=who,
+                    target=target,
+                    events=events,
+                )
+            else:
+                line = ctx.t(
+                    "{who} subscribed this channel to {target}: {events}", who=who, target=target, events=events
+                )
+            added = _count(ctx, result.created, "{count} Quay notification added", "{count} Quay notifications added")
+            covered = _count(ctx, result.repositories, "{count} repository", "{count} repositories")
+            facts = [ctx.t("{added}, {kept} already there; {covered}.", added=added, kept=result.kept, covered=covered)]
             if result.problem:
-                facts.append(f":warning: Stopped short: {escape(result.problem)} The bot tries again every minute.")
+                facts.append(
+                    ctx.t(
+                        ":warning: Stopped short: {problem} The bot tries again every minute.",
+                        problem=escape(result.problem),
+                    )
+                )
             if not result.watched:
                 facts.append(
-                    f"No channel has `alerts: true` for {code(result.target.namespace)}, so nobody will be told "
-                    "if Quay cannot reach the bot. An operator can turn it on in the access file."
+                    ctx.t(
+                        "No channel has `alerts: true` for {namespace}, so nobody will be told if Quay cannot reach "
+                        "the bot. An operator can turn it on in the access file.",
+                        namespace=code(result.target.namespace),
+                    )
                 )
             text = ":white_check_mark: " + line + "\n" + "\n".join(facts)
             return Message(_plain(line), [section(text)], in_channel=True)
         case Unsubscribed():
-            line = f"{who} unsubscribed this channel from {code(str(result.target))}: " + ", ".join(
-                code(e) for e in result.removed
+            line = ctx.t(
+                "{who} unsubscribed this channel from {target}: {events}",
+                who=who,
+                target=code(str(result.target)),
+                events=", ".join(code(e) for e in result.removed),
             )
-            facts = [
-                f"{_n(result.deleted, 'Quay notification')} deleted"
-                + (f", {result.already_gone} already gone." if result.already_gone else ".")
-            ]
+            deleted = _count(
+                ctx, result.deleted, "{count} Quay notification deleted", "{count} Quay notifications deleted"
+            )
+            if result.already_gone:
+                fact = ctx.t("{deleted}, {gone} already gone.", deleted=deleted, gone=result.already_gone)
+            else:
+                fact = ctx.t("{deleted}.", deleted=deleted)
+            facts = [fact]
             if result.remaining:
-                facts.append("Still subscribed: " + ", ".join(code(e) for e in result.remaining))
+                facts.append(ctx.t("Still subscribed: {events}", events=", ".join(code(e) for e in result.remaining)))
             if result.problem:
-                facts.append(f":warning: Stopped short: {escape(result.problem)} Run it again to finish.")
+                facts.append(
+                    ctx.t(":warning: Stopped short: {problem} Run it again to finish.", problem=escape(result.problem))
+                )
             text = ":white_check_mark: " + line + "\n" + "\n".join(facts)
             return Message(_plain(line), [section(text)], in_channel=True)
         case NotSubscribed():
-            has = ", ".join(code(t) for t in result.channel_has) or "nothing"
-            text = f"This channel has no subscription to {code(str(result.target))}. It is subscribed to: {has}."
+            has = ", ".join(code(t) for t in result.channel_has) or ctx.t("nothing")
+            text = ctx.t(
+                "This channel has no subscription to {target}. It is subscribed to: {has}.",
+                target=code(str(result.target)),
+                has=has,
+            )
             return Message(_plain(text), [section(text)])
         case SubscriptionsListed():
             if not result.lines:
-                text = "This channel has no subscriptions. `/quay subscribe <ns>/<name>` adds one."
+                text = ctx.t("This channel has no subscriptions. `/quay subscribe <ns>/<name>` adds one.")
                 return Message(text, [section(text)])
             lines = [
-                f"{code(s.target)}{' (every repository)' if '/' not in s.target else ''}: "
+                f"{code(s.target)}{ctx.t(' (every repository)') if '/' not in s.target else ''}: "
                 + ", ".join(code(e) for e in s.events)
-                + f" · {_n(s.notifications, 'Quay notification')} · by <@{s.created_by}>"
+                + " · "
+                + _count(ctx, s.notifications, "{count} Quay notification", "{count} Quay notifications")
+                + " · "
+                + ctx.t("by {who}", who=f"<@{s.created_by}>")
                 for s in result.lines
             ]
-            blocks: list[Block] = [header("Subscriptions of this channel")]
+            blocks: list[Block] = [header(ctx.t("Subscriptions of this channel"))]
             blocks += [section(chunk) for chunk in chunk_lines(lines)][:45]
-            return Message(
-                _plain(f"{len(result.lines)} subscriptions: " + "; ".join(s.target for s in result.lines)), blocks
-            )
+            summary = ctx.t("{count} subscriptions:", count=len(result.lines))
+            return Message(_plain(summary + " " + "; ".join(s.target for s in result.lines)), blocks)
     raise AssertionError(f"unhandled result {result!r}")
 
 
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else many or one + 's'}"
+def _count(ctx: RenderContext, count: int, one: str, many: str) -> str:
+    return ctx.t(one if count == 1 else many, count=count)
 
 
 # Confirmation ------------------------------------------------------------------------------------
 
 
-def confirmation_summary(outcome: ConfirmationNeeded) -> tuple[str, list[str]]:
+def confirmation_summary(outcome: ConfirmationNeeded, locale: str = "en") -> tuple[str, list[str]]:
     """The question and the facts that matter for it."""
     command = outcome.command
     repo = outcome.repository
     facts: list[str] = []
     if isinstance(command, RepoDelete):
-        question = f"Delete {code(command.repo.full_name)}?"
+        question = t(locale, "Delete {repo}?", repo=code(command.repo.full_name))
         if repo is not None:
-            facts.append(f"Visibility: {'public' if repo.is_public else 'private'}")
-            facts.append(f"Tags: {repo.tag_count if repo.tag_count is not None else 'unknown'}")
+            visibility = t(locale, "public") if repo.is_public else t(locale, "private")
+            facts.append(t(locale, "Visibility: {visibility}", visibility=visibility))
+            tags = repo.tag_count if repo.tag_count is not None else t(locale, "unknown")
+            facts.append(t(locale, "Tags: {count}", count=tags))
         count = outcome.notification_count
-        facts.append(f"Notifications: {count if count is not None else 'unknown (the token cannot list them)'}")
-        facts.append("Every tag and image goes with it. This cannot be undone.")
+        shown = count if count is not None else t(locale, "unknown (the token cannot list them)")
+        facts.append(t(locale, "Notifications: {count}", count=shown))
+        facts.append(t(locale, "Every tag and image goes with it. This cannot be undone."))
     elif isinstance(command, RepoVisibility):
-        question = f"Make {code(command.repo.full_name)} public?"
+        question = t(locale, "Make {repo} public?", repo=code(command.repo.full_name))
         if repo is not None and repo.is_public:
-            facts.append("It is already public; confirming changes nothing.")
-        facts.append("Anyone who can reach Quay will be able to pull its images, without logging in.")
+            facts.append(t(locale, "It is already public; confirming changes nothing."))
+        facts.append(t(locale, "Anyone who can reach Quay will be able to pull its images, without logging in."))
     elif isinstance(command, Subscribe):
-        count = outcome.new_notifications
-        question = f"Subscribe this channel to every repository of {code(command.target.namespace)}?"
-        facts.append(f"It adds {count} webhook notifications in Quay: one per repository and event.")
-        facts.append("Events: " + ", ".join(code(e) for e in command.events))
-        facts.append("`/quay unsubscribe` removes exactly these again.")
+        question = t(
+            locale,
+            "Subscribe this channel to every repository of {namespace}?",
+            namespace=code(command.target.namespace),
+        )
+        facts.append(
+            t(
+                locale,
+                "It adds {count} webhook notifications in Quay: one per repository and event.",
+                count=outcome.new_notifications,
+            )
+        )
+        facts.append(t(locale, "Events: {events}", events=", ".join(code(e) for e in command.events)))
+        facts.append(t(locale, "`/quay unsubscribe` removes exactly these again."))
     elif isinstance(command, NotifyDelete):
-        question = f"Delete notification {code(command.uuid)} from {code(command.repo.full_name)}?"
+        question = t(
+            locale,
+            "Delete notification {uuid} from {repo}?",
+            uuid=code(command.uuid),
+            repo=code(command.repo.full_name),
+        )
         n = outcome.notification
         if n is not None:
-            facts.append(f"{code(n.event)} → {code(n.method)} {code(n.target)}, {n.number_of_failures} failures")
-        facts.append("Whoever relies on it will stop hearing about these events.")
+            facts.append(
+                f"{code(n.event)} → {code(n.method)} {code(n.target)}, "
+                + t(locale, "{count} failures", count=n.number_of_failures)
+            )
+        facts.append(t(locale, "Whoever relies on it will stop hearing about these events."))
     else:  # pragma: no cover - is_destructive() names exactly these
         raise AssertionError(f"no confirmation for {command!r}")
     return question, facts
 
 
 def render_confirmation(outcome: ConfirmationNeeded, ctx: RenderContext) -> Message:
-    question, facts = confirmation_summary(outcome)
+    question, facts = confirmation_summary(outcome, ctx.locale)
     blocks: list[Block] = [section(f":warning: *{question}*\n" + "\n".join(f"• {f}" for f in facts))]
     if ctx.confirmation_id:
         dialog = ConfirmObject(
-            title=PlainTextObject(text="Are you sure?"),
+            title=PlainTextObject(text=ctx.t("Are you sure?")),
             text=MarkdownTextObject(text=truncate(_plain(question), 300)),
-            confirm=PlainTextObject(text="Yes, do it"),
-            deny=PlainTextObject(text="No"),
+            confirm=PlainTextObject(text=ctx.t("Yes, do it")),
+            deny=PlainTextObject(text=ctx.t("No")),
             style="danger",
         )
         blocks.append(
             actions(
-                button("Confirm", CONFIRM_ACTION, ctx.confirmation_id, style="danger", confirm=dialog),
-                button("Cancel", CANCEL_ACTION, ctx.confirmation_id),
+                button(ctx.t("Confirm"), CONFIRM_ACTION, ctx.confirmation_id, style="danger", confirm=dialog),
+                button(ctx.t("Cancel"), CANCEL_ACTION, ctx.confirmation_id),
             )
         )
     if ctx.confirm_hint:
         blocks.append(context(ctx.confirm_hint))
-    return Message(_plain(f"Confirmation needed: {question}"), blocks)
+    return Message(_plain(ctx.t("Confirmation needed: {question}", question=question)), blocks)
 
 
 # Problems ----------------------------------------------------------------------------------------
 
 
-def _what_to_do(error: quay_errors.QuayError) -> str:
+def _what_to_do(error: quay_errors.QuayError, locale: str) -> str:
     match error:
         case quay_errors.QuayInputError():
-            return "Fix the command and run it again."
+            return t(locale, "Fix the command and run it again.")
         case quay_errors.QuayAlreadyExists():
-            return "Pick another name, or look at the existing one with `/quay repo info`."
+            return t(locale, "Pick another name, or look at the existing one with `/quay repo info`.")
         case quay_errors.QuayInvalidToken() | quay_errors.QuayUnauthorized():
-            return "Ask an operator to check the namespace's Quay token (`quaybot check`)."
+            return t(locale, "Ask an operator to check the namespace's Quay token (`quaybot check`).")
         case quay_errors.QuayForbidden():
-            return (
+            return t(
+                locale,
                 "Check the name. If it is right, the Quay token needs more rights: repo:admin for notifications, "
-                "visibility and deletes, repo:write for descriptions, repo:create for new repositories."
+                "visibility and deletes, repo:write for descriptions, repo:create for new repositories.",
             )
         case quay_errors.QuayNotFound():
-            return "Check the name, e.g. with `/quay repo list` or `/quay notify list`."
+            return t(locale, "Check the name, e.g. with `/quay repo list` or `/quay notify list`.")
         case quay_errors.QuayOutcomeUnknown():
-            return "Look before trying again (`/quay repo info` or `/quay notify list`)."
+            return t(locale, "Look before trying again (`/quay repo info` or `/quay notify list`).")
         case quay_errors.QuayTLSError():
-            return "Ask an operator to check QUAY_VERIFY_TLS (`quaybot check`)."
+            return t(locale, "Ask an operator to check QUAY_VERIFY_TLS (`quaybot check`).")
         case quay_errors.QuayUnavailable() | quay_errors.QuayRateLimited():
-            return "Nothing was changed. Try again in a minute."
+            return t(locale, "Nothing was changed. Try again in a minute.")
         case quay_errors.QuayBadRequest():
-            return "Quay refused it as given; adjust the command."
-    return "If it keeps happening, ask an operator to look at the bot's logs."
+            return t(locale, "Quay refused it as given; adjust the command.")
+    return t(locale, "If it keeps happening, ask an operator to look at the bot's logs.")
 
 
-def render_failure(command_name: str, error: quay_errors.QuayError) -> Message:
-    text = f":x: *`{command_name}` failed.* {escape(error.message)}\n{_what_to_do(error)}"
-    return Message(_plain(f"{command_name} failed: {error.message}"), [section(text)])
+def render_failure(command_name: str, error: quay_errors.QuayError, locale: str = "en") -> Message:
+    failed = t(locale, ":x: *`{command}` failed.*", command=command_name)
+    text = f"{failed} {escape(error.message)}\n{_what_to_do(error, locale)}"
+    return Message(_plain(t(locale, "{command} failed:", command=command_name) + f" {error.message}"), [section(text)])
 
 
-def render_refusal(reason: str, remedy: str) -> Message:
-    return Message(f"Not allowed: {_plain(reason)}", [section(f":no_entry: *Not allowed.* {reason}\n{remedy}")])
+def render_refusal(reason: str, remedy: str, locale: str = "en") -> Message:
+    return Message(
+        t(locale, "Not allowed:") + f" {_plain(reason)}",
+        [section(t(locale, ":no_entry: *Not allowed.*") + f" {reason}\n{remedy}")],
+    )
 
 
-def render_usage(problem: UsageError) -> Message:
+def render_usage(problem: UsageError, locale: str = "en") -> Message:
     lines = [f":grey_question: {escape(problem.message)}"]
     if problem.usage:
         lines.append("```" + "\n".join(f"/quay {escape(u)}" for u in problem.usage) + "```")
-    lines.append(f"See `/quay help{' ' + problem.topic if problem.topic else ''}`.")
-    return Message(f"Usage: {problem.message}", [section("\n".join(lines))])
+    lines.append(t(locale, "See {command}.", command=f"`/quay help{' ' + problem.topic if problem.topic else ''}`"))
+    return Message(t(locale, "Usage:") + f" {problem.message}", [section("\n".join(lines))])
 
 
-def render_help(page: HelpPage) -> Message:
+def render_help(page: HelpPage, locale: str = "en") -> Message:
     blocks: list[Block] = [header("quaybot: /quay" + (f" {page.topic}" if page.topic else ""))]
     if page.access is not None:
         namespaces = ", ".join(code(n) for n in page.access.namespaces)
-        blocks.append(section(f"This channel acts on {namespaces} with the *{page.access.role.label}* role."))
+        role = t(locale, page.access.role.label)
+        blocks.append(
+            section(
+                t(locale, "This channel acts on {namespaces} with the *{role}* role.", namespaces=namespaces, role=role)
+            )
+        )
     if page.unavailable:
         blocks.append(section(f":no_entry: {page.unavailable}"))
     if page.entries:
-        lines = [f"`/quay {escape(e.usage)}`\n      {escape(e.summary)}" for e in page.entries]
+        lines = [f"`/quay {escape(e.usage)}`\n      {escape(t(locale, e.summary))}" for e in page.entries]
         blocks += [section(chunk) for chunk in chunk_lines(lines)]
     if page.topic is None and page.access is not None and page.access.role >= Role.WRITE:
         # `/quay` alone: the forms, for those who would rather not type.
         blocks.append(
             actions(
-                button("Create a repository", OPEN_REPO_CREATE, NO_VALUE, style="primary"),
-                button("Add a notification", OPEN_NOTIFY_CREATE, NO_VALUE),
+                button(t(locale, "Create a repository"), OPEN_REPO_CREATE, NO_VALUE, style="primary"),
+                button(t(locale, "Add a notification"), OPEN_NOTIFY_CREATE, NO_VALUE),
             )
         )
     if page.hidden and page.access is not None:
-        blocks.append(context(f"{page.hidden} more commands need a higher role than this channel has."))
-    notes = [escape(n) for n in page.notes]
+        blocks.append(
+            context(t(locale, "{count} more commands need a higher role than this channel has.", count=page.hidden))
+        )
+    notes = [escape(t(locale, n)) for n in page.notes]
     if page.topic is None:
-        notes.append("`/quay help repo`, `/quay help notify` and `/quay help subscribe` show details.")
+        notes.append(t(locale, "`/quay help repo`, `/quay help notify` and `/quay help subscribe` show details."))
     blocks += [context(note) for note in notes]
-    summary = "; ".join(e.usage for e in page.entries) or (page.unavailable or "nothing to run here")
+    summary = "; ".join(e.usage for e in page.entries) or (page.unavailable or t(locale, "nothing to run here"))
     return Message(f"/quay help: {summary}", blocks)

@@ -1,0 +1,26 @@
+"""The message catalogue: every string shown to users is written in English at its call site,
+`t(locale, "text with {placeholders}", **params)`, and looked up in the locale's catalogue
+(`bot/i18n/zh_cn.py`). English is the key, so the code reads as before and a missing translation
+falls back to English instead of failing; a test finds every `t(...)` call and requires its message
+in each catalogue, with the same placeholders.
+
+A channel picks its language in the access file (`locale: zh-CN`; default `en`). Command words,
+Quay's names and values stay as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.i18n.zh_cn import MESSAGES as ZH_CN
+
+Locale = Literal["en", "zh-CN"]
+LOCALES: tuple[Locale, ...] = ("en", "zh-CN")
+DEFAULT: Locale = "en"
+CATALOGUES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN}
+
+
+def t(locale: str, message: str, /, **params: object) -> str:
+    """`message` in `locale`, with `params` filled in (`str.format` placeholders)."""
+    template = CATALOGUES.get(locale, {}).get(message, message) if locale != DEFAULT else message
+    return template.format(**params) if params else template
