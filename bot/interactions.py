@@ -54,6 +54,7 @@ from bot.outcomes import (
 )
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
+from bot.i18n import t
 from bot.service import CommandService
 from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
 from bot.store.alerts import AlertStore
@@ -146,24 +147,46 @@ class Interactions:
 
         async def follow_up() -> Message:
             started = time.monotonic()
-            where = f"`{before.uuid}` on `{queued.repo}`"
+            locale = self._locale(caller)
+            where = t(locale, "{uuid} on {repo}", uuid=f"`{before.uuid}`", repo=f"`{queued.repo}`")
             for check in self.test_checks:
                 await asyncio.sleep(max(0.0, started + check - time.monotonic()))
                 outcome = await self.service.handle(NotifyGet(queued.repo, before.uuid), caller)
                 if not (isinstance(outcome, Succeeded) and isinstance(outcome.result, NotificationShown)):
-                    return plain(f"Could not read the notification {where} after its test, so its result is unknown.")
+                    return plain(
+                        t(
+                            locale,
+                            "Could not read the notification {where} after its test, so its result is unknown.",
+                            where=where,
+                        )
+                    )
                 failures = outcome.result.notification.number_of_failures
                 if failures > before.number_of_failures:
-                    return plain(
-                        f":warning: Quay counted a failure ({failures} of {FAILURES_BEFORE_DISABLED}) for the test of "
-                        f"{where}. {what_quay_does_next(failures)}"
+                    counted = t(
+                        locale,
+                        ":warning: Quay counted a failure ({count} of {limit}) for the test of {where}.",
+                        count=failures,
+                        limit=FAILURES_BEFORE_DISABLED,
+                        where=where,
                     )
+                    return plain(f"{counted} {what_quay_does_next(failures, locale)}")
                 if failures < before.number_of_failures:
-                    return plain(f":white_check_mark: The test of {where} was delivered: Quay reset its failures to 0.")
+                    return plain(
+                        t(
+                            locale,
+                            ":white_check_mark: The test of {where} was delivered: Quay reset its failures to 0.",
+                            where=where,
+                        )
+                    )
             waited = round(self.test_checks[-1]) if self.test_checks else 0
             return plain(
-                f"No failure counted within {waited} s of the test of {where}. Quay records only failures, "
-                "not deliveries: check that the receiver got it."
+                t(
+                    locale,
+                    "No failure counted within {seconds} s of the test of {where}. Quay records only failures, "
+                    "not deliveries: check that the receiver got it.",
+                    seconds=waited,
+                    where=where,
+                )
             )
 
         return follow_up
@@ -174,14 +197,15 @@ class Interactions:
         claim = await self.confirmations.claim(confirmation_id, caller.user_id)
         if not isinstance(claim, Claimed):
             self.metrics.confirmations.labels(f"refused_{claim.why}").inc()
-            return [self._not_claimed(claim)]
+            return [self._not_claimed(claim, self._locale(caller))]
         pending = claim.pending
         # The policy is asked again now: the channel may have lost the role since the prompt.
         requester = Caller(pending.team_id, pending.channel_id, caller.user_id)
         command = parse(pending.command, ParseContext())
         if isinstance(command, UsageError):  # pragma: no cover - stored text is canonical
             await self.confirmations.finish(pending.id, "failed", command.message)
-            return [Reply(plain(f":x: This confirmation cannot be run: {command.message}"), replace_original=True)]
+            text = t(self._locale(caller), ":x: This confirmation cannot be run:") + f" {command.message}"
+            return [Reply(plain(text), replace_original=True)]
         outcome = await self.service.handle(command, requester, confirmed=True)
         self._count(command, outcome)
         state = {Succeeded: "done", Refused: "refused"}.get(type(outcome), "failed")
@@ -196,7 +220,10 @@ class Interactions:
         await self.auditing.outcome(requester, command, outcome, confirmed=True)
         if isinstance(outcome, Succeeded):
             return [
-                Reply(plain(f":white_check_mark: Confirmed: {message.text}"), replace_original=True),
+                Reply(
+                    plain(t(self._locale(caller), ":white_check_mark: Confirmed:") + f" {message.text}"),
+                    replace_original=True,
+                ),
                 Reply(message),
             ]
         return [Reply(message, replace_original=True)]
@@ -204,7 +231,7 @@ class Interactions:
     async def cancel(self, confirmation_id: str, caller: Caller) -> list[Reply]:
         claim = await self.confirmations.claim(confirmation_id, caller.user_id, to_state="cancelled")
         if not isinstance(claim, Claimed):
-            return [self._not_claimed(claim)]
+            return [self._not_claimed(claim, self._locale(caller))]
         await self.confirmations.finish(
             confirmation_id, "cancelled", "cancelled by the requester", claimed_as="cancelled"
         )
@@ -212,7 +239,8 @@ class Interactions:
         command = parse(claim.pending.command, ParseContext())
         if not isinstance(command, UsageError):
             await self.auditing.event(caller, command, "cancelled")
-        return [Reply(plain(f"Cancelled: nothing was done. (`/quay {claim.pending.command}`)"), replace_original=True)]
+        text = t(self._locale(caller), "Cancelled: nothing was done.") + f" (`/quay {claim.pending.command}`)"
+        return [Reply(plain(text), replace_original=True)]
 
     async def reset_button(self, value: str, caller: Caller) -> list[Reply]:
         """The "Reset failures" button: the same command, with the clicker's access checked."""
@@ -256,33 +284,54 @@ class Interactions:
         repo, uuid = target
         decision = self.service.policy.check(caller, repo.namespace, Role.WRITE, "mute")
         if isinstance(decision, Denied):
-            return [Reply(render_refusal(decision.reason, decision.remedy))]
+            return [Reply(render_refusal(decision.reason, decision.remedy, self._locale(caller)))]
         until = time.time() + MUTE_SECONDS
         alerts = self.alerts
         await alerts.db.run(lambda: alerts.mute(caller.channel_id, uuid, until, caller.user_id))
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(until))
-        text = f":zzz: <@{caller.user_id}> muted new alerts for notification `{uuid}` on `{repo}` here until {when}."
+        text = t(
+            self._locale(caller),
+            ":zzz: {who} muted new alerts for notification {uuid} on {repo} here until {when}.",
+            who=f"<@{caller.user_id}>",
+            uuid=f"`{uuid}`",
+            repo=f"`{repo}`",
+            when=when,
+        )
         return [Reply(plain(text, in_channel=True))]
 
     @staticmethod
-    def _not_claimed(refusal: NotClaimed) -> Reply:
+    def _not_claimed(refusal: NotClaimed, locale: str) -> Reply:
         """Why a click did nothing; prompts that can no longer be used lose their buttons."""
         pending = refusal.pending
         if refusal.why == "unknown" or pending is None:
-            return Reply(plain(":x: This confirmation is unknown: nothing was done. Run the command again."))
+            return Reply(plain(t(locale, ":x: This confirmation is unknown: nothing was done. Run the command again.")))
         if refusal.why == "not_requester":
-            return Reply(plain(f":no_entry: Only <@{pending.user_id}>, who asked for it, can confirm or cancel this."))
+            return Reply(
+                plain(
+                    t(
+                        locale,
+                        ":no_entry: Only {who}, who asked for it, can confirm or cancel this.",
+                        who=f"<@{pending.user_id}>",
+                    )
+                )
+            )
         if refusal.why == "expired":
             return Reply(
-                plain(":hourglass: This confirmation expired: nothing was done. Run the command again."),
+                plain(t(locale, ":hourglass: This confirmation expired: nothing was done. Run the command again.")),
                 replace_original=True,
             )
         if pending.state == "running":
-            return Reply(plain("This confirmation is being carried out right now; nothing more was done."))
+            return Reply(plain(t(locale, "This confirmation is being carried out right now; nothing more was done.")))
         if pending.state == "interrupted":
             return Reply(plain(f":warning: {pending.result}"), replace_original=True)
         return Reply(
-            plain(f"This confirmation was already used ({pending.state}); nothing more was done."),
+            plain(
+                t(
+                    locale,
+                    "This confirmation was already used ({state}); nothing more was done.",
+                    state=t(locale, pending.state),
+                )
+            ),
             replace_original=True,
         )
 
@@ -292,11 +341,11 @@ class Interactions:
         """The channel's namespaces, when this user may change them from here (checked again on submit)."""
         channel = self.service.policy.check_channel(caller)
         if isinstance(channel, Denied):
-            return Reply(render_refusal(channel.reason, channel.remedy))
+            return Reply(render_refusal(channel.reason, channel.remedy, self._locale(caller)))
         assert isinstance(channel, Allowed)
         decision = self.service.policy.check(caller, namespace or channel.access.namespaces[0], Role.WRITE, action)
         if isinstance(decision, Denied):
-            return Reply(render_refusal(decision.reason, decision.remedy))
+            return Reply(render_refusal(decision.reason, decision.remedy, self._locale(caller)))
         return channel.access.namespaces
 
     def form_for_text(self, text: str, caller: Caller) -> View | Reply | None:
@@ -407,6 +456,10 @@ class Interactions:
 
     # Bookkeeping -------------------------------------------------------------------------------
 
+    def _locale(self, caller: Caller) -> str:
+        access = self.service.policy.channel(caller.channel_id)
+        return access.locale if access is not None else "en"
+
     def _ctx(self, caller: Caller, confirmation_id: str | None = None) -> RenderContext:
         access = self.service.policy.channel(caller.channel_id)
         return RenderContext(
@@ -414,6 +467,7 @@ class Interactions:
             user_id=caller.user_id,
             confirmation_id=confirmation_id,
             role=access.role if access is not None else None,
+            locale=access.locale if access is not None else "en",
         )
 
     def _count(self, command: Command, outcome: Outcome) -> None:
@@ -442,5 +496,5 @@ def _state(view: dict[str, object]) -> forms.Values:
     return values if isinstance(values, dict) else {}
 
 
-def _malformed() -> Reply:
-    return Reply(plain(":x: This button is malformed; use `/quay notify …` instead."))
+def _malformed(locale: str = "en") -> Reply:
+    return Reply(plain(t(locale, ":x: This button is malformed; use `/quay notify …` instead.")))

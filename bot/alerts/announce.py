@@ -9,7 +9,7 @@ transaction, and a change is never announced twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -37,10 +37,13 @@ class AnnounceResult:
 
 
 class Announcer:
-    def __init__(self, db: Database, store: AlertStore, quay_url: str) -> None:
+    def __init__(
+        self, db: Database, store: AlertStore, quay_url: str, locale_of: Callable[[str], str] = lambda channel: "en"
+    ) -> None:
         self.db = db
         self.store = store
         self.quay_url = quay_url
+        self.locale_of = locale_of  # a channel's language, from the access policy in force
 
     async def observe(
         self, namespace: str, observed: Mapping[str, Sequence[Seen]], channels: Sequence[str], now: float
@@ -73,7 +76,7 @@ class Announcer:
                 view = _view(record, state="recovered", failures=0)
                 messages: tuple[tuple[str, Payload], ...] = (("thread", line),)
                 if not record.in_digest:
-                    messages = (("update", self._alert(view)), *messages)
+                    messages = (("update", self._alert(view, record.channel)), *messages)
                 writes.append(_write(record, "recovered", 0, messages))
             try:
                 await self.db.run(partial(self.store.apply, writes, [], now))
@@ -82,8 +85,8 @@ class Announcer:
                 continue
         raise RuntimeError("alert state kept changing while noting a reset")
 
-    def _alert(self, view: AlertView) -> Payload:
-        return render_alert(view, self.quay_url).to_dict()
+    def _alert(self, view: AlertView, channel: str) -> Payload:
+        return render_alert(view, self.quay_url, self.locale_of(channel)).to_dict()
 
     def _render(
         self, namespace: str, decisions: Sequence[Decision]
@@ -94,7 +97,9 @@ class Announcer:
         posts = [
             NewPost(
                 channel,
-                render_digest([_decision_view(namespace, d) for d in items], self.quay_url).to_dict(),
+                render_digest(
+                    [_decision_view(namespace, d) for d in items], self.quay_url, self.locale_of(channel)
+                ).to_dict(),
                 tuple(d.seen.uuid for d in items),
                 digest=True,
             )
@@ -106,12 +111,12 @@ class Announcer:
             view = _decision_view(namespace, decision)
             messages: list[tuple[str, Payload]] = []
             if decision.announce and decision.key not in in_digest:
-                posts.append(NewPost(decision.channel, self._alert(view), (decision.seen.uuid,)))
+                posts.append(NewPost(decision.channel, self._alert(view, decision.channel), (decision.seen.uuid,)))
             if decision.announce:
                 result.new_alerts += 1
             result.muted += decision.muted
             if decision.edit:
-                messages.append(("update", self._alert(view)))
+                messages.append(("update", self._alert(view, decision.channel)))
                 result.edits += 1
             if decision.thread:
                 messages.append(("thread", render_thread_line(decision.thread).to_dict()))

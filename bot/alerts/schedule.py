@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.i18n import t
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 
 
@@ -71,12 +72,19 @@ def event_pending(now: float, event_at: float | None, timing: WorkerTiming = QUA
     return event_at
 
 
-def what_quay_does_next(failures: int, timing: WorkerTiming = QUAY) -> str:
+def what_quay_does_next(failures: int, locale: str = "en", timing: WorkerTiming = QUAY) -> str:
     """The worker's next steps, said plainly, for an alert."""
     left = FAILURES_BEFORE_DISABLED - failures
     if left <= 0:
-        return "Quay no longer sends it: events are dropped, and not replayed, until its failures are reset."
+        return t(locale, "Quay no longer sends it: events are dropped, and not replayed, until its failures are reset.")
     gap = round(timing.retry_gap)
     if left == 1:
-        return f"Quay retries once more, in about {gap} s, then stops sending it."
-    return f"Quay retries {'twice' if left == 2 else f'{left} times'} more, about {gap} s apart, then stops sending it."
+        return t(locale, "Quay retries once more, in about {seconds} s, then stops sending it.", seconds=gap)
+    if left == 2:
+        return t(locale, "Quay retries twice more, about {seconds} s apart, then stops sending it.", seconds=gap)
+    return t(
+        locale,
+        "Quay retries {count} times more, about {seconds} s apart, then stops sending it.",
+        count=left,
+        seconds=gap,
+    )

@@ -172,10 +172,14 @@ class Watcher:
         # Reads in flight, across namespaces: follow-ups have slots of their own, so they never wait
         # behind rotation reads that hold slots while waiting for the budget.
         self.slots = {priority: asyncio.Semaphore(settings.concurrency) for priority in (FOLLOW_UP, ROTATION)}
-        self.announcer = Announcer(db, store, quay_url)
+        self.announcer = Announcer(db, store, quay_url, self.locale_of)
         self.sweeps = 0
         self._reading: set[tuple[str, str]] = set()  # repositories being read now, by any path
         self._sizes: dict[str, int] = {}
+
+    def locale_of(self, channel_id: str) -> str:
+        access = self.policy.channel(channel_id)
+        return access.locale if access is not None else "en"
 
     # Entry points --------------------------------------------------------------------------------
 
@@ -492,8 +496,8 @@ class Watcher:
 
     async def _warn(self, namespace: str, reason: str, now: float) -> None:
         if await self.db.run(lambda: self.store.set_warning(namespace, reason, now)):
-            payload = render_warning(namespace, reason).to_dict()
             for channel in self.policy.alert_channels(namespace):
+                payload = render_warning(namespace, reason, self.locale_of(channel)).to_dict()
                 await self.db.run(partial(self.store.enqueue, channel, payload, now))
             log.warning("watch disabled for a namespace", extra={"namespace": namespace, "reason": reason})
 
