@@ -253,10 +253,13 @@ async def run_command(
                 service.subscriptions.db.dispose()
     if not isinstance(outcome, Unparsed | ConfirmationNeeded | NotAvailable):
         await _audit_from_cli(settings, caller, outcome, confirmed and is_destructive(outcome.command))
+    access = policy.channel(caller.channel_id)
     ctx = RenderContext(
         quay_url=settings.quay_url,
         user_id=caller.user_id,
         confirm_hint="Nothing was done. Run it again with --yes to do it.",
+        role=access.role if access is not None else None,
+        locale=access.locale if access is not None else "en",
     )
     message = render(outcome, ctx)
     if as_json:

@@ -39,6 +39,7 @@ from bot.commands.model import (
     UsageError,
 )
 from bot.home import home_of, may_act_from
+from bot.i18n import t
 from bot.metrics import Metrics
 from bot.outcomes import (
     ConfirmationNeeded,
@@ -54,7 +55,6 @@ from bot.outcomes import (
 )
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
-from bot.i18n import t
 from bot.service import CommandService
 from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
 from bot.store.alerts import AlertStore
@@ -371,7 +371,7 @@ class Interactions:
         allowed = self._may_change(caller, None, "repo create")
         if isinstance(allowed, Reply):
             return allowed
-        return form_views.repo_create_modal(caller.channel_id, allowed)
+        return form_views.repo_create_modal(caller.channel_id, allowed, self._locale(caller))
 
     def notify_create_form(self, caller: Caller, repo: str | None) -> View | Reply:
         namespace = None
@@ -383,14 +383,15 @@ class Interactions:
         allowed = self._may_change(caller, namespace, "notify create")
         if isinstance(allowed, Reply):
             return allowed
-        return form_views.notify_create_modal(caller.channel_id, repo)
+        return form_views.notify_create_modal(caller.channel_id, repo, loc=self._locale(caller))
 
     def notify_form_changed(self, view: dict[str, object]) -> View:
         """The event or the method was picked: the form again, with that one's settings."""
         values = _state(view)
         channel, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
         event, method = forms.value(values, forms.EVENT), forms.value(values, forms.METHOD)
-        return form_views.notify_create_modal(channel, repo, event, method, values)
+        locale = self._locale(Caller("", channel, ""))
+        return form_views.notify_create_modal(channel, repo, event, method, values, locale)
 
     def describe_form(self, caller: Caller, repo: str) -> View | Reply:
         try:
@@ -400,13 +401,15 @@ class Interactions:
         allowed = self._may_change(caller, namespace, "repo describe")
         if isinstance(allowed, Reply):
             return allowed
-        return form_views.describe_loading_modal(caller.channel_id, repo)
+        return form_views.describe_loading_modal(caller.channel_id, repo, self._locale(caller))
 
     async def describe_form_loaded(self, caller: Caller, repo: str) -> View | Message:
         """The form with the current description, or why it cannot be read."""
         outcome = await self.service.handle(RepoInfo(RepositoryRef.parse(repo)), caller)
         if isinstance(outcome, Succeeded) and isinstance(outcome.result, RepositoryShown):
-            return form_views.describe_modal(caller.channel_id, repo, outcome.result.repository.description)
+            return form_views.describe_modal(
+                caller.channel_id, repo, outcome.result.repository.description, self._locale(caller)
+            )
         return render(outcome, self._ctx(caller))
 
     def read_form(

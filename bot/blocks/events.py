@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.message import Message, code, context, escape, fields, link, section, truncate
+from bot.i18n import t
 
 MAX_TAGS_SHOWN = 10
 TAG_LIMIT = 128  # Quay's own limit on a tag name
@@ -17,11 +18,11 @@ DESCRIPTION_LIMIT = 500
 ERROR_LIMIT = 1000
 
 BUILD_STAGES = {
-    "build_queued": (":hourglass_flowing_sand:", "queued"),
-    "build_start": (":gear:", "started"),
-    "build_success": (":white_check_mark:", "succeeded"),
-    "build_failure": (":x:", "failed"),
-    "build_cancelled": (":no_entry_sign:", "cancelled"),
+    "build_queued": (":hourglass_flowing_sand:", "queued", "Queued"),
+    "build_start": (":gear:", "started", "Started"),
+    "build_success": (":white_check_mark:", "succeeded", "Succeeded"),
+    "build_failure": (":x:", "failed", "Failed"),
+    "build_cancelled": (":no_entry_sign:", "cancelled", "Cancelled"),
 }
 MIRROR_STAGES = {
     "repo_mirror_sync_started": (":arrows_counterclockwise:", "Mirror sync started"),
@@ -37,11 +38,11 @@ def safe_link(url: str | None, label: str) -> str:
     return escape(label)
 
 
-def tag_list(tags: Sequence[str], limit: int = MAX_TAGS_SHOWN, budget: int = 1000) -> str:
+def tag_list(tags: Sequence[str], locale: str = "en", limit: int = MAX_TAGS_SHOWN, budget: int = 1000) -> str:
     """Up to `limit` tags, within `budget` characters, then how many more: a long list never pushes
     the rest of the message out of its block."""
     if not tags:
-        return "(none)"
+        return t(locale, "(none)")
     shown: list[str] = []
     for tag in tags[:limit]:
         item = code(truncate(tag, TAG_LIMIT))
@@ -49,7 +50,7 @@ def tag_list(tags: Sequence[str], limit: int = MAX_TAGS_SHOWN, budget: int = 100
             break
         shown.append(item)
     more = len(tags) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return ", ".join(shown) + (t(locale, " and {count} more", count=more) if more > 0 else "")
 
 
 def _message(text: str, blocks: list[Block]) -> dict[str, Any]:
@@ -59,79 +60,98 @@ def _message(text: str, blocks: list[Block]) -> dict[str, Any]:
     return payload
 
 
+def _locale(data: Mapping[str, Any]) -> str:
+    return str(data.get("locale") or "en")
+
+
 def render_push(data: Mapping[str, Any]) -> dict[str, Any]:
+    loc = _locale(data)
     repository: str = data["repository"]
     tags: list[str] = data["tags"]
     pushes: int = data["pushes"]
     where = safe_link(data.get("homepage"), repository)
-    lines = [f":package: *Pushed to {where}*: {tag_list(tags)}"]
+    lines = [t(loc, ":package: *Pushed to {repo}*:", repo=where) + " " + tag_list(tags, loc)]
     pull = [f"docker pull {truncate(data['docker_url'], 256)}:{truncate(tag, TAG_LIMIT)}" for tag in tags[-3:]]
     lines.append("```" + escape("\n".join(pull)).replace("```", "ˋˋˋ") + "```")
     blocks: list[Block] = [section("\n".join(lines))]
     if pushes > 1:
-        blocks.append(context(f"{pushes} pushes within a minute, gathered in this message"))
-    return _message(f"Pushed to {repository}: {', '.join(tags[:MAX_TAGS_SHOWN])}", blocks)
+        blocks.append(context(t(loc, "{count} pushes within a minute, gathered in this message", count=pushes)))
+    return _message(t(loc, "Pushed to {repo}:", repo=repository) + " " + ", ".join(tags[:MAX_TAGS_SHOWN]), blocks)
 
 
 def render_build(data: Mapping[str, Any]) -> dict[str, Any]:
+    loc = _locale(data)
     repository: str = data["repository"]
     stage: str = data["stage"]
-    emoji, word = BUILD_STAGES.get(stage, (":gear:", stage))
+    emoji, word, _ = BUILD_STAGES.get(stage, (":gear:", stage, stage))
     name = data.get("build_name") or data["build_id"]
-    headline = f"{emoji} *Build {code(name)} of {safe_link(data.get('repo_homepage'), repository)} {word}*"
+    where = safe_link(data.get("repo_homepage"), repository)
+    headline = emoji + " " + t(loc, "*Build {name} of {repo} {stage}*", name=code(name), repo=where, stage=t(loc, word))
     facts: list[tuple[str, str]] = []
     if data.get("trigger_kind"):
-        facts.append(("Trigger", escape(data["trigger_kind"]) + (" (manual)" if data.get("is_manual") else "")))
+        manual = t(loc, " (manual)") if data.get("is_manual") else ""
+        facts.append((t(loc, "Trigger"), escape(data["trigger_kind"]) + manual))
     if data.get("ref"):
-        facts.append(("Ref", code(data["ref"])))
+        facts.append((t(loc, "Ref"), code(data["ref"])))
     if data.get("commit"):
-        facts.append(("Commit", safe_link(data.get("commit_url"), data["commit"][:7])))
+        facts.append((t(loc, "Commit"), safe_link(data.get("commit_url"), data["commit"][:7])))
     if data.get("docker_tags"):
-        facts.append(("Tags", tag_list(data["docker_tags"])))
+        facts.append((t(loc, "Tags"), tag_list(data["docker_tags"], loc)))
     text = headline
     if data.get("commit_message"):
         text += "\n>" + escape(truncate(str(data["commit_message"]).splitlines()[0], 200))
     blocks: list[Block] = [fields(facts, text=text) if facts else section(text)]
     if stage == "build_failure" and data.get("error_message"):
-        blocks.append(section("*Error*\n```" + escape(truncate(data["error_message"], ERROR_LIMIT)) + "```"))
-    blocks.append(context(safe_link(data.get("homepage"), "Build page") + f" · build {code(data['build_id'])}"))
-    return _message(f"Build {name} of {repository} {word}", blocks)
+        error = escape(truncate(data["error_message"], ERROR_LIMIT))
+        blocks.append(section(f"*{t(loc, 'Error')}*\n```{error}```"))
+    page = safe_link(data.get("homepage"), t(loc, "Build page"))
+    blocks.append(context(page + " · " + t(loc, "build {id}", id=code(data["build_id"]))))
+    return _message(t(loc, "Build {name} of {repo} {stage}", name=name, repo=repository, stage=t(loc, word)), blocks)
 
 
-def build_thread_line(stage: str, at: float, error: str | None = None) -> str:
-    emoji, word = BUILD_STAGES.get(stage, (":gear:", stage))
-    line = f"{emoji} {word.capitalize()} at {time.strftime('%H:%M:%S UTC', time.gmtime(at))}"
+def build_thread_line(stage: str, at: float, error: str | None = None, locale: str = "en") -> str:
+    emoji, _, word = BUILD_STAGES.get(stage, (":gear:", stage, stage))
+    when = time.strftime("%H:%M:%S UTC", time.gmtime(at))
+    line = emoji + " " + t(locale, "{stage} at {time}", stage=t(locale, word), time=when)
     if stage == "build_failure" and error:
         line += ": " + escape(truncate(error, 300))
     return line
 
 
 def render_vulnerability(data: Mapping[str, Any]) -> dict[str, Any]:
+    loc = _locale(data)
     repository: str = data["repository"]
     vulnerability: Mapping[str, Any] = data["vulnerability"]
     cve = safe_link(vulnerability.get("link"), vulnerability["id"])
-    priority = vulnerability.get("priority") or "unknown priority"
-    text = f":shield: *{cve}* ({escape(priority)}) found in {safe_link(data.get('homepage'), repository)}"
+    priority = vulnerability.get("priority") or t(loc, "unknown priority")
+    where = safe_link(data.get("homepage"), repository)
+    text = ":shield: " + t(loc, "*{cve}* ({priority}) found in {repo}", cve=cve, priority=escape(priority), repo=where)
     if vulnerability.get("description"):
         text += "\n" + escape(truncate(vulnerability["description"], DESCRIPTION_LIMIT))
-    blocks: list[Block] = [section(text), context("Affected tags: " + tag_list(data.get("tags") or []))]
-    return _message(f"{vulnerability['id']} ({priority}) found in {repository}", blocks)
+    affected = t(loc, "Affected tags:") + " " + tag_list(data.get("tags") or [], loc)
+    blocks: list[Block] = [section(text), context(affected)]
+    plain = t(loc, "{cve} ({priority}) found in {repo}", cve=vulnerability["id"], priority=priority, repo=repository)
+    return _message(plain, blocks)
 
 
 def render_expiry(data: Mapping[str, Any]) -> dict[str, Any]:
+    loc = _locale(data)
     repository: str = data["repository"]
     when = escape(data["expiring_in"])
-    text = (
-        f":hourglass: *Tags expiring in {when}* on {safe_link(data.get('homepage'), repository)}: "
-        f"{tag_list(data['tags'])}"
-    )
-    return _message(f"Tags expiring in {data['expiring_in']} on {repository}", [section(text)])
+    where = safe_link(data.get("homepage"), repository)
+    text = ":hourglass: " + t(loc, "*Tags expiring in {when}* on {repo}:", when=when, repo=where)
+    text += " " + tag_list(data["tags"], loc)
+    plain = t(loc, "Tags expiring in {when} on {repo}", when=data["expiring_in"], repo=repository)
+    return _message(plain, [section(text)])
 
 
 def render_mirror(event: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    loc = _locale(data)
     repository: str = data["repository"]
     emoji, what = MIRROR_STAGES.get(event, (":arrows_counterclockwise:", event))
-    text = f"{emoji} *{what}* for {safe_link(data.get('homepage'), repository)}"
+    text = f"{emoji} " + t(
+        loc, "*{what}* for {repo}", what=t(loc, what), repo=safe_link(data.get("homepage"), repository)
+    )
     if data.get("message"):
         text += "\n" + escape(truncate(data["message"], DESCRIPTION_LIMIT))
-    return _message(f"{what} for {repository}", [section(text)])
+    return _message(t(loc, "{what} for {repo}", what=t(loc, what), repo=repository), [section(text)])

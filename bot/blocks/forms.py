@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 from bot import forms
 from bot.blocks.message import truncate
 from bot.commands.grammar import MAX_TEXT
+from bot.i18n import t
 from bot.quay.catalogue import EVENTS, METHODS, VULNERABILITY_LEVELS
 
 EVENT_SELECT = "quaybot_form_event"
@@ -68,7 +69,12 @@ def _option(value: str, label: str | None = None) -> Option:
     return Option(value=value, label=truncate(label or value, 75))
 
 
+def _label(text: str, loc: str) -> PlainTextObject:
+    return _plain(t(loc, text))
+
+
 def _text_input(
+    loc: str,
     block_id: str,
     label: str,
     *,
@@ -81,7 +87,7 @@ def _text_input(
 ) -> InputBlock:
     return InputBlock(
         block_id=block_id,
-        label=_plain(label),
+        label=_label(label, loc),
         element=PlainTextInputElement(
             action_id=TEXT,
             initial_value=initial or None,
@@ -89,72 +95,73 @@ def _text_input(
             multiline=multiline,
             max_length=max_length,
         ),
-        hint=_plain(hint) if hint else None,
+        hint=_label(hint, loc) if hint else None,
         optional=optional,
     )
 
 
-def _modal(callback_id: str, title: str, submit: str, blocks: Sequence[Block], private_metadata: str) -> View:
+def _modal(loc: str, callback_id: str, title: str, submit: str, blocks: Sequence[Block], private_metadata: str) -> View:
     return View(
         type="modal",
         callback_id=callback_id,
-        title=_plain(title),
-        submit=_plain(submit),
-        close=_plain("Cancel"),
+        title=_label(title, loc),
+        submit=_label(submit, loc),
+        close=_label("Cancel", loc),
         blocks=list(blocks),
         private_metadata=private_metadata,
     )
 
 
-def repo_create_modal(channel_id: str, namespaces: Sequence[str]) -> View:
+def repo_create_modal(channel_id: str, namespaces: Sequence[str], loc: str = "en") -> View:
     options = [_option(n) for n in namespaces[:100]]
     blocks: list[Block] = [
         InputBlock(
             block_id=forms.NAMESPACE,
-            label=_plain("Namespace"),
+            label=_label("Namespace", loc),
             element=StaticSelectElement(
                 action_id=TEXT, options=options, initial_option=options[0] if len(options) == 1 else None
             ),
         ),
         _text_input(
-            forms.NAME, "Name", placeholder="api", hint="Lowercase letters, digits, . _ - and /", max_length=255
+            loc, forms.NAME, "Name", placeholder="api", hint="Lowercase letters, digits, . _ - and /", max_length=255
         ),
         InputBlock(
             block_id=forms.VISIBILITY,
-            label=_plain("Visibility"),
+            label=_label("Visibility", loc),
             element=RadioButtonsElement(
                 action_id=TEXT,
                 options=[
-                    _option("private", "Private: only those with access"),
-                    _option("public", "Public: anyone can pull"),
+                    _option("private", t(loc, "Private: only those with access")),
+                    _option("public", t(loc, "Public: anyone can pull")),
                 ],
-                initial_option=_option("private", "Private: only those with access"),
+                initial_option=_option("private", t(loc, "Private: only those with access")),
             ),
         ),
-        _text_input(forms.DESCRIPTION, "Description", optional=True, multiline=True, max_length=MAX_TEXT),
+        _text_input(loc, forms.DESCRIPTION, "Description", optional=True, multiline=True, max_length=MAX_TEXT),
     ]
-    return _modal(forms.REPO_CREATE, "New repository", "Create", blocks, metadata(channel_id))
+    return _modal(loc, forms.REPO_CREATE, "New repository", "Create", blocks, metadata(channel_id))
 
 
-def describe_loading_modal(channel_id: str, repo: str) -> View:
+def describe_loading_modal(channel_id: str, repo: str, loc: str = "en") -> View:
     """Opened at once (a trigger lasts 3 s), then replaced by the form once Quay has answered."""
-    blocks: list[Block] = [
-        ContextBlock(elements=[MarkdownTextObject(text=f"Reading the description of `{repo}` from Quay…")])
-    ]
+    reading = t(loc, "Reading the description of {repo} from Quay…", repo=f"`{repo}`")
+    blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=reading)])]
     return View(
         type="modal",
         callback_id=forms.REPO_DESCRIBE,
-        title=_plain("Describe repository"),
-        close=_plain("Cancel"),
+        title=_label("Describe repository", loc),
+        close=_label("Cancel", loc),
         blocks=blocks,
         private_metadata=metadata(channel_id, repo),
     )
 
 
-def describe_modal(channel_id: str, repo: str, current: str | None) -> View:
+def describe_modal(channel_id: str, repo: str, current: str | None, loc: str = "en") -> View:
+    about = t(loc, "The description of {repo} in Quay (Markdown).", repo=f"`{repo}`")
     blocks: list[Block] = [
-        ContextBlock(elements=[MarkdownTextObject(text=f"The description of `{repo}` in Quay (Markdown).")]),
+        ContextBlock(elements=[MarkdownTextObject(text=about)]),
         _text_input(
+            loc,
             forms.DESCRIPTION,
             "Description",
             initial=truncate(current or "", 3000),
@@ -163,7 +170,7 @@ def describe_modal(channel_id: str, repo: str, current: str | None) -> View:
             max_length=3000,
         ),
     ]
-    return _modal(forms.REPO_DESCRIBE, "Describe repository", "Save", blocks, metadata(channel_id, repo))
+    return _modal(loc, forms.REPO_DESCRIBE, "Describe repository", "Save", blocks, metadata(channel_id, repo))
 
 
 def notify_create_modal(
@@ -172,14 +179,16 @@ def notify_create_modal(
     event: str | None = None,
     method: str | None = None,
     typed: forms.Values | None = None,
+    loc: str = "en",
 ) -> View:
     """The form for `notify create`; rendered again (`views.update`) when the event or the method
     changes, keeping what was typed."""
     typed = typed or {}
-    events = [_option(name, f"{name}: {spec.summary}") for name, spec in EVENTS.items()]
-    methods = [_option(name, f"{name}: {METHODS[name].summary}") for name in forms.FORM_METHODS]
+    events = [_option(name, f"{name}: {t(loc, spec.summary)}") for name, spec in EVENTS.items()]
+    methods = [_option(name, f"{name}: {t(loc, METHODS[name].summary)}") for name in forms.FORM_METHODS]
     blocks: list[Block] = [
         _text_input(
+            loc,
             forms.REPOSITORY,
             "Repository",
             initial=forms.value(typed, forms.REPOSITORY) or repo,
@@ -187,7 +196,7 @@ def notify_create_modal(
         ),
         InputBlock(
             block_id=forms.EVENT,
-            label=_plain("Event"),
+            label=_label("Event", loc),
             dispatch_action=True,
             element=StaticSelectElement(
                 action_id=EVENT_SELECT,
@@ -197,7 +206,7 @@ def notify_create_modal(
         ),
         InputBlock(
             block_id=forms.METHOD,
-            label=_plain("Method"),
+            label=_label("Method", loc),
             dispatch_action=True,
             element=StaticSelectElement(
                 action_id=METHOD_SELECT,
@@ -210,7 +219,9 @@ def notify_create_modal(
         for key in METHODS[method].required:
             label, placeholder, hint = SETTINGS.get(f"{method}.{key}", (key, "", ""))
             initial = forms.value(typed, forms.CONFIG + key)
-            blocks.append(_text_input(forms.CONFIG + key, label, initial=initial, placeholder=placeholder, hint=hint))
+            blocks.append(
+                _text_input(loc, forms.CONFIG + key, label, initial=initial, placeholder=placeholder, hint=hint)
+            )
     if event in EVENTS:
         for key in EVENTS[event].config_keys:
             label, placeholder, hint = SETTINGS.get(key, (key, "", ""))
@@ -220,19 +231,20 @@ def notify_create_modal(
                 blocks.append(
                     InputBlock(
                         block_id=forms.EVENT_CONFIG + key,
-                        label=_plain(label),
+                        label=_label(label, loc),
                         element=StaticSelectElement(
                             action_id=TEXT,
                             options=levels,
                             initial_option=next((o for o in levels if o.value == initial), None),
                         ),
-                        hint=_plain(hint),
+                        hint=_label(hint, loc),
                         optional=True,
                     )
                 )
             else:
                 blocks.append(
                     _text_input(
+                        loc,
                         forms.EVENT_CONFIG + key,
                         label,
                         initial=initial,
@@ -242,16 +254,16 @@ def notify_create_modal(
                     )
                 )
     blocks.append(
-        _text_input(forms.TITLE, "Title", initial=forms.value(typed, forms.TITLE), optional=True, max_length=255)
+        _text_input(loc, forms.TITLE, "Title", initial=forms.value(typed, forms.TITLE), optional=True, max_length=255)
     )
-    return _modal(forms.NOTIFY_CREATE, "New notification", "Add", blocks, metadata(channel_id, repo))
+    return _modal(loc, forms.NOTIFY_CREATE, "New notification", "Add", blocks, metadata(channel_id, repo))
 
 
-def notice(text: str) -> View:
+def notice(text: str, loc: str = "en") -> View:
     """A modal that only says something (the form could not be filled in)."""
     return View(
         type="modal",
         title=_plain("quaybot"),
-        close=_plain("Close"),
+        close=_label("Close", loc),
         blocks=[ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))])],
     )

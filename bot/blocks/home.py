@@ -19,6 +19,7 @@ from bot.blocks.ids import (
 )
 from bot.blocks.message import actions, button, chunk_lines, code, context, escape, header, section
 from bot.home import Home
+from bot.i18n import t
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 
 CAN = {
@@ -29,32 +30,39 @@ CAN = {
 
 
 def render_home(home: Home, now: float | None = None) -> View:
+    """In the language of the user's channels when they all have the same; English otherwise."""
     now = time.time() if now is None else now
-    blocks: list[Block] = [header("quaybot"), section("*Where you can use `/quay`*")]
+    locales = {c.locale for c in home.channels}
+    loc = locales.pop() if len(locales) == 1 else "en"
+    blocks: list[Block] = [header("quaybot"), section(t(loc, "*Where you can use `/quay`*"))]
     if home.channels:
         lines = [
-            f"<#{c.channel_id}> · {', '.join(code(n) for n in c.namespaces)} · *{c.role.label}*: {CAN[c.role]}"
-            + (" · alerts here" if c.alerts else "")
+            f"<#{c.channel_id}> · {', '.join(code(n) for n in c.namespaces)} · "
+            f"*{t(loc, c.role.label)}*: {t(loc, CAN[c.role])}" + (t(loc, " · alerts here") if c.alerts else "")
             for c in home.channels
         ]
         blocks += [section(chunk) for chunk in chunk_lines(lines)]
     else:
-        blocks.append(section("No channel's `users` list in the access file names you, so none is shown here."))
+        blocks.append(section(t(loc, "No channel's `users` list in the access file names you, so none is shown here.")))
     if home.unlisted:
         blocks.append(
             context(
-                f"{home.unlisted} mapped channels are open to all their members: they are not listed here, since "
-                "the bot does not read channel membership. `/quay help` in a channel says what you can do there."
+                t(
+                    loc,
+                    "{count} mapped channels are open to all their members: they are not listed here, since the bot "
+                    "does not read channel membership. `/quay help` in a channel says what you can do there.",
+                    count=home.unlisted,
+                )
             )
         )
-    blocks += [DividerBlock(), section("*Open failure alerts*")]
+    blocks += [DividerBlock(), section(t(loc, "*Open failure alerts*"))]
     if not home.alerts:
-        blocks.append(context("None in these channels."))
+        blocks.append(context(t(loc, "None in these channels.")))
     for alert in home.alerts:
         state = (
-            "disabled by Quay"
+            t(loc, "disabled by Quay")
             if alert.state == "disabled"
-            else f"failing, {alert.failures} of {FAILURES_BEFORE_DISABLED}"
+            else t(loc, "failing, {count} of {limit}", count=alert.failures, limit=FAILURES_BEFORE_DISABLED)
         )
         blocks.append(
             section(
@@ -65,22 +73,22 @@ def render_home(home: Home, now: float | None = None) -> View:
         value = f"{alert.channel} {alert.namespace}/{alert.repository} {alert.uuid}"
         blocks.append(
             actions(
-                button("Send test", HOME_ALERT_TEST_ACTION, value),
-                button("Reset failures", HOME_RESET_ACTION, value, style="primary"),
-                button("Delete", HOME_ALERT_DELETE_ACTION, value, style="danger"),
-                button("Mute 24h", HOME_ALERT_MUTE_ACTION, value),
+                button(t(loc, "Send test"), HOME_ALERT_TEST_ACTION, value),
+                button(t(loc, "Reset failures"), HOME_RESET_ACTION, value, style="primary"),
+                button(t(loc, "Delete"), HOME_ALERT_DELETE_ACTION, value, style="danger"),
+                button(t(loc, "Mute 24h"), HOME_ALERT_MUTE_ACTION, value),
             )
         )
-    blocks += [DividerBlock(), section("*Your latest changes*")]
+    blocks += [DividerBlock(), section(t(loc, "*Your latest changes*"))]
     if home.audit:
         lines = [
             f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(r.at))} · <#{r.channel_id}> · "
-            f"{code('/quay ' + r.command)} · {escape(r.outcome)}"
+            f"{code('/quay ' + r.command)} · {escape(t(loc, r.outcome))}"
             for r in home.audit
         ]
         blocks += [section(chunk) for chunk in chunk_lines(lines)]
     else:
-        blocks.append(context("Nothing yet."))
-    blocks.append(actions(button("Refresh", HOME_REFRESH_ACTION, NO_VALUE)))
-    blocks.append(context(f"Updated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(now))}"))
+        blocks.append(context(t(loc, "Nothing yet.")))
+    blocks.append(actions(button(t(loc, "Refresh"), HOME_REFRESH_ACTION, NO_VALUE)))
+    blocks.append(context(t(loc, "Updated {when}", when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now)))))
     return View(type="home", blocks=blocks)

@@ -24,34 +24,34 @@ BUILD_RANK = {"build_queued": 0, "build_start": 1, "build_success": 2, "build_fa
 BUILD_WINDOW = 24 * 3600.0
 
 
-def route(event: str, payload: EventPayload, now: float) -> Payload | Grouped:
-    """A message of its own (its payload), or how the event joins its group."""
+def route(event: str, payload: EventPayload, now: float, locale: str = "en") -> Payload | Grouped:
+    """A message of its own (its payload), or how the event joins its group; in the channel's language."""
     match payload:
         case PushEvent():
-            return _push(payload)
+            return _push(payload, locale)
         case BuildEvent():
-            return _build(event, payload, now)
+            return _build(event, payload, now, locale)
         case VulnerabilityEvent():
-            return render_vulnerability(payload.model_dump())
+            return render_vulnerability(payload.model_dump() | {"locale": locale})
         case ExpiryEvent():
-            return render_expiry(payload.model_dump())
+            return render_expiry(payload.model_dump() | {"locale": locale})
         case MirrorEvent():
-            return render_mirror(event, payload.model_dump())
+            return render_mirror(event, payload.model_dump() | {"locale": locale})
     raise AssertionError(f"unhandled payload {type(payload).__name__}")
 
 
-def _push(push: PushEvent) -> Grouped:
+def _push(push: PushEvent, locale: str) -> Grouped:
     def merge(data: dict[str, Any] | None) -> dict[str, Any]:
         if data is None:
             data = {"repository": push.repository, "docker_url": push.docker_url, "homepage": push.homepage}
             data |= {"tags": [], "pushes": 0}
         tags = [tag for tag in data["tags"] if tag not in push.updated_tags] + list(push.updated_tags)
-        return data | {"tags": tags, "pushes": data["pushes"] + 1}
+        return data | {"tags": tags, "pushes": data["pushes"] + 1, "locale": locale}
 
     return Grouped(f"push:{push.repository}", PUSH_WINDOW, merge, render_push)
 
 
-def _build(event: str, build: BuildEvent, now: float) -> Grouped:
+def _build(event: str, build: BuildEvent, now: float, locale: str) -> Grouped:
     def merge(data: dict[str, Any] | None) -> dict[str, Any]:
         meta = build.trigger_metadata
         info = meta.commit_info if meta else None
@@ -76,7 +76,8 @@ def _build(event: str, build: BuildEvent, now: float) -> Grouped:
         if BUILD_RANK.get(event, 0) >= BUILD_RANK.get(merged.get("stage", ""), -1):
             merged["stage"] = event
         merged["stages"] = [*merged.get("stages", []), [event, now]]
+        merged["locale"] = locale
         return merged
 
-    line = build_thread_line(event, now, build.error_message)
+    line = build_thread_line(event, now, build.error_message, locale)
     return Grouped(f"build:{build.repository}:{build.build_id}", BUILD_WINDOW, merge, render_build, line)

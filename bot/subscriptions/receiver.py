@@ -131,7 +131,7 @@ class EventReceiver:
         if not self.rate.allow(subscription.id, now):
             self._warn_flood(subscription, event, now)
             return Verdict.DROPPED
-        routed = route(event, payload, now)
+        routed = route(event, payload, now, access.locale)
         channel = subscription.channel_id
         for attempt in (1, 2):
             try:
