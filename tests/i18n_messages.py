@@ -9,7 +9,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "bot"
-CALLS = {"t", "_count", "_label"}
+CALLS = {"t", "_count", "_label", "_modal", "_text_input"}
+TRANSLATED_KEYWORDS = {"hint"}  # keyword arguments translated by the helper (placeholders are examples)
 
 
 def literal_messages() -> dict[str, str]:
@@ -25,7 +26,8 @@ def literal_messages() -> dict[str, str]:
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
             if name not in CALLS:
                 continue
-            for arg in node.args:
+            values = [*node.args, *(k.value for k in node.keywords if k.arg in TRANSLATED_KEYWORDS)]
+            for arg in values:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
                     if name == "t" and arg is node.args[0] and len(node.args) > 1:
                         continue  # t(locale, message): the first argument is the locale

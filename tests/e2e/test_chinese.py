@@ -1,0 +1,73 @@
+"""A channel with `locale: zh-CN`, end to end: replies, confirmations, alerts and forms in Chinese;
+command words, names and Quay's values unchanged; an English channel beside it unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ALICE, SIGNING_SECRET, BotThread, make_settings
+from tests.e2e.test_watch import flush, parents
+from tests.fakes.quay import FakeQuay
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_driver import SlackDriver
+
+ZH_ACCESS = """
+channels:
+  C0ZH:
+    namespaces: [team-a]
+    role: admin
+    alerts: true
+    locale: zh-CN
+  C0EN:
+    namespaces: [team-a]
+    role: admin
+    alerts: true
+"""
+
+
+@pytest.fixture
+def zh(quay, world: FakeQuay, slack: FakeSlack, tmp_path: Path):
+    access = tmp_path / "zh-access.yml"
+    access.write_text(ZH_ACCESS)
+    bot = BotThread(make_settings(quay.url, slack, tmp_path, access, QUAYBOT_WATCH_REQUESTS_PER_SECOND=1000))
+    bot.bot.outbox.per_channel_interval = 0.0
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    yield bot, driver
+    driver.close()
+    bot.stop()
+
+
+def test_replies_and_confirmations_in_chinese(zh, world: FakeQuay):
+    bot, driver = zh
+    help_page = driver.reply(driver.slash("help", user=ALICE, channel="C0ZH"))
+    assert "此频道以 *管理* 角色操作 `team-a`" in help_page.text and "/quay repo delete" in help_page.text
+    card = driver.reply(driver.slash("repo info api", user=ALICE, channel="C0ZH"))
+    assert "*描述*" in card.text and "最近的标签" in card.text and "在 Quay 中打开" in card.text
+    prompt = driver.reply(driver.slash("repo delete api", user=ALICE, channel="C0ZH"))
+    assert "删除 `team-a/api`？" in prompt.text and "此操作无法撤销" in prompt.text
+    sent = driver.click(prompt, "quaybot_confirm", user=ALICE, channel="C0ZH")
+    replaced, announced = driver.slack.wait_for(sent.response_id, count=2)
+    assert "已确认" in replaced.text and f"<@{ALICE}> 删除了 `team-a/api`" in announced.text
+    english = driver.reply(driver.slash("repo info web", user=ALICE, channel="C0EN"))
+    assert "*Description*" in english.text and "描述" not in english.text
+
+
+def test_alerts_in_each_channels_language(zh, world: FakeQuay, slack: FakeSlack):
+    bot, driver = zh
+    world.add_notification("team-a/api", failures=1)
+    bot.run(bot.bot.watch.watcher.sweep())
+    flush(bot)
+    [chinese] = parents(slack, "C0ZH")
+    [english] = parents(slack, "C0EN")
+    assert "一个 Quay 通知投递失败" in chinese.text and "重置失败次数" in chinese.text
+    assert "A Quay notification is failing" in english.text and "Reset failures" in english.text
+
+
+def test_forms_in_chinese(zh, slack: FakeSlack):
+    bot, driver = zh
+    driver.slash("repo create", user=ALICE, channel="C0ZH")
+    view = driver.opened_view("quaybot_repo_create")
+    assert view["title"]["text"] == "新建仓库" and view["submit"]["text"] == "创建"
+    assert "私有：仅有权限的人可见" in str(view["blocks"])
