@@ -40,7 +40,7 @@ def zh(quay, world: FakeQuay, slack: FakeSlack, tmp_path: Path):
 
 
 def test_replies_and_confirmations_in_chinese(zh, world: FakeQuay):
-    bot, driver = zh
+    _bot, driver = zh
     help_page = driver.reply(driver.slash("help", user=ALICE, channel="C0ZH"))
     assert "此频道以 *管理* 角色操作 `team-a`" in help_page.text and "/quay repo delete" in help_page.text
     card = driver.reply(driver.slash("repo info api", user=ALICE, channel="C0ZH"))
@@ -55,7 +55,7 @@ def test_replies_and_confirmations_in_chinese(zh, world: FakeQuay):
 
 
 def test_alerts_in_each_channels_language(zh, world: FakeQuay, slack: FakeSlack):
-    bot, driver = zh
+    bot, _driver = zh
     world.add_notification("team-a/api", failures=1)
     bot.run(bot.bot.watch.watcher.sweep())
     flush(bot)
@@ -66,7 +66,7 @@ def test_alerts_in_each_channels_language(zh, world: FakeQuay, slack: FakeSlack)
 
 
 def test_forms_in_chinese(zh, slack: FakeSlack):
-    bot, driver = zh
+    _bot, driver = zh
     driver.slash("repo create", user=ALICE, channel="C0ZH")
     view = driver.opened_view("quaybot_repo_create")
     assert view["title"]["text"] == "新建仓库" and view["submit"]["text"] == "创建"
