@@ -29,7 +29,7 @@ import yaml
 from pydantic import SecretStr
 
 from bot.i18n import DEFAULT as DEFAULT_LOCALE
-from bot.i18n import LOCALES
+from bot.i18n import LOCALES, t
 from bot.quay.names import InvalidName, check_namespace
 
 
@@ -132,10 +132,15 @@ class AccessPolicy:
                 f"An operator can map it under `channels:` in the {self.source}.",
             )
         if access.users is not None and caller.user_id not in access.users:
+            loc = access.locale
             return Denied(
-                "Only the users listed for this channel may use /quay here, and you are not one of them.",
-                f"Ask an operator to add your user ID ({caller.user_id}) to this channel's `users` "
-                f"in the {self.source}.",
+                t(loc, "Only the users listed for this channel may use /quay here, and you are not one of them."),
+                t(
+                    loc,
+                    "Ask an operator to add your user ID ({user}) to this channel's `users` in the {source}.",
+                    user=caller.user_id,
+                    source=self.source,
+                ),
             )
         return Allowed(access)
 
@@ -145,17 +150,40 @@ class AccessPolicy:
         if isinstance(decision, Denied):
             return decision
         access = decision.access
+        loc = access.locale
         if namespace not in access.namespaces:
             return Denied(
-                f"This channel may act on {_names(access.namespaces)}; `{namespace}` is not one of them.",
-                f"Ask an operator to add `{namespace}` to this channel's namespaces in the {self.source}, "
-                "or run the command in a channel mapped to it.",
+                t(
+                    loc,
+                    "This channel may act on {namespaces}; {namespace} is not one of them.",
+                    namespaces=_names(access.namespaces),
+                    namespace=f"`{namespace}`",
+                ),
+                t(
+                    loc,
+                    "Ask an operator to add {namespace} to this channel's namespaces in the {source}, or run the "
+                    "command in a channel mapped to it.",
+                    namespace=f"`{namespace}`",
+                    source=self.source,
+                ),
             )
         if access.role < needed:
             return Denied(
-                f"`{action}` needs the {needed.label} role; this channel has {access.role.label}.",
-                f"Ask an operator to give this channel the {needed.label} role in the {self.source}, "
-                f"or run it from a channel that has it for `{namespace}`.",
+                t(
+                    loc,
+                    "{action} needs the {needed} role; this channel has {role}.",
+                    action=f"`{action}`",
+                    needed=t(loc, needed.label),
+                    role=t(loc, access.role.label),
+                ),
+                t(
+                    loc,
+                    "Ask an operator to give this channel the {needed} role in the {source}, or run it from a "
+                    "channel that has it for {namespace}.",
+                    needed=t(loc, needed.label),
+                    source=self.source,
+                    namespace=f"`{namespace}`",
+                ),
             )
         return decision
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.commands.grammar import MAX_TEXT, MAX_TITLE
 from bot.commands.model import NotifyCreate, RepoCreate, RepoDescribe
+from bot.i18n import t
 from bot.quay.catalogue import EVENTS, METHODS, InvalidNotification, validate_event, validate_method
 from bot.quay.names import InvalidName, RepositoryRef
 
@@ -44,15 +45,15 @@ def value(values: Values, block_id: str) -> str | None:
     return None
 
 
-def read_repo_create(values: Values, namespaces: tuple[str, ...]) -> RepoCreate | Invalid:
+def read_repo_create(values: Values, namespaces: tuple[str, ...], loc: str = "en") -> RepoCreate | Invalid:
     errors: dict[str, str] = {}
     namespace = value(values, NAMESPACE)
     if namespace not in namespaces:
-        errors[NAMESPACE] = "Pick one of this channel's namespaces."
+        errors[NAMESPACE] = t(loc, "Pick one of this channel's namespaces.")
     name = value(values, NAME)
     ref: RepositoryRef | None = None
     if not name:
-        errors[NAME] = "Give the repository a name."
+        errors[NAME] = t(loc, "Give the repository a name.")
     elif namespace in namespaces:
         try:
             ref = RepositoryRef.parse(f"{namespace}/{name}")
@@ -60,7 +61,7 @@ def read_repo_create(values: Values, namespaces: tuple[str, ...]) -> RepoCreate 
             errors[NAME] = str(error)
     description = value(values, DESCRIPTION) or ""
     if len(description) > MAX_TEXT:
-        errors[DESCRIPTION] = f"{len(description)} characters; {MAX_TEXT} at most."
+        errors[DESCRIPTION] = t(loc, "{count} characters; {limit} at most.", count=len(description), limit=MAX_TEXT)
     if errors or ref is None:
         return Invalid(errors)
     if value(values, VISIBILITY) == "public":
@@ -68,42 +69,44 @@ def read_repo_create(values: Values, namespaces: tuple[str, ...]) -> RepoCreate 
     return RepoCreate(ref, "private", description)
 
 
-def read_describe(values: Values, repo: RepositoryRef) -> RepoDescribe | Invalid:
+def read_describe(values: Values, repo: RepositoryRef, loc: str = "en") -> RepoDescribe | Invalid:
     description = value(values, DESCRIPTION) or ""
     if len(description) > MAX_TEXT:
-        return Invalid({DESCRIPTION: f"{len(description)} characters; {MAX_TEXT} at most."})
+        return Invalid(
+            {DESCRIPTION: t(loc, "{count} characters; {limit} at most.", count=len(description), limit=MAX_TEXT)}
+        )
     return RepoDescribe(repo, description)
 
 
-def read_notify_create(values: Values, namespaces: tuple[str, ...]) -> NotifyCreate | Invalid:
+def read_notify_create(values: Values, namespaces: tuple[str, ...], loc: str = "en") -> NotifyCreate | Invalid:
     errors: dict[str, str] = {}
     ref: RepositoryRef | None = None
     written = value(values, REPOSITORY)
     try:
         ref = RepositoryRef.parse(written or "")
         if ref.namespace not in namespaces:
-            errors[REPOSITORY] = f"This channel acts on {', '.join(namespaces)} only."
+            errors[REPOSITORY] = t(loc, "This channel acts on {namespaces} only.", namespaces=", ".join(namespaces))
     except InvalidName as error:
-        errors[REPOSITORY] = str(error) if written else "Write the repository as <namespace>/<name>."
+        errors[REPOSITORY] = str(error) if written else t(loc, "Write the repository as <namespace>/<name>.")
     event, method = value(values, EVENT), value(values, METHOD)
     if event not in EVENTS:
-        errors[EVENT] = "Pick an event."
+        errors[EVENT] = t(loc, "Pick an event.")
     if method not in FORM_METHODS:
-        errors[METHOD] = "Pick a method."
+        errors[METHOD] = t(loc, "Pick a method.")
     title = value(values, TITLE)
     if title is not None and len(title) > MAX_TITLE:
-        errors[TITLE] = f"{len(title)} characters; {MAX_TITLE} at most."
+        errors[TITLE] = t(loc, "{count} characters; {limit} at most.", count=len(title), limit=MAX_TITLE)
     if errors or ref is None or event is None or method is None:
         return Invalid(errors)
     config: dict[str, Any] = {}
     for key in METHODS[method].required:
         typed = value(values, CONFIG + key)
         if typed is None:
-            errors[CONFIG + key] = "Required."
+            errors[CONFIG + key] = t(loc, "Required.")
         elif key == "target":
             kind, colon, name = typed.partition(":")
             if not colon:
-                errors[CONFIG + key] = "Write it as <kind>:<name>, e.g. team:owners or user:alice."
+                errors[CONFIG + key] = t(loc, "Write it as <kind>:<name>, e.g. team:owners or user:alice.")
             config[key] = {"kind": kind, "name": name}
         else:
             config[key] = typed

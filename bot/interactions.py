@@ -147,7 +147,7 @@ class Interactions:
 
         async def follow_up() -> Message:
             started = time.monotonic()
-            locale = self._locale(caller)
+            locale = self.locale_of(caller)
             where = t(locale, "{uuid} on {repo}", uuid=f"`{before.uuid}`", repo=f"`{queued.repo}`")
             for check in self.test_checks:
                 await asyncio.sleep(max(0.0, started + check - time.monotonic()))
@@ -197,14 +197,14 @@ class Interactions:
         claim = await self.confirmations.claim(confirmation_id, caller.user_id)
         if not isinstance(claim, Claimed):
             self.metrics.confirmations.labels(f"refused_{claim.why}").inc()
-            return [self._not_claimed(claim, self._locale(caller))]
+            return [self._not_claimed(claim, self.locale_of(caller))]
         pending = claim.pending
         # The policy is asked again now: the channel may have lost the role since the prompt.
         requester = Caller(pending.team_id, pending.channel_id, caller.user_id)
         command = parse(pending.command, ParseContext())
         if isinstance(command, UsageError):  # pragma: no cover - stored text is canonical
             await self.confirmations.finish(pending.id, "failed", command.message)
-            text = t(self._locale(caller), ":x: This confirmation cannot be run:") + f" {command.message}"
+            text = t(self.locale_of(caller), ":x: This confirmation cannot be run:") + f" {command.message}"
             return [Reply(plain(text), replace_original=True)]
         outcome = await self.service.handle(command, requester, confirmed=True)
         self._count(command, outcome)
@@ -221,7 +221,7 @@ class Interactions:
         if isinstance(outcome, Succeeded):
             return [
                 Reply(
-                    plain(t(self._locale(caller), ":white_check_mark: Confirmed:") + f" {message.text}"),
+                    plain(t(self.locale_of(caller), ":white_check_mark: Confirmed:") + f" {message.text}"),
                     replace_original=True,
                 ),
                 Reply(message),
@@ -231,7 +231,7 @@ class Interactions:
     async def cancel(self, confirmation_id: str, caller: Caller) -> list[Reply]:
         claim = await self.confirmations.claim(confirmation_id, caller.user_id, to_state="cancelled")
         if not isinstance(claim, Claimed):
-            return [self._not_claimed(claim, self._locale(caller))]
+            return [self._not_claimed(claim, self.locale_of(caller))]
         await self.confirmations.finish(
             confirmation_id, "cancelled", "cancelled by the requester", claimed_as="cancelled"
         )
@@ -239,7 +239,7 @@ class Interactions:
         command = parse(claim.pending.command, ParseContext())
         if not isinstance(command, UsageError):
             await self.auditing.event(caller, command, "cancelled")
-        text = t(self._locale(caller), "Cancelled: nothing was done.") + f" (`/quay {claim.pending.command}`)"
+        text = t(self.locale_of(caller), "Cancelled: nothing was done.") + f" (`/quay {claim.pending.command}`)"
         return [Reply(plain(text), replace_original=True)]
 
     async def reset_button(self, value: str, caller: Caller) -> list[Reply]:
@@ -284,13 +284,13 @@ class Interactions:
         repo, uuid = target
         decision = self.service.policy.check(caller, repo.namespace, Role.WRITE, "mute")
         if isinstance(decision, Denied):
-            return [Reply(render_refusal(decision.reason, decision.remedy, self._locale(caller)))]
+            return [Reply(render_refusal(decision.reason, decision.remedy, self.locale_of(caller)))]
         until = time.time() + MUTE_SECONDS
         alerts = self.alerts
         await alerts.db.run(lambda: alerts.mute(caller.channel_id, uuid, until, caller.user_id))
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(until))
         text = t(
-            self._locale(caller),
+            self.locale_of(caller),
             ":zzz: {who} muted new alerts for notification {uuid} on {repo} here until {when}.",
             who=f"<@{caller.user_id}>",
             uuid=f"`{uuid}`",
@@ -341,11 +341,11 @@ class Interactions:
         """The channel's namespaces, when this user may change them from here (checked again on submit)."""
         channel = self.service.policy.check_channel(caller)
         if isinstance(channel, Denied):
-            return Reply(render_refusal(channel.reason, channel.remedy, self._locale(caller)))
+            return Reply(render_refusal(channel.reason, channel.remedy, self.locale_of(caller)))
         assert isinstance(channel, Allowed)
         decision = self.service.policy.check(caller, namespace or channel.access.namespaces[0], Role.WRITE, action)
         if isinstance(decision, Denied):
-            return Reply(render_refusal(decision.reason, decision.remedy, self._locale(caller)))
+            return Reply(render_refusal(decision.reason, decision.remedy, self.locale_of(caller)))
         return channel.access.namespaces
 
     def form_for_text(self, text: str, caller: Caller) -> View | Reply | None:
@@ -371,7 +371,7 @@ class Interactions:
         allowed = self._may_change(caller, None, "repo create")
         if isinstance(allowed, Reply):
             return allowed
-        return form_views.repo_create_modal(caller.channel_id, allowed, self._locale(caller))
+        return form_views.repo_create_modal(caller.channel_id, allowed, self.locale_of(caller))
 
     def notify_create_form(self, caller: Caller, repo: str | None) -> View | Reply:
         namespace = None
@@ -383,14 +383,14 @@ class Interactions:
         allowed = self._may_change(caller, namespace, "notify create")
         if isinstance(allowed, Reply):
             return allowed
-        return form_views.notify_create_modal(caller.channel_id, repo, loc=self._locale(caller))
+        return form_views.notify_create_modal(caller.channel_id, repo, loc=self.locale_of(caller))
 
     def notify_form_changed(self, view: dict[str, object]) -> View:
         """The event or the method was picked: the form again, with that one's settings."""
         values = _state(view)
         channel, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
         event, method = forms.value(values, forms.EVENT), forms.value(values, forms.METHOD)
-        locale = self._locale(Caller("", channel, ""))
+        locale = self.locale_of(Caller("", channel, ""))
         return form_views.notify_create_modal(channel, repo, event, method, values, locale)
 
     def describe_form(self, caller: Caller, repo: str) -> View | Reply:
@@ -401,14 +401,14 @@ class Interactions:
         allowed = self._may_change(caller, namespace, "repo describe")
         if isinstance(allowed, Reply):
             return allowed
-        return form_views.describe_loading_modal(caller.channel_id, repo, self._locale(caller))
+        return form_views.describe_loading_modal(caller.channel_id, repo, self.locale_of(caller))
 
     async def describe_form_loaded(self, caller: Caller, repo: str) -> View | Message:
         """The form with the current description, or why it cannot be read."""
         outcome = await self.service.handle(RepoInfo(RepositoryRef.parse(repo)), caller)
         if isinstance(outcome, Succeeded) and isinstance(outcome.result, RepositoryShown):
             return form_views.describe_modal(
-                caller.channel_id, repo, outcome.result.repository.description, self._locale(caller)
+                caller.channel_id, repo, outcome.result.repository.description, self.locale_of(caller)
             )
         return render(outcome, self._ctx(caller))
 
@@ -421,15 +421,16 @@ class Interactions:
         values = _state(view)
         access = self.service.policy.channel(channel)
         namespaces = access.namespaces if access is not None else ()
+        loc = self.locale_of(caller)
         if callback_id == forms.REPO_CREATE:
-            return caller, forms.read_repo_create(values, namespaces)
+            return caller, forms.read_repo_create(values, namespaces, loc)
         if callback_id == forms.NOTIFY_CREATE:
-            return caller, forms.read_notify_create(values, namespaces)
+            return caller, forms.read_notify_create(values, namespaces, loc)
         try:
             ref = RepositoryRef.parse(repo or "")
         except InvalidName:
-            return caller, forms.Invalid({forms.DESCRIPTION: "This form lost its repository; open it again."})
-        return caller, forms.read_describe(values, ref)
+            return caller, forms.Invalid({forms.DESCRIPTION: t(loc, "This form lost its repository; open it again.")})
+        return caller, forms.read_describe(values, ref, loc)
 
     # App Home ----------------------------------------------------------------------------------
 
@@ -459,7 +460,8 @@ class Interactions:
 
     # Bookkeeping -------------------------------------------------------------------------------
 
-    def _locale(self, caller: Caller) -> str:
+    def locale_of(self, caller: Caller) -> str:
+        """The language of the caller's channel."""
         access = self.service.policy.channel(caller.channel_id)
         return access.locale if access is not None else "en"
 

@@ -42,6 +42,7 @@ from bot.commands.model import (
     is_destructive,
     namespace_of,
 )
+from bot.i18n import t
 from bot.outcomes import (
     ConfirmationNeeded,
     DescriptionSet,
@@ -102,7 +103,10 @@ class CommandService:
 
     def context_for(self, caller: Caller) -> ParseContext:
         decision = self.policy.check_channel(caller)
-        return ParseContext(decision.access.namespaces if isinstance(decision, Allowed) else ())
+        if isinstance(decision, Allowed):
+            return ParseContext(decision.access.namespaces, decision.access.locale)
+        access = self.policy.channel(caller.channel_id)  # a user not listed still reads their channel's language
+        return ParseContext((), access.locale if access is not None else "en")
 
     def parse(self, text: str, caller: Caller) -> Command | UsageError:
         return parse(text, self.context_for(caller))
@@ -169,7 +173,10 @@ class CommandService:
             watched = bool(self.policy.alert_channels(command.target.namespace))
             return Succeeded(command, replace(subscribed, watched=watched))
         except NotConfigured as missing:
-            return NotAvailable(command, missing.reason, missing.remedy)
+            access = self.policy.channel(caller.channel_id)
+            loc = access.locale if access is not None else "en"
+            reason = t(loc, missing.reason, **missing.params)
+            return NotAvailable(command, reason, t(loc, missing.remedy, **missing.params))
         except QuayError as error:
             return Failed(command, error)
 

@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "bot"
-CALLS = {"t", "_count", "_label", "_modal", "_text_input"}
+CALLS = {"t", "_count", "_label", "_modal", "_text_input", "_usage", "LexError", "_text", "_pairs"}
 TRANSLATED_KEYWORDS = {"hint"}  # keyword arguments translated by the helper (placeholders are examples)
 
 
@@ -44,8 +44,14 @@ def table_messages() -> set[str]:
     from bot.commands.grammar import DEFINITIONS
     from bot.commands.help import help_page
     from bot.quay.catalogue import EVENTS, METHODS
+    from bot.subscriptions import manager
 
     messages = {d.summary for d in DEFINITIONS} | {role.label for role in Role}
+    for public_url in (None, "http://localhost:3000"):  # what NotConfigured says
+        try:
+            manager.check_public_url(public_url)
+        except manager.NotConfigured as missing:
+            messages |= {missing.reason, missing.remedy}
     messages |= {spec.summary for spec in EVENTS.values()} | {spec.summary for spec in METHODS.values()}
     for topic in (None, "repo", "notify", "subscribe"):
         messages |= set(help_page(topic, None).notes)  # type: ignore[arg-type]
@@ -53,6 +59,10 @@ def table_messages() -> set[str]:
     messages |= {word for _, word, _ in BUILD_STAGES.values()} | {line for _, _, line in BUILD_STAGES.values()}
     messages |= {what for _, what in MIRROR_STAGES.values()}
     messages |= {label for label, _, _ in SETTINGS.values()} | {hint for _, _, hint in SETTINGS.values() if hint}
+    from bot.commands.grammar import DESCRIPTION_TOO_LONG
+    from bot.slack.delivery import BUSY, DATABASE_DOWN, INTERNAL
+
+    messages |= {BUSY, DATABASE_DOWN, INTERNAL, DESCRIPTION_TOO_LONG}
     messages |= {"Failing", "Disabled by Quay", "Recovered", "Deleted"}  # alert states, plain text
     messages |= {"done", "failed", "refused", "cancelled", "expired", "running", "interrupted", "pending"}
     messages |= {

@@ -7,6 +7,7 @@ the right form of the subcommand.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ from bot.commands.model import (
     Unsubscribe,
     UsageError,
 )
+from bot.i18n import t
 from bot.quay.catalogue import EVENTS, METHODS, InvalidNotification, validate_event, validate_method
 from bot.quay.names import InvalidName, RepositoryRef, check_namespace, check_notification_uuid
 
@@ -50,6 +52,7 @@ _PLACEHOLDERS: dict[ArgKind, str] = {
     "target": "<ns>[/<name>]",
 }
 MAX_TEXT = 2000
+DESCRIPTION_TOO_LONG = "the description is {count} characters long; {limit} at most"
 MAX_TITLE = 255
 
 
@@ -98,6 +101,7 @@ class ParseContext:
     """What the channel knows: its namespaces fill in a bare repository name."""
 
     namespaces: tuple[str, ...] = ()
+    locale: str = "en"  # of the channel: usage errors are said in it
 
     @property
     def default_namespace(self) -> str | None:
@@ -108,6 +112,15 @@ class _Usage(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+# The channel's language while a text is parsed: usage errors are raised deep in the builders, and
+# the language is the same for all of them, so it is not passed through each one.
+_LOCALE: ContextVar[str] = ContextVar("quaybot_parse_locale", default="en")
+
+
+def _usage(message: str, /, **params: object) -> _Usage:
+    return _Usage(t(_LOCALE.get(), message, **params))
 
 
 @dataclass(frozen=True)
@@ -159,12 +172,14 @@ class Definition:
 def _repo(word: str, context: ParseContext) -> RepositoryRef:
     if "/" not in word:
         if context.default_namespace is None:
-            hint = (
-                f"; this channel maps to several namespaces ({', '.join(context.namespaces)})"
-                if context.namespaces
-                else ""
-            )
-            raise _Usage(f"write the repository as <namespace>/<name>, e.g. team-a/{word}{hint}")
+            if context.namespaces:
+                raise _usage(
+                    "write the repository as <namespace>/<name>, e.g. team-a/{word}; this channel maps to several "
+                    "namespaces ({namespaces})",
+                    word=word,
+                    namespaces=", ".join(context.namespaces),
+                )
+            raise _usage("write the repository as <namespace>/<name>, e.g. team-a/{word}", word=word)
         word = f"{context.default_namespace}/{word}"
     try:
         return RepositoryRef.parse(word)
@@ -172,9 +187,10 @@ def _repo(word: str, context: ParseContext) -> RepositoryRef:
         raise _Usage(str(error)) from None
 
 
-def _text(word: str, what: str, limit: int = MAX_TEXT) -> str:
+def _text(word: str, too_long: str, limit: int = MAX_TEXT) -> str:
+    """`too_long`: the message when it is, with {count} and {limit}."""
     if len(word) > limit:
-        raise _Usage(f"the {what} is {len(word)} characters long; {limit} at most")
+        raise _usage(too_long, count=len(word), limit=limit)
     return word
 
 
@@ -190,7 +206,7 @@ def _build_help(bound: Bound, context: ParseContext) -> Command:
     topics: dict[str, HelpTopic] = {"repo": "repo", "notify": "notify", "notification": "notify"}
     topics |= {"notifications": "notify", "subscribe": "subscribe", "subscriptions": "subscribe"}
     if topic is not None and topic not in topics:
-        raise _Usage(f"there is no help on `{topic}`; try `help repo`, `help notify` or `help subscribe`")
+        raise _usage("there is no help on `{topic}`; try `help repo`, `help notify` or `help subscribe`", topic=topic)
     return Help(topics[topic] if topic else None)
 
 
@@ -200,9 +216,9 @@ def _build_repo_list(bound: Bound, context: ParseContext) -> Command:
     elif context.default_namespace:
         namespace = context.default_namespace
     elif context.namespaces:
-        raise _Usage(f"name the namespace: this channel maps to {', '.join(context.namespaces)}")
+        raise _usage("name the namespace: this channel maps to {namespaces}", namespaces=", ".join(context.namespaces))
     else:
-        raise _Usage("name the namespace to list")
+        raise _usage("name the namespace to list")
     try:
         check_namespace(namespace)
     except InvalidName as error:
@@ -213,7 +229,7 @@ def _build_repo_list(bound: Bound, context: ParseContext) -> Command:
 def _build_repo_create(bound: Bound, context: ParseContext) -> Command:
     visibility: Literal["public", "private"] = "public" if bound.flags.get("--public") else "private"
     description = str(bound.flags.get("--description", ""))
-    return RepoCreate(_repo(bound.args[0], context), visibility, _text(description, "description"))
+    return RepoCreate(_repo(bound.args[0], context), visibility, _text(description, DESCRIPTION_TOO_LONG))
 
 
 def _build_repo_info(bound: Bound, context: ParseContext) -> Command:
@@ -221,7 +237,7 @@ def _build_repo_info(bound: Bound, context: ParseContext) -> Command:
 
 
 def _build_repo_describe(bound: Bound, context: ParseContext) -> Command:
-    return RepoDescribe(_repo(bound.args[0], context), _text(bound.args[1], "description"))
+    return RepoDescribe(_repo(bound.args[0], context), _text(bound.args[1], DESCRIPTION_TOO_LONG))
 
 
 def _build_repo_visibility(bound: Bound, context: ParseContext) -> Command:
@@ -230,7 +246,7 @@ def _build_repo_visibility(bound: Bound, context: ParseContext) -> Command:
         return RepoVisibility(_repo(bound.args[0], context), "public")
     if visibility == "private":
         return RepoVisibility(_repo(bound.args[0], context), "private")
-    raise _Usage(f"visibility must be public or private, not `{bound.args[1]}`")
+    raise _usage("visibility must be public or private, not `{word}`", word=bound.args[1])
 
 
 def _build_repo_delete(bound: Bound, context: ParseContext) -> Command:
@@ -241,14 +257,15 @@ def _build_notify_list(bound: Bound, context: ParseContext) -> Command:
     return NotifyList(_repo(bound.args[0], context))
 
 
-def _pairs(words: Sequence[str], what: str) -> dict[str, str]:
+def _pairs(words: Sequence[str], not_a_pair: str) -> dict[str, str]:
+    """`not_a_pair`: the message for a word that is not key=value, with {word}."""
     result: dict[str, str] = {}
     for word in words:
         key, equals, value = word.partition("=")
         if not equals or not key:
-            raise _Usage(f"{what} are written key=value; `{word}` is not")
+            raise _usage(not_a_pair, word=word)
         if key in result:
-            raise _Usage(f"`{key}` is given twice")
+            raise _usage("`{key}` is given twice", key=key)
         result[key] = value
     return result
 
@@ -257,16 +274,18 @@ def _build_notify_create(bound: Bound, context: ParseContext) -> Command:
     repo = _repo(bound.args[0], context)
     event, method = bound.args[1], bound.args[2]
     if event not in EVENTS and event in METHODS and method in EVENTS:
-        raise _Usage(f"the event comes before the method: `{method} {event}`")
-    config: dict[str, Any] = dict(_pairs(bound.pairs, "settings"))
+        raise _usage("the event comes before the method: `{method} {event}`", method=method, event=event)
+    config: dict[str, Any] = dict(_pairs(bound.pairs, "settings are written key=value; `{word}` is not"))
     if method == "quay_notification" and "target" in config:
         kind, colon, name = str(config["target"]).partition(":")
         if not colon:
-            raise _Usage("target is written <kind>:<name>, e.g. target=team:owners or target=user:alice")
+            raise _usage("target is written <kind>:<name>, e.g. target=team:owners or target=user:alice")
         config["target"] = {"kind": kind, "name": name}
     title = bound.flags.get("--title")
     try:
-        event_config = validate_event(event, _pairs(bound.flag_pairs, "event config entries"))
+        event_config = validate_event(
+            event, _pairs(bound.flag_pairs, "event config entries are written key=value; `{word}` is not")
+        )
         config = validate_method(method, config, repo.namespace)
     except InvalidNotification as error:
         raise _Usage(str(error)) from None
@@ -276,7 +295,9 @@ def _build_notify_create(bound: Bound, context: ParseContext) -> Command:
         method,
         config,
         event_config,
-        _text(str(title), "title", MAX_TITLE) if title is not None else None,
+        _text(str(title), "the title is {count} characters long; {limit} at most", MAX_TITLE)
+        if title is not None
+        else None,
     )
 
 
@@ -305,7 +326,7 @@ def _events(words: Sequence[str]) -> tuple[str, ...]:
     for word in words:
         event = word.lower()
         if event not in EVENTS:
-            raise _Usage(f"unknown event `{_short(word)}`; events: {', '.join(EVENTS)}")
+            raise _usage("unknown event `{word}`; events: {events}", word=_short(word), events=", ".join(EVENTS))
         if event not in events:
             events.append(event)
     return tuple(events)
@@ -444,10 +465,19 @@ def definition_for(command: Command) -> Definition:
 def parse(text: str, context: ParseContext | None = None) -> Command | UsageError:
     """Read the text after `/quay`."""
     context = context or ParseContext()
+    token = _LOCALE.set(context.locale)
+    try:
+        return _parse(text, context)
+    finally:
+        _LOCALE.reset(token)
+
+
+def _parse(text: str, context: ParseContext) -> Command | UsageError:
+    loc = context.locale
     try:
         words = split_words(unescape_slack(text))
     except LexError as error:
-        return UsageError(str(error))
+        return UsageError(t(loc, error.message, **error.params))
     if not words:
         return Help()
     head = words[0].lower()
@@ -456,19 +486,23 @@ def parse(text: str, context: ParseContext | None = None) -> Command | UsageErro
     group = GROUP_ALIASES.get(head)
     if group is None:
         return UsageError(
-            f"unknown command `{_short(words[0])}`; commands start with `repo`, `notify`, `subscribe`, "
-            "`unsubscribe`, `subscriptions` or `help`",
+            t(
+                loc,
+                "unknown command `{word}`; commands start with `repo`, `notify`, `subscribe`, `unsubscribe`, "
+                "`subscriptions` or `help`",
+                word=_short(words[0]),
+            ),
             ("repo …", "notify …", "subscribe <ns>[/<name>] [<event> ...]", "help [repo|notify|subscribe]"),
         )
     topic: HelpTopic = "repo" if group == "repo" else "notify"
     group_usage = tuple(d.usage for d in DEFINITIONS if d.group == group)
     if len(words) < 2:
-        return UsageError(f"`{group}` needs a subcommand", group_usage, topic)
+        return UsageError(t(loc, "`{group}` needs a subcommand", group=group), group_usage, topic)
     verb = words[1].lower()
     for definition in DEFINITIONS:
         if definition.group == group and verb in (definition.verb, *definition.aliases):
             return _parse_with(definition, words[2:], context)
-    return UsageError(f"unknown subcommand `{group} {words[1]}`", group_usage, topic)
+    return UsageError(t(loc, "unknown subcommand `{words}`", words=f"{group} {_short(words[1])}"), group_usage, topic)
 
 
 def _topic(definition: Definition) -> HelpTopic | None:
@@ -501,20 +535,20 @@ def _bind(definition: Definition, words: list[str]) -> Bound:
             flag = flags.get(name)
             if flag is None:
                 known = ", ".join(flags) or "no options"
-                raise _Usage(f"unknown option `{name}` (it takes {known})")
+                raise _usage("unknown option `{name}` (it takes {known})", name=name, known=known)
             in_flag_pairs = flag.pairs
             if flag.pairs:
                 if equals:
                     bound.flag_pairs.append(inline)
                 continue
             if name in bound.flags:
-                raise _Usage(f"`{name}` is given twice")
+                raise _usage("`{key}` is given twice", key=name)
             clash = [other for other in flag.exclusive_with if other in bound.flags]
             if clash:
-                raise _Usage(f"use either `{name}` or `{clash[0]}`, not both")
+                raise _usage("use either `{name}` or `{other}`, not both", name=name, other=clash[0])
             if flag.value is None:
                 if equals:
-                    raise _Usage(f"`{name}` takes no value")
+                    raise _usage("`{name}` takes no value", name=name)
                 bound.flags[name] = True
             elif equals:
                 bound.flags[name] = inline
@@ -522,11 +556,11 @@ def _bind(definition: Definition, words: list[str]) -> Bound:
                 bound.flags[name] = words[index]
                 index += 1
             else:
-                raise _Usage(f"`{name}` needs a value: {name} {flag.value}")
+                raise _usage("`{name}` needs a value: {form}", name=name, form=f"{name} {flag.value}")
             continue
         if in_flag_pairs:
             if "=" not in word:
-                raise _Usage(f"--event-config takes key=value entries; `{word}` is not one")
+                raise _usage("--event-config takes key=value entries; `{word}` is not one", word=word)
             bound.flag_pairs.append(word)
             continue
         if len(bound.args) < len(definition.args):
@@ -539,19 +573,22 @@ def _bind(definition: Definition, words: list[str]) -> Bound:
         elif looks_like_pair:
             bound.pairs.append(word)
         else:
-            raise _Usage(f"unexpected `{_short(word)}`" + _quote_hint(definition))
+            raise (
+                _usage("unexpected `{word}`", word=_short(word))
+                if not _quote_hint(definition)
+                else _usage("unexpected `{word}` (put text with spaces inside quotes)", word=_short(word))
+            )
     missing = [arg.usage for arg in definition.args[len(bound.args) :] if not arg.optional]
     if missing:
-        raise _Usage(f"missing {' '.join(missing)}")
+        raise _usage("missing {what}", what=" ".join(missing))
     return bound
 
 
-def _quote_hint(definition: Definition) -> str:
-    if any(arg.kind == "text" for arg in definition.args) or any(
+def _quote_hint(definition: Definition) -> bool:
+    """Does the definition take text, which is easy to forget to quote?"""
+    return any(arg.kind == "text" for arg in definition.args) or any(
         isinstance(o, Flag) and o.value for o in definition.options
-    ):
-        return " (put text with spaces inside quotes)"
-    return ""
+    )
 
 
 def _short(word: str, limit: int = 40) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.access import ChannelAccess, Role
 from bot.commands.grammar import DEFINITIONS, Definition
 from bot.commands.model import HelpTopic
+from bot.i18n import t
 from bot.quay.catalogue import EVENTS, METHODS
 
 
@@ -44,7 +45,7 @@ def help_page(topic: HelpTopic | None, access: ChannelAccess | None, unavailable
     shown = [d for d in definitions if allowed_role is not None and d.role <= allowed_role]
     notes: list[str] = []
     if access is not None and access.default_namespace:
-        notes.append(f"A bare name means {access.default_namespace}/<name>.")
+        notes.append(t(access.locale, "A bare name means {namespace}/<name>.", namespace=access.default_namespace))
     if topic == "notify":
         notes.append("Events: " + ", ".join(EVENTS) + ".")
         notes.append("Methods and their settings: " + "; ".join(_method_line(m) for m in METHODS) + ".")

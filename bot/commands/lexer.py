@@ -13,7 +13,12 @@ _CURLY_SINGLE = str.maketrans({"‘": "'", "’": "'"})
 
 
 class LexError(ValueError):
-    pass
+    """`message` is a catalogue message (English), filled in with `params`."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
 
 
 def unescape_slack(text: str) -> str:
@@ -40,4 +45,4 @@ def split_words(text: str) -> list[str]:
     except ValueError as error:
         if "quotation" in str(error):
             raise LexError("a quote is not closed: put text with spaces inside a pair of quotes") from None
-        raise LexError(f"cannot read the command: {error}") from None
+        raise LexError("cannot read the command: {error}", error=str(error)) from None

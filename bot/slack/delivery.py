@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import tracing
 from bot.access import Caller
 from bot.blocks.message import Message, plain
+from bot.i18n import t
 from bot.interactions import Reply
 from bot.metrics import Metrics
 from bot.retry_after import retry_after_seconds
@@ -32,6 +33,10 @@ DATABASE_DOWN = (
     "happening, an operator can check `/healthz` and the bot's logs."
 )
 BUSY = ":hourglass: The bot is busy right now, so nothing was done. Try again in a minute."
+INTERNAL = (
+    ":x: The bot hit an internal error (incident {incident}). Check the result before trying again; an operator "
+    "can find the details in the bot's logs."
+)
 
 
 class ReplyDelivery:
@@ -76,15 +81,16 @@ class ReplyDelivery:
         work: Callable[[], Awaitable[list[Reply]]],
         *,
         what: str = "slack.request",
+        locale: str = "en",
     ) -> None:
         with tracing.span(what, {"slack.channel": caller.channel_id, "slack.user": caller.user_id}):
             try:
                 async with self.gate.slot():
-                    replies = await self._run(work)
+                    replies = await self._run(work, locale)
             except Busy:
                 self.metrics.commands_busy.inc()
                 log.warning("busy: a command was turned away", extra={"channel": caller.channel_id})
-                replies = [Reply(plain(BUSY))]
+                replies = [Reply(plain(t(locale, BUSY)))]
             for reply in replies:
                 with tracing.span("slack.reply", {"slack.in_channel": reply.message.in_channel}):
                     await self.send(respond, caller, reply)
@@ -93,34 +99,35 @@ class ReplyDelivery:
                 await self._follow_up(respond, caller, reply.follow_up)
 
     async def post(
-        self, caller: Caller, work: Callable[[], Awaitable[list[Reply]]], *, what: str = "slack.request"
+        self,
+        caller: Caller,
+        work: Callable[[], Awaitable[list[Reply]]],
+        *,
+        what: str = "slack.request",
+        locale: str = "en",
     ) -> None:
         """For work with no response_url (a submitted form): its replies go through the outbox, to the
         channel, or to the user alone there, as the typed command's would."""
         with tracing.span(what, {"slack.channel": caller.channel_id, "slack.user": caller.user_id}):
             try:
                 async with self.gate.slot():
-                    replies = await self._run(work)
+                    replies = await self._run(work, locale)
             except Busy:
                 self.metrics.commands_busy.inc()
-                replies = [Reply(plain(BUSY))]
+                replies = [Reply(plain(t(locale, BUSY)))]
             for reply in replies:
                 await self._keep(caller, _payload(reply.message), lost=False)
 
-    async def _run(self, work: Callable[[], Awaitable[list[Reply]]]) -> list[Reply]:
+    async def _run(self, work: Callable[[], Awaitable[list[Reply]]], locale: str) -> list[Reply]:
         try:
             return await work()
         except SQLAlchemyError:
             log.exception("the database failed while handling a request")
-            return [Reply(plain(DATABASE_DOWN))]
+            return [Reply(plain(t(locale, DATABASE_DOWN)))]
         except Exception:
             incident = secrets.token_hex(4)
             log.exception("handling failed", extra={"incident": incident})
-            text = (
-                f":x: The bot hit an internal error (incident {incident}). Check the result before trying again; "
-                "an operator can find the details in the bot's logs."
-            )
-            return [Reply(plain(text))]
+            return [Reply(plain(t(locale, INTERNAL, incident=incident)))]
 
     async def _follow_up(
         self, respond: AsyncRespond, caller: Caller, follow_up: Callable[[], Awaitable[Message | None]]

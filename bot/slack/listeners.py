@@ -55,13 +55,20 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
         if form is not None:
             await _open(client, str(command.get("trigger_id") or ""), form, respond, caller, delivery)
             return
-        await delivery.answer(respond, caller, lambda: interactions.command(text, caller), what="slack.command")
+        await delivery.answer(
+            respond,
+            caller,
+            lambda: interactions.command(text, caller),
+            what="slack.command",
+            locale=interactions.locale_of(caller),
+        )
 
     def button(handle: Callable[[str, Caller], Awaitable[list[Reply]]]) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             value, caller = _action(body)
-            await delivery.answer(respond, caller, lambda: handle(value, caller), what="slack.action")
+            locale = interactions.locale_of(caller)
+            await delivery.answer(respond, caller, lambda: handle(value, caller), what="slack.action", locale=locale)
 
         return listener
 
@@ -106,7 +113,8 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
             await ack(response_action="errors", errors=checked.errors)
             return
         await ack()  # the modal closes; the result is posted where the form was opened, as for the typed command
-        await delivery.post(caller, lambda: interactions.run(checked, caller), what="slack.form")
+        locale = interactions.locale_of(caller)
+        await delivery.post(caller, lambda: interactions.run(checked, caller), what="slack.form", locale=locale)
 
     async def publish_home(client: AsyncWebClient, user_id: str) -> None:
         await client.views_publish(user_id=user_id, view=await interactions.home_view(user_id))

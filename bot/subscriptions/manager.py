@@ -32,10 +32,13 @@ EVENT_CONFIG: dict[str, dict[str, int]] = {"repo_image_expiry": {"days": 7}}
 
 
 class NotConfigured(Exception):
-    def __init__(self, reason: str, remedy: str) -> None:
+    """`reason` and `remedy` are catalogue messages (English), filled in with `params` where shown."""
+
+    def __init__(self, reason: str, remedy: str, **params: object) -> None:
         super().__init__(reason)
         self.reason = reason
         self.remedy = remedy
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,10 @@ def check_public_url(public_url: str | None) -> str:
         validate_method("webhook", {"url": public_url}, "")
     except InvalidNotification as error:
         raise NotConfigured(
-            f"QUAYBOT_PUBLIC_URL ({public_url}) cannot be used: {error}.",
+            "QUAYBOT_PUBLIC_URL ({url}) cannot be used: {error}.",
             "Ask the bot's operator to set it to an address Quay accepts and can reach.",
+            url=public_url,
+            error=str(error),
         ) from None
     return public_url.rstrip("/")
 

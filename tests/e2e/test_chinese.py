@@ -71,3 +71,13 @@ def test_forms_in_chinese(zh, slack: FakeSlack):
     view = driver.opened_view("quaybot_repo_create")
     assert view["title"]["text"] == "新建仓库" and view["submit"]["text"] == "创建"
     assert "私有：仅有权限的人可见" in str(view["blocks"])
+
+
+def test_usage_errors_and_refusals_in_chinese(zh, world: FakeQuay):
+    _bot, driver = zh
+    usage = driver.reply(driver.slash("repo frobnicate", user=ALICE, channel="C0ZH"))
+    assert "未知子命令 `repo frobnicate`" in usage.text and "/quay repo list" in usage.text
+    refused = driver.reply(driver.slash("repo delete team-b/x", user=ALICE, channel="C0ZH"))
+    assert "不允许" in refused.text and "`team-b` 不在其中" in refused.text
+    english = driver.reply(driver.slash("repo frobnicate", user=ALICE, channel="C0EN"))
+    assert "unknown subcommand `repo frobnicate`" in english.text
