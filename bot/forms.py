@@ -58,7 +58,7 @@ def read_repo_create(values: Values, namespaces: tuple[str, ...], loc: str = "en
         try:
             ref = RepositoryRef.parse(f"{namespace}/{name}")
         except InvalidName as error:
-            errors[NAME] = str(error)
+            errors[NAME] = error.said(loc)
     description = value(values, DESCRIPTION) or ""
     if len(description) > MAX_TEXT:
         errors[DESCRIPTION] = t(loc, "{count} characters; {limit} at most.", count=len(description), limit=MAX_TEXT)
@@ -87,7 +87,7 @@ def read_notify_create(values: Values, namespaces: tuple[str, ...], loc: str = "
         if ref.namespace not in namespaces:
             errors[REPOSITORY] = t(loc, "This channel acts on {namespaces} only.", namespaces=", ".join(namespaces))
     except InvalidName as error:
-        errors[REPOSITORY] = str(error) if written else t(loc, "Write the repository as <namespace>/<name>.")
+        errors[REPOSITORY] = error.said(loc) if written else t(loc, "Write the repository as <namespace>/<name>.")
     event, method = value(values, EVENT), value(values, METHOD)
     if event not in EVENTS:
         errors[EVENT] = t(loc, "Pick an event.")
@@ -117,10 +117,10 @@ def read_notify_create(values: Values, namespaces: tuple[str, ...], loc: str = "
         event_config = validate_event(event, event_config)
     except InvalidNotification as error:
         keys = EVENTS[event].config_keys
-        return Invalid({EVENT_CONFIG + keys[-1] if keys else EVENT: str(error)})
+        return Invalid({EVENT_CONFIG + keys[-1] if keys else EVENT: error.said(loc)})
     try:
         config = validate_method(method, config, ref.namespace)
     except InvalidNotification as error:
         keys = METHODS[method].required
-        return Invalid({CONFIG + keys[0] if keys else METHOD: str(error)})
+        return Invalid({CONFIG + keys[0] if keys else METHOD: error.said(loc)})
     return NotifyCreate(ref, event, method, config, event_config, title)

@@ -379,7 +379,7 @@ class Interactions:
             try:
                 namespace = RepositoryRef.parse(repo).namespace
             except InvalidName as error:
-                return Reply(plain(f":grey_question: {error}"))
+                return Reply(plain(f":grey_question: {error.said(self.locale_of(caller))}"))
         allowed = self._may_change(caller, namespace, "notify create")
         if isinstance(allowed, Reply):
             return allowed

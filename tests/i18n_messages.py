@@ -9,8 +9,21 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "bot"
-CALLS = {"t", "_count", "_label", "_modal", "_text_input", "_usage", "LexError", "_text", "_pairs"}
+CALLS = {
+    "t",
+    "_count",
+    "_label",
+    "_modal",
+    "_text_input",
+    "_usage",
+    "_text",
+    "_pairs",
+    "LexError",
+    "InvalidName",
+    "InvalidNotification",
+}
 TRANSLATED_KEYWORDS = {"hint"}  # keyword arguments translated by the helper (placeholders are examples)
+KEYWORDS_ONLY = {"Change": {"thread"}}  # an alert's thread line is translated where it is posted
 
 
 def literal_messages() -> dict[str, str]:
@@ -24,6 +37,12 @@ def literal_messages() -> dict[str, str]:
             if not isinstance(node, ast.Call):
                 continue
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if name in KEYWORDS_ONLY:
+                for keyword in node.keywords:
+                    value = keyword.value
+                    if keyword.arg in KEYWORDS_ONLY[name] and isinstance(value, ast.Constant) and value.value:
+                        found.setdefault(str(value.value), f"{path.relative_to(ROOT.parent)}:{node.lineno}")
+                continue
             if name not in CALLS:
                 continue
             values = [*node.args, *(k.value for k in node.keywords if k.arg in TRANSLATED_KEYWORDS)]

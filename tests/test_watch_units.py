@@ -40,7 +40,8 @@ def test_state_of(failures, state):
             Change(
                 "disabled",
                 edit=True,
-                thread="Now disabled by Quay after 3 failures: events are dropped until it is reset.",
+                thread="Now disabled by Quay after {failures} failures: events are dropped until it is reset.",
+                thread_params=(("failures", 3),),
             ),
         ),
         ("disabled", 3, "disabled", 3, None),
@@ -49,7 +50,12 @@ def test_state_of(failures, state):
             3,
             "failing",
             1,
-            Change("failing", edit=True, thread="Re-enabled, but failing again (1 failure(s))."),
+            Change(
+                "failing",
+                edit=True,
+                thread="Re-enabled, but failing again ({failures} failure(s)).",
+                thread_params=(("failures", 1),),
+            ),
         ),
         ("failing", 2, "healthy", 0, Change("recovered", edit=True, thread="Recovered: deliveries succeed again.")),
         ("recovered", 0, "healthy", 0, None),
@@ -145,7 +151,12 @@ def test_decide_announces_once_and_digests_bursts():
     known = {("C1", "u1"): Known("r1", "failing", 1, seen("u1", 1), announced=True, in_digest=True)}
     assert decide(known, {"r1": [seen("u1", 1)]}, ["C1"], set()) == []
     [climb] = decide(known, {"r1": [seen("u1", 3)]}, ["C1"], set())
-    assert not climb.edit and climb.thread and climb.thread.startswith("r1 (repo_push → webhook): Now disabled")
+    assert (
+        not climb.edit
+        and climb.thread
+        and climb.thread_subject == "r1 (repo_push → webhook)"
+        and climb.thread.startswith("Now disabled")
+    )
     [gone] = decide(known, {"r1": []}, ["C1"], set())
     assert gone.state == "gone" and gone.thread and gone.thread.endswith("Notification deleted.")
 

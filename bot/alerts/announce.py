@@ -16,6 +16,7 @@ from functools import partial
 from bot.alerts.decide import Decision, Known, Seen, decide, digests
 from bot.alerts.states import ALERTING, State
 from bot.blocks.alerts import AlertView, render_alert, render_digest, render_thread_line
+from bot.i18n import t
 from bot.store.alerts import AlertRecord, AlertStore, AlertWrite, Conflict, NewPost, Payload, Snapshot
 from bot.store.db import Database
 
@@ -72,7 +73,8 @@ class Announcer:
             open_alerts = [r for r in snapshot.records.values() if r.state in ALERTING]
             writes = []
             for record in open_alerts:
-                line = render_thread_line(f"Failures reset by <@{user_id}>.").to_dict()
+                said = t(self.locale_of(record.channel), "Failures reset by {who}.", who=f"<@{user_id}>")
+                line = render_thread_line(said).to_dict()
                 view = _view(record, state="recovered", failures=0)
                 messages: tuple[tuple[str, Payload], ...] = (("thread", line),)
                 if not record.in_digest:
@@ -119,7 +121,10 @@ class Announcer:
                 messages.append(("update", self._alert(view, decision.channel)))
                 result.edits += 1
             if decision.thread:
-                messages.append(("thread", render_thread_line(decision.thread).to_dict()))
+                said = t(self.locale_of(decision.channel), decision.thread, **dict(decision.thread_params))
+                if decision.thread_subject:
+                    said = f"{decision.thread_subject}: {said}"
+                messages.append(("thread", render_thread_line(said).to_dict()))
                 result.thread_lines += 1
             writes.append(
                 AlertWrite(

@@ -46,7 +46,9 @@ class Decision:
     announce: bool = False  # a new alert (the first failure of an episode)
     muted: bool = False  # an announcement the channel muted: recorded, not posted
     edit: bool = False  # edit the alert in place
-    thread: str | None = None  # a line in the alert's thread
+    thread: str | None = None  # a line in the alert's thread: a catalogue message, filled in with thread_params
+    thread_params: tuple[tuple[str, int], ...] = ()
+    thread_subject: str | None = None  # in a digest's thread: which alert the line is about
 
     @property
     def key(self) -> tuple[str, str]:
@@ -94,8 +96,12 @@ def _one(channel: str, repository: str, item: Seen, new: State, record: Known | 
     if record is None or not record.announced:
         return decision  # never announced (muted at the time): nothing to edit
     if record.in_digest:  # a digest is not rewritten for one of its alerts: its thread says what changed
-        return replace(decision, thread=f"{_name(repository, item)}: {change.thread}" if change.thread else None)
-    return replace(decision, edit=change.edit, thread=change.thread)
+        if change.thread is None:
+            return replace(decision, thread=None)
+        return replace(
+            decision, thread=change.thread, thread_params=change.thread_params, thread_subject=_name(repository, item)
+        )
+    return replace(decision, edit=change.edit, thread=change.thread, thread_params=change.thread_params)
 
 
 def _muting(decision: Decision, muted: bool) -> Decision:

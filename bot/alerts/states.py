@@ -27,7 +27,8 @@ class Change:
     state: State
     new_alert: bool = False  # post a new parent message
     edit: bool = False  # edit the parent in place
-    thread: str | None = None  # a short line in the parent's thread
+    thread: str | None = None  # a short line in the parent's thread: a catalogue message
+    thread_params: tuple[tuple[str, int], ...] = ()  # what fills it in
 
 
 def transition(old: State | None, old_failures: int, new: State, failures: int) -> Change | None:
@@ -41,9 +42,15 @@ def transition(old: State | None, old_failures: int, new: State, failures: int) 
             return Change(
                 new,
                 edit=True,
-                thread=f"Now disabled by Quay after {failures} failures: events are dropped until it is reset.",
+                thread="Now disabled by Quay after {failures} failures: events are dropped until it is reset.",
+                thread_params=(("failures", failures),),
             )
-        return Change(new, edit=True, thread=f"Re-enabled, but failing again ({failures} failure(s)).")
+        return Change(
+            new,
+            edit=True,
+            thread="Re-enabled, but failing again ({failures} failure(s)).",
+            thread_params=(("failures", failures),),
+        )
     if new == "healthy":
         if old in ALERTING:
             return Change("recovered", edit=True, thread="Recovered: deliveries succeed again.")

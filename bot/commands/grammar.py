@@ -184,7 +184,7 @@ def _repo(word: str, context: ParseContext) -> RepositoryRef:
     try:
         return RepositoryRef.parse(word)
     except InvalidName as error:
-        raise _Usage(str(error)) from None
+        raise _Usage(error.said(_LOCALE.get())) from None
 
 
 def _text(word: str, too_long: str, limit: int = MAX_TEXT) -> str:
@@ -198,7 +198,7 @@ def _uuid(word: str) -> str:
     try:
         return check_notification_uuid(word)
     except InvalidName as error:
-        raise _Usage(str(error)) from None
+        raise _Usage(error.said(_LOCALE.get())) from None
 
 
 def _build_help(bound: Bound, context: ParseContext) -> Command:
@@ -222,7 +222,7 @@ def _build_repo_list(bound: Bound, context: ParseContext) -> Command:
     try:
         check_namespace(namespace)
     except InvalidName as error:
-        raise _Usage(str(error)) from None
+        raise _Usage(error.said(_LOCALE.get())) from None
     return RepoList(namespace, public=bool(bound.flags.get("--public")), starred=bool(bound.flags.get("--starred")))
 
 
@@ -288,7 +288,7 @@ def _build_notify_create(bound: Bound, context: ParseContext) -> Command:
         )
         config = validate_method(method, config, repo.namespace)
     except InvalidNotification as error:
-        raise _Usage(str(error)) from None
+        raise _Usage(error.said(_LOCALE.get())) from None
     return NotifyCreate(
         repo,
         event,
@@ -318,7 +318,7 @@ def _target(word: str) -> SubscriptionTarget:
             return SubscriptionTarget(ref.namespace, ref.name)
         return SubscriptionTarget(check_namespace(namespace))
     except InvalidName as error:
-        raise _Usage(str(error)) from None
+        raise _Usage(error.said(_LOCALE.get())) from None
 
 
 def _events(words: Sequence[str]) -> tuple[str, ...]:
@@ -477,7 +477,7 @@ def _parse(text: str, context: ParseContext) -> Command | UsageError:
     try:
         words = split_words(unescape_slack(text))
     except LexError as error:
-        return UsageError(t(loc, error.message, **error.params))
+        return UsageError(error.said(loc))
     if not words:
         return Help()
     head = words[0].lower()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shlex
 
+from bot.i18n import Translatable
+
 # Slack wraps links, mailto, channel and user mentions in <...>; the label after | is what the user
 # saw, the part before it is what they typed (a URL or address).
 _SLACK_LINK = re.compile(r"<(?P<target>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
@@ -12,13 +14,8 @@ _CURLY_DOUBLE = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "�
 _CURLY_SINGLE = str.maketrans({"‘": "'", "’": "'"})
 
 
-class LexError(ValueError):
-    """`message` is a catalogue message (English), filled in with `params`."""
-
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message.format(**params) if params else message)
-        self.message = message
-        self.params = params
+class LexError(Translatable):
+    pass
 
 
 def unescape_slack(text: str) -> str:

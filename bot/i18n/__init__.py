@@ -24,3 +24,16 @@ def t(locale: str, message: str, /, **params: object) -> str:
     """`message` in `locale`, with `params` filled in (`str.format` placeholders)."""
     template = CATALOGUES.get(locale, {}).get(message, message) if locale != DEFAULT else message
     return template.format(**params) if params else template
+
+
+class Translatable(ValueError):
+    """An error whose message is a catalogue message (English) filled in with `params`: `str()` is the
+    English text, `said(locale)` the text in a channel's language."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
+
+    def said(self, locale: str) -> str:
+        return t(locale, self.message, **self.params)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.i18n import Translatable
+
 # Quay stops delivering once a notification has failed this many times in a row (a literal 3 in
 # data/model/notification.py); only a reset brings it back.
 FAILURES_BEFORE_DISABLED = 3
@@ -20,7 +22,7 @@ FAILURES_BEFORE_DISABLED = 3
 VULNERABILITY_LEVELS = ("Critical", "High", "Medium", "Low", "Negligible", "Unknown")
 
 
-class InvalidNotification(ValueError):
+class InvalidNotification(Translatable):
     """The event, method, config or eventConfig would be refused (or crash Quay)."""
 
 
@@ -93,15 +95,22 @@ def validate_event(event: str, event_config: Mapping[str, Any]) -> dict[str, Any
     """Return a normalised eventConfig for `event`, or raise `InvalidNotification`."""
     if event in ORG_ONLY_EVENTS:
         raise InvalidNotification(
-            f"{event} only fires for organization notifications; on a repository it would never fire"
+            "{event} only fires for organization notifications; on a repository it would never fire", event=event
         )
     spec = EVENTS.get(event)
     if spec is None:
-        raise InvalidNotification(f"unknown event {event!r}; known events: {', '.join(EVENTS)}")
+        raise InvalidNotification(
+            "unknown event {event}; known events: {events}", event=repr(event), events=", ".join(EVENTS)
+        )
     unknown = sorted(set(event_config) - set(spec.config_keys))
     if unknown:
         allowed = ", ".join(spec.config_keys) or "none"
-        raise InvalidNotification(f"{event} does not take event config {', '.join(unknown)} (it takes: {allowed})")
+        raise InvalidNotification(
+            "{event} does not take event config {keys} (it takes: {allowed})",
+            event=event,
+            keys=", ".join(unknown),
+            allowed=allowed,
+        )
     normalised = dict(event_config)
     if "ref-regex" in normalised:
         pattern = normalised["ref-regex"]
@@ -111,7 +120,9 @@ def validate_event(event: str, event_config: Mapping[str, Any]) -> dict[str, Any
             re.compile(pattern)
         except re.error as error:
             # Quay would accept it and then never fire: say so now.
-            raise InvalidNotification(f"ref-regex is not a valid regular expression: {error}") from None
+            raise InvalidNotification(
+                "ref-regex is not a valid regular expression: {error}", error=str(error)
+            ) from None
     if "level" in normalised:
         normalised["level"] = _vulnerability_level(normalised["level"])
     if event == "repo_image_expiry":
@@ -128,7 +139,9 @@ def _vulnerability_level(value: Any) -> int:
         names = {name.lower(): index for index, name in enumerate(VULNERABILITY_LEVELS)}
         if value.strip().lower() in names:
             return names[value.strip().lower()]
-        raise InvalidNotification("level must be a severity (" + ", ".join(VULNERABILITY_LEVELS) + ") or its index 0-5")
+        raise InvalidNotification(
+            "level must be a severity ({levels}) or its index 0-5", levels=", ".join(VULNERABILITY_LEVELS)
+        )
     level = _positive_int(value, "level", minimum=0)
     if level >= len(VULNERABILITY_LEVELS):
         raise InvalidNotification("level must be between 0 (Critical) and 5 (Unknown)")
@@ -137,13 +150,13 @@ def _vulnerability_level(value: Any) -> int:
 
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool):
-        raise InvalidNotification(f"{name} must be a whole number")
+        raise InvalidNotification("{name} must be a whole number", name=name)
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise InvalidNotification(f"{name} must be a whole number, not {value!r}") from None
+        raise InvalidNotification("{name} must be a whole number, not {value}", name=name, value=repr(value)) from None
     if number < minimum:
-        raise InvalidNotification(f"{name} must be at least {minimum}")
+        raise InvalidNotification("{name} must be at least {minimum}", name=name, minimum=minimum)
     return number
 
 
@@ -151,17 +164,20 @@ def validate_method(method: str, config: Mapping[str, Any], namespace: str) -> d
     """Return the config for `method`, or raise `InvalidNotification`."""
     spec = METHODS.get(method)
     if spec is None:
-        raise InvalidNotification(f"unknown method {method!r}; known methods: {', '.join(METHODS)}")
+        raise InvalidNotification(
+            "unknown method {method}; known methods: {methods}", method=repr(method), methods=", ".join(METHODS)
+        )
     unknown = sorted(set(config) - set(spec.required) - set(spec.optional))
     if unknown:
         raise InvalidNotification(
-            f"{method} does not take {', '.join(unknown)} (it takes: "
-            + ", ".join([*spec.required, *spec.optional])
-            + ")"
+            "{method} does not take {keys} (it takes: {allowed})",
+            method=method,
+            keys=", ".join(unknown),
+            allowed=", ".join([*spec.required, *spec.optional]),
         )
     missing = [key for key in spec.required if config.get(key) in (None, "", {})]
     if missing:
-        raise InvalidNotification(f"{method} needs {', '.join(f'{key}=…' for key in missing)}")
+        raise InvalidNotification("{method} needs {keys}", method=method, keys=", ".join(f"{key}=…" for key in missing))
     if method in ("webhook", "slack"):
         _check_url(str(config["url"]), method)
     if method == "webhook" and "template" in config:
@@ -171,9 +187,9 @@ def validate_method(method: str, config: Mapping[str, Any], namespace: str) -> d
         try:
             json.loads(template)
         except ValueError as error:
-            raise InvalidNotification(f"template is not valid JSON: {error}") from None
+            raise InvalidNotification("template is not valid JSON: {error}", error=str(error)) from None
     if method == "email" and not _EMAIL.match(str(config["email"])):
-        raise InvalidNotification(f"{config['email']!r} is not an e-mail address")
+        raise InvalidNotification("{value} is not an e-mail address", value=repr(config["email"]))
     if method == "quay_notification":
         _check_target(config["target"], namespace)
     return dict(config)
@@ -182,7 +198,7 @@ def validate_method(method: str, config: Mapping[str, Any], namespace: str) -> d
 def _check_url(url: str, method: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidNotification(f"{method} url must be an http(s) URL with a host")
+        raise InvalidNotification("{method} url must be an http(s) URL with a host", method=method)
     if parts.hostname in ("localhost", "127.0.0.1"):
         raise InvalidNotification("Quay refuses webhook URLs on localhost or 127.0.0.1")
 
@@ -192,12 +208,14 @@ def _check_target(target: Any, namespace: str) -> None:
         raise InvalidNotification("target must be given as <kind>:<name>, e.g. target=team:owners")
     kind, name = target.get("kind"), target.get("name")
     if kind not in _TARGET_KINDS:
-        raise InvalidNotification(f"target kind must be one of {', '.join(_TARGET_KINDS)}")
+        raise InvalidNotification("target kind must be one of {kinds}", kinds=", ".join(_TARGET_KINDS))
     if not isinstance(name, str) or not name:
         raise InvalidNotification("target needs a name, e.g. target=user:alice")
     if kind == "org" and name != namespace:
         # Quay crashes (HTTP 500) on an organization target other than the repository's own.
-        raise InvalidNotification(f"an org target must be the repository's own organization, {namespace}")
+        raise InvalidNotification(
+            "an org target must be the repository's own organization, {namespace}", namespace=namespace
+        )
 
 
 def mask_config(method: str, config: Mapping[str, Any]) -> dict[str, str]:

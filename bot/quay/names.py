@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from bot.i18n import Translatable
+
 # util/validation.py validate_username: 2-255 characters.
 NAMESPACE_PATTERN = re.compile(r"^([a-z0-9]+(?:[._-][a-z0-9]+)*)$")
 NAMESPACE_MIN, NAMESPACE_MAX = 2, 255
@@ -18,15 +20,16 @@ NAMESPACE_MIN, NAMESPACE_MAX = 2, 255
 REPOSITORY_PATTERN = re.compile(r"^(?=.{0,255}$)[a-z0-9][\.a-z0-9_-]*(?:\/[a-z0-9][\.a-z0-9_-]*)*$")
 
 
-class InvalidName(ValueError):
+class InvalidName(Translatable):
     """A namespace, repository name or notification id that Quay would refuse or misroute."""
 
 
 def check_namespace(namespace: str) -> str:
     if not (NAMESPACE_MIN <= len(namespace) <= NAMESPACE_MAX) or not NAMESPACE_PATTERN.match(namespace):
         raise InvalidName(
-            f"{_show(namespace)} is not a valid Quay namespace: use 2-255 lowercase letters and digits, "
-            "separated by single '.', '_' or '-'"
+            "{value} is not a valid Quay namespace: use 2-255 lowercase letters and digits, separated by single "
+            "'.', '_' or '-'",
+            value=_show(namespace),
         )
     return namespace
 
@@ -34,8 +37,9 @@ def check_namespace(namespace: str) -> str:
 def check_repository_name(name: str) -> str:
     if not REPOSITORY_PATTERN.match(name):
         raise InvalidName(
-            f"{_show(name)} is not a valid repository name: use lowercase letters, digits, '.', '_' and '-', "
-            "each '/'-separated part starting with a letter or digit, 255 characters at most"
+            "{value} is not a valid repository name: use lowercase letters, digits, '.', '_' and '-', each "
+            "'/'-separated part starting with a letter or digit, 255 characters at most",
+            value=_show(name),
         )
     return name
 
@@ -44,9 +48,9 @@ def check_notification_uuid(value: str) -> str:
     try:
         parsed = uuid.UUID(value)
     except ValueError:
-        raise InvalidName(f"{_show(value)} is not a notification id (a UUID such as 3f2b…-…)") from None
+        raise InvalidName("{value} is not a notification id (a UUID such as 3f2b…-…)", value=_show(value)) from None
     if str(parsed) != value.lower():
-        raise InvalidName(f"{_show(value)} is not a notification id in its usual form (8-4-4-4-12 hex)")
+        raise InvalidName("{value} is not a notification id in its usual form (8-4-4-4-12 hex)", value=_show(value))
     return str(parsed)
 
 
@@ -66,7 +70,7 @@ class RepositoryRef:
         """Split at the first slash, as Quay's path converter does."""
         namespace, slash, name = full_name.partition("/")
         if not slash or not name:
-            raise InvalidName(f"{_show(full_name)} is not a repository: write it as <namespace>/<name>")
+            raise InvalidName("{value} is not a repository: write it as <namespace>/<name>", value=_show(full_name))
         return cls(check_namespace(namespace), check_repository_name(name))
 
     @property
