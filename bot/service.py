@@ -42,7 +42,7 @@ from bot.commands.model import (
     is_destructive,
     namespace_of,
 )
-from bot.i18n import t
+from bot.i18n import Phrase, t
 from bot.outcomes import (
     ConfirmationNeeded,
     DescriptionSet,
@@ -310,9 +310,12 @@ class CommandService:
             repository = await self._find_after_lost_answer(command, client)
             if repository is None:
                 raise QuayOutcomeUnknown(
-                    f"Quay did not answer in time, and {command.repo} does not exist yet; a slow Quay may "
-                    "still create it. Running the command again is safe: if it was created meanwhile, "
-                    "Quay says it already exists."
+                    Phrase(
+                        "Quay did not answer in time, and {repo} does not exist yet; a slow Quay may still create "
+                        "it. Running the command again is safe: if it was created meanwhile, Quay says it already "
+                        "exists.",
+                        repo=str(command.repo),
+                    )
                 ) from None
             log.info("create confirmed by a follow-up read", extra={"repository": str(command.repo)})
             created = CreatedRepository(namespace=repository.namespace, name=repository.name, kind=repository.kind)

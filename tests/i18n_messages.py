@@ -21,6 +21,7 @@ CALLS = {
     "LexError",
     "InvalidName",
     "InvalidNotification",
+    "Phrase",
 }
 TRANSLATED_KEYWORDS = {"hint"}  # keyword arguments translated by the helper (placeholders are examples)
 KEYWORDS_ONLY = {"Change": {"thread"}}  # an alert's thread line is translated where it is posted

@@ -696,8 +696,9 @@ def _what_to_do(error: quay_errors.QuayError, locale: str) -> str:
 
 def render_failure(command_name: str, error: quay_errors.QuayError, locale: str = "en") -> Message:
     failed = t(locale, ":x: *`{command}` failed.*", command=command_name)
-    text = f"{failed} {escape(error.message)}\n{_what_to_do(error, locale)}"
-    return Message(_plain(t(locale, "{command} failed:", command=command_name) + f" {error.message}"), [section(text)])
+    said = error.said(locale)
+    text = f"{failed} {escape(said)}\n{_what_to_do(error, locale)}"
+    return Message(_plain(t(locale, "{command} failed:", command=command_name) + f" {said}"), [section(text)])
 
 
 def render_refusal(reason: str, remedy: str, locale: str = "en") -> Message:

@@ -21,9 +21,32 @@ CATALOGUES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN}
 
 
 def t(locale: str, message: str, /, **params: object) -> str:
-    """`message` in `locale`, with `params` filled in (`str.format` placeholders)."""
+    """`message` in `locale`, with `params` filled in (`str.format` placeholders); a `Phrase` among
+    them is said in `locale` too."""
     template = CATALOGUES.get(locale, {}).get(message, message) if locale != DEFAULT else message
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    return template.format(**{k: v.said(locale) if isinstance(v, Phrase) else v for k, v in params.items()})
+
+
+class Phrase:
+    """A message and what fills it in, said later in whichever language its reader has (a Quay error is
+    made before anyone knows to whom it will be shown). `str()` is the English."""
+
+    __slots__ = ("message", "params")
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.message = message
+        self.params = params
+
+    def said(self, locale: str) -> str:
+        return t(locale, self.message, **self.params)
+
+    def __str__(self) -> str:
+        return self.said(DEFAULT)
+
+    def __repr__(self) -> str:
+        return f"Phrase({str(self)!r})"
 
 
 class Translatable(ValueError):

@@ -23,6 +23,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot import __version__
+from bot.i18n import Phrase
 from bot.quay.catalogue import InvalidNotification, validate_event, validate_method
 from bot.quay.errors import (
     QuayError,
@@ -123,19 +124,21 @@ class QuayClient:
 
     async def whoami(self) -> User:
         """`GET /api/v1/user/`. A 401 may only mean the token lacks `user:read`."""
-        response = await self._get("/api/v1/user/", what="reading the token's user")
-        return _parse(User, response, what="reading the token's user")
+        what = Phrase("reading the token's user")
+        response = await self._get("/api/v1/user/", what=what)
+        return _parse(User, response, what=what)
 
     async def get_organization(self, org: str) -> Organization:
         org = _checked(check_namespace, org)
-        what = f"reading organization {org}"
+        what = Phrase("reading organization {org}", org=org)
         response = await self._get(f"/api/v1/organization/{quote(org, safe='')}", what=what)
         return _parse(Organization, response, what=what)
 
     async def discovery_version(self) -> str | None:
         """The API version the server's discovery document declares, if it answers."""
-        response = await self._get("/api/v1/discovery", what="reading the API discovery document")
-        body = json_body(response, what="reading the API discovery document")
+        what = Phrase("reading the API discovery document")
+        response = await self._get("/api/v1/discovery", what=what)
+        body = json_body(response, what=what)
         info = body.get("info") if isinstance(body, dict) else None
         version = info.get("version") if isinstance(info, dict) else None
         return str(version) if version else None
@@ -145,13 +148,17 @@ class QuayClient:
     async def create_repository(
         self, ref: RepositoryRef, *, visibility: Visibility = "private", description: str = ""
     ) -> CreatedRepository:
-        what = f"creating {ref}"
+        what = Phrase("creating {repo}", repo=str(ref))
         body = NewRepository(
             namespace=ref.namespace, repository=ref.name, visibility=visibility, description=description
         )
         response = await self._write("POST", "/api/v1/repository", json=body.model_dump(), what=what)
         if response.status_code != 201:
-            raise unexpected(response, what=what, why=f"HTTP {response.status_code} instead of 201")
+            raise unexpected(
+                response,
+                what=what,
+                why=Phrase("HTTP {status} instead of {expected}", status=response.status_code, expected=201),
+            )
         return _parse(CreatedRepository, response, what=what)
 
     async def list_repositories(
@@ -173,12 +180,16 @@ class QuayClient:
         if starred:
             params["starred"] = "true"
         if not params:
-            raise QuayInputError("Listing repositories needs a namespace, public or starred.")
+            raise QuayInputError(Phrase("Listing repositories needs a namespace, public or starred."))
         if last_modified:
             params["last_modified"] = "true"
         if next_page:
             params["next_page"] = next_page
-        what = f"listing repositories of {namespace}" if namespace else "listing repositories"
+        what = (
+            Phrase("listing repositories of {namespace}", namespace=namespace)
+            if namespace
+            else Phrase("listing repositories")
+        )
         response = await self._get("/api/v1/repository", params=params, what=what)
         return _parse(RepositoryPage, response, what=what)
 
@@ -203,7 +214,7 @@ class QuayClient:
             if next_page and page.repositories and page.repositories[0].full_name in seen:
                 # An expired or garbled token silently restarts at page 1 (§10.13): say so rather
                 # than loop forever or return duplicates.
-                raise QuayError("Quay restarted the listing at page 1 (its page token expired); list again.")
+                raise QuayError(Phrase("Quay restarted the listing at page 1 (its page token expired); list again."))
             for repository in page.repositories:
                 seen.add(repository.full_name)
                 yield repository
@@ -214,7 +225,7 @@ class QuayClient:
     async def get_repository(
         self, ref: RepositoryRef, *, include_tags: bool = True, include_stats: bool = False
     ) -> Repository:
-        what = f"reading {ref}"
+        what = Phrase("reading {repo}", repo=str(ref))
         params = {"includeTags": "true" if include_tags else "false"}
         if include_stats:
             params["includeStats"] = "true"
@@ -222,19 +233,19 @@ class QuayClient:
         return _parse(Repository, response, what=what)
 
     async def set_description(self, ref: RepositoryRef, description: str) -> None:
-        what = f"updating the description of {ref}"
+        what = Phrase("updating the description of {repo}", repo=str(ref))
         response = await self._write("PUT", _repo_path(ref), json={"description": description}, what=what)
         _expect_success_true(response, what=what)
 
     async def change_visibility(self, ref: RepositoryRef, visibility: Visibility) -> None:
-        what = f"making {ref} {visibility}"
+        what = Phrase("making {repo} {visibility}", repo=str(ref), visibility=Phrase(visibility))
         response = await self._write(
             "POST", f"{_repo_path(ref)}/changevisibility", json={"visibility": visibility}, what=what
         )
         if response.status_code == 200 and response.text.strip() == "null":
             # Quay's handler returns nothing when the repository does not exist (§3.5).
             raise QuayNotFound(
-                f"{ref} does not exist (Quay answered 200 null).",
+                Phrase("{repo} does not exist (Quay answered 200 null).", repo=str(ref)),
                 status=200,
                 method="POST",
                 path=_repo_path(ref),
@@ -244,7 +255,7 @@ class QuayClient:
     async def delete_repository(self, ref: RepositoryRef) -> None:
         """Delete `ref`. Quay answers 204 even for a missing repository, so existence is checked first."""
         await self.get_repository(ref, include_tags=False)
-        what = f"deleting {ref}"
+        what = Phrase("deleting {repo}", repo=str(ref))
         response = await self._write("DELETE", _repo_path(ref), what=what)
         _expect_status(response, 204, what=what)
 
@@ -255,9 +266,9 @@ class QuayClient:
             event_config = validate_event(new.event, new.event_config)
             config = validate_method(new.method, new.config, ref.namespace)
         except InvalidNotification as error:
-            raise QuayInputError(str(error)) from None
+            raise QuayInputError(Phrase(error.message, **error.params)) from None
         body = new.model_copy(update={"config": config, "event_config": event_config}).to_body()
-        what = f"creating a {new.event} notification on {ref}"
+        what = Phrase("creating a {event} notification on {repo}", event=new.event, repo=str(ref))
         try:
             response = await self._write("POST", f"{_repo_path(ref)}/notification/", json=body, what=what)
         except QuayServerError:
@@ -273,7 +284,7 @@ class QuayClient:
         Quay answers an empty list for a repository that does not exist; with `verify_repository`
         an empty answer is checked against the repository itself.
         """
-        what = f"listing notifications of {ref}"
+        what = Phrase("listing notifications of {repo}", repo=str(ref))
         response = await self._get(f"{_repo_path(ref)}/notification/", what=what)
         notifications = _parse(NotificationList, response, what=what).notifications
         if not notifications and verify_repository:
@@ -283,13 +294,13 @@ class QuayClient:
     async def get_notification(self, ref: RepositoryRef, uuid: str) -> Notification:
         """One notification, confirmed to belong to `ref` (Quay's lookup ignores the repository)."""
         uuid = _checked(check_notification_uuid, uuid)
-        what = f"reading notification {uuid} of {ref}"
+        what = Phrase("reading notification {uuid} of {repo}", uuid=uuid, repo=str(ref))
         response = await self._get(f"{_repo_path(ref)}/notification/{uuid}", what=what)
         notification = _parse(Notification, response, what=what)
         owned = await self.list_notifications(ref, verify_repository=False)
         if all(item.uuid != notification.uuid for item in owned):
             raise QuayNotFound(
-                f"Notification {uuid} does not belong to {ref}.",
+                Phrase("Notification {uuid} does not belong to {repo}.", uuid=uuid, repo=str(ref)),
                 status=404,
                 method="GET",
                 path=_repo_path(ref),
@@ -305,20 +316,20 @@ class QuayClient:
         Pass `known` (from `get_notification`) to skip reading it again.
         """
         notification = known if known is not None else await self.get_notification(ref, uuid)
-        what = f"testing notification {notification.uuid} of {ref}"
+        what = Phrase("testing notification {uuid} of {repo}", uuid=notification.uuid, repo=str(ref))
         response = await self._write("POST", f"{_repo_path(ref)}/notification/{notification.uuid}/test", what=what)
         _expect_status(response, 200, what=what)
         return notification
 
     async def reset_notification_failures(self, ref: RepositoryRef, uuid: str) -> None:
         uuid = _checked(check_notification_uuid, uuid)
-        what = f"resetting the failures of notification {uuid} of {ref}"
+        what = Phrase("resetting the failures of notification {uuid} of {repo}", uuid=uuid, repo=str(ref))
         response = await self._write("POST", f"{_repo_path(ref)}/notification/{uuid}", what=what)
         _expect_status(response, 204, what=what)
 
     async def delete_notification(self, ref: RepositoryRef, uuid: str) -> None:
         uuid = _checked(check_notification_uuid, uuid)
-        what = f"deleting notification {uuid} of {ref}"
+        what = Phrase("deleting notification {uuid} of {repo}", uuid=uuid, repo=str(ref))
         response = await self._write("DELETE", f"{_repo_path(ref)}/notification/{uuid}", what=what)
         _expect_status(response, 204, what=what)
 
@@ -329,10 +340,10 @@ class QuayClient:
             return {}
         return {"Authorization": f"Bearer {self._token.get_secret_value()}"}
 
-    async def _get(self, path: str, *, what: str, params: Mapping[str, str] | None = None) -> httpx.Response:
+    async def _get(self, path: str, *, what: Phrase, params: Mapping[str, str] | None = None) -> httpx.Response:
         return await self._send("GET", path, what=what, params=params, idempotent=True)
 
-    async def _write(self, method: str, path: str, *, what: str, json: Any = None) -> httpx.Response:
+    async def _write(self, method: str, path: str, *, what: Phrase, json: Any = None) -> httpx.Response:
         return await self._send(method, path, what=what, json=json, idempotent=False)
 
     async def _send(
@@ -340,7 +351,7 @@ class QuayClient:
         method: str,
         path: str,
         *,
-        what: str,
+        what: Phrase,
         idempotent: bool,
         params: Mapping[str, str] | None = None,
         json: Any = None,
@@ -356,15 +367,24 @@ class QuayClient:
                 if _is_tls_failure(error):
                     self._observe(method, path, "tls_error", call_started)
                     raise QuayTLSError(
-                        f"The TLS handshake with Quay at {self.base_url} failed while {what} "
-                        f"({_reason(error)}). If Quay uses a private CA, set QUAY_VERIFY_TLS to the "
-                        "path of its CA bundle.",
+                        Phrase(
+                            "The TLS handshake with Quay at {url} failed while {what} ({reason}). If Quay uses a "
+                            "private CA, set QUAY_VERIFY_TLS to the path of its CA bundle.",
+                            url=self.base_url,
+                            what=what,
+                            reason=_reason(error),
+                        ),
                         method=method,
                         path=path,
                     ) from None
                 # Nothing reached Quay, so even a write may be tried again.
                 failure: QuayError = QuayUnavailable(
-                    f"Could not connect to Quay at {self.base_url} while {what} ({_reason(error)}).",
+                    Phrase(
+                        "Could not connect to Quay at {url} while {what} ({reason}).",
+                        url=self.base_url,
+                        what=what,
+                        reason=_reason(error),
+                    ),
                     method=method,
                     path=path,
                 )
@@ -374,24 +394,35 @@ class QuayClient:
                 self._observe(method, path, "timeout", call_started)
                 if not idempotent and not isinstance(error, httpx.ConnectTimeout | httpx.PoolTimeout):
                     raise QuayOutcomeUnknown(
-                        f"Quay did not answer in time while {what}; the change may or may not have "
-                        "happened. Check before trying again.",
+                        Phrase(
+                            "Quay did not answer in time while {what}; the change may or may not have happened. "
+                            "Check before trying again.",
+                            what=what,
+                        ),
                         method=method,
                         path=path,
                     ) from None
-                failure = QuayTimeout(f"Quay did not answer in time while {what}.", method=method, path=path)
+                failure = QuayTimeout(
+                    Phrase("Quay did not answer in time while {what}.", what=what), method=method, path=path
+                )
                 retry_after = None
             except httpx.TransportError as error:
                 self._observe(method, path, "network_error", call_started)
                 if not idempotent:
                     raise QuayOutcomeUnknown(
-                        f"The connection to Quay broke while {what} ({_reason(error)}); the change may or "
-                        "may not have happened. Check before trying again.",
+                        Phrase(
+                            "The connection to Quay broke while {what} ({reason}); the change may or may not have "
+                            "happened. Check before trying again.",
+                            what=what,
+                            reason=_reason(error),
+                        ),
                         method=method,
                         path=path,
                     ) from None
                 failure = QuayUnavailable(
-                    f"The connection to Quay broke while {what} ({_reason(error)}).", method=method, path=path
+                    Phrase("The connection to Quay broke while {what} ({reason}).", what=what, reason=_reason(error)),
+                    method=method,
+                    path=path,
                 )
                 retry_after = None
             else:
@@ -426,7 +457,7 @@ def _checked(check: Any, value: str) -> str:
     try:
         result: str = check(value)
     except InvalidName as error:
-        raise QuayInputError(str(error)) from None
+        raise QuayInputError(Phrase(error.message, **error.params)) from None
     return result
 
 
@@ -444,20 +475,26 @@ def _reason(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _parse(model: type[M], response: httpx.Response, *, what: str) -> M:
+def _parse(model: type[M], response: httpx.Response, *, what: Phrase) -> M:
     body = json_body(response, what=what)
     try:
         return model.model_validate(body)
     except ValidationError as error:
-        raise unexpected(response, what=what, why=f"the body does not match ({error.error_count()} problems)") from None
+        raise unexpected(
+            response, what=what, why=Phrase("the body does not match ({count} problems)", count=error.error_count())
+        ) from None
 
 
-def _expect_status(response: httpx.Response, status: int, *, what: str) -> None:
+def _expect_status(response: httpx.Response, status: int, *, what: Phrase) -> None:
     if response.status_code != status:
-        raise unexpected(response, what=what, why=f"HTTP {response.status_code} instead of {status}")
+        raise unexpected(
+            response,
+            what=what,
+            why=Phrase("HTTP {status} instead of {expected}", status=response.status_code, expected=status),
+        )
 
 
-def _expect_success_true(response: httpx.Response, *, what: str) -> None:
+def _expect_success_true(response: httpx.Response, *, what: Phrase) -> None:
     body = json_body(response, what=what)
     if not (isinstance(body, dict) and body.get("success") is True):
         raise unexpected(response, what=what, why='the body is not {"success": true}')

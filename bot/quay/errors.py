@@ -22,15 +22,22 @@ Every error carries the HTTP method and path (never the token) and a message a p
 
 from __future__ import annotations
 
+from bot.i18n import Phrase
+
 
 class QuayError(Exception):
-    """Base of every Quay failure. `str()` is a sentence fit for a user."""
+    """Base of every Quay failure. `str()` is a sentence fit for a user, in English; `said(locale)` the
+    same in a channel's language."""
 
-    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Phrase, *, method: str = "", path: str = "") -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+        self.phrase = message if isinstance(message, Phrase) else None
         self.method = method
         self.path = path
+
+    def said(self, locale: str) -> str:
+        return self.phrase.said(locale) if self.phrase is not None else self.message
 
 
 class QuayInputError(QuayError, ValueError):
@@ -55,7 +62,9 @@ class QuayOutcomeUnknown(QuayError):
 
 
 class QuayRateLimited(QuayError):
-    def __init__(self, message: str, *, retry_after: float | None = None, method: str = "", path: str = ""):
+    def __init__(
+        self, message: str | Phrase, *, retry_after: float | None = None, method: str = "", path: str = ""
+    ) -> None:
         super().__init__(message, method=method, path=path)
         self.retry_after = retry_after
 
@@ -65,7 +74,7 @@ class QuayAPIError(QuayError):
 
     def __init__(
         self,
-        message: str,
+        message: str | Phrase,
         *,
         status: int,
         detail: str = "",

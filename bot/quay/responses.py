@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from bot.i18n import Phrase
 from bot.quay.errors import (
     QuayAlreadyExists,
     QuayAPIError,
@@ -66,7 +67,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return parse_retry_after(response.headers.get("Retry-After"))
 
 
-def raise_for_error(response: httpx.Response, *, what: str) -> None:
+def raise_for_error(response: httpx.Response, *, what: object) -> None:
     """Raise the `QuayError` that `response` means; return if it is a success (< 300)."""
     status = response.status_code
     if status < 300:
@@ -75,9 +76,17 @@ def raise_for_error(response: httpx.Response, *, what: str) -> None:
     detail, error_type = error_detail(response)
     if status == 429:
         retry_after = retry_after_seconds(response)
-        wait = f" Retry after {retry_after:g} s." if retry_after is not None else ""
+        message = (
+            Phrase(
+                "Quay is rate-limiting requests while {what}. Retry after {seconds} s.",
+                what=what,
+                seconds=f"{retry_after:g}",
+            )
+            if retry_after is not None
+            else Phrase("Quay is rate-limiting requests while {what}.", what=what)
+        )
         raise QuayRateLimited(
-            f"Quay is rate-limiting requests while {what}.{wait}",
+            message,
             retry_after=retry_after,
             method=method,
             path=path,
@@ -85,47 +94,61 @@ def raise_for_error(response: httpx.Response, *, what: str) -> None:
     if status in (502, 503, 504):
         reason = detail if "read-only" in detail else f"HTTP {status}"
         raise QuayUnavailable(
-            f"Quay is unavailable ({reason}) while {what}; try again shortly.", method=method, path=path
+            Phrase("Quay is unavailable ({reason}) while {what}; try again shortly.", reason=reason, what=what),
+            method=method,
+            path=path,
         )
     kind, message = _classify(status, detail, what)
     raise kind(message, status=status, detail=detail, error_type=error_type, method=method, path=path)
 
 
-def _classify(status: int, detail: str, what: str) -> tuple[type[QuayAPIError], str]:
+def _classify(status: int, detail: str, what: object) -> tuple[type[QuayAPIError], Phrase]:
     if status == 401:
-        return QuayUnauthorized, (
-            f"Quay treated the request as anonymous while {what} (401 {detail}): the Quay token is "
-            "missing, invalid or expired, or lacks the scope this call needs."
+        return QuayUnauthorized, Phrase(
+            "Quay treated the request as anonymous while {what} (401 {detail}): the Quay token is missing, "
+            "invalid or expired, or lacks the scope this call needs.",
+            what=what,
+            detail=detail,
         )
     if status == 403 and "CSRF" in detail:
-        return QuayInvalidToken, (
-            f"Quay refused the write while {what} as unauthenticated (CSRF check): the Quay token is "
-            "probably invalid or expired."
+        return QuayInvalidToken, Phrase(
+            "Quay refused the write while {what} as unauthenticated (CSRF check): the Quay token is probably "
+            "invalid or expired.",
+            what=what,
         )
     if status == 403:
-        return QuayForbidden, (
-            f"Quay answered 403 Unauthorized while {what}: the token lacks the permission or scope for "
-            "this, or it does not exist (Quay answers 403 for both)."
+        return QuayForbidden, Phrase(
+            "Quay answered 403 Unauthorized while {what}: the token lacks the permission or scope for this, or "
+            "it does not exist (Quay answers 403 for both).",
+            what=what,
         )
     if status == 404:
-        return QuayNotFound, f"Not found while {what}."
+        return QuayNotFound, Phrase("Not found while {what}.", what=what)
     if status == 400 and detail.startswith("No repository notification found"):
-        return QuayNotFound, f"Not found while {what}: {detail}"
+        return QuayNotFound, Phrase("Not found while {what}: {detail}", what=what, detail=detail)
     if status == 400 and detail == "Repository already exists":
-        return QuayAlreadyExists, f"Could not finish {what}: the repository already exists."
+        return QuayAlreadyExists, Phrase("Could not finish {what}: the repository already exists.", what=what)
     if status in (400, 402, 405, 415):
-        return QuayBadRequest, f"Quay refused the request while {what}: {detail}"
+        return QuayBadRequest, Phrase("Quay refused the request while {what}: {detail}", what=what, detail=detail)
     if status >= 500:
-        return QuayServerError, f"Quay failed with HTTP {status} while {what}: {detail}"
-    return QuayUnexpectedResponse, f"Unexpected HTTP {status} from Quay while {what}: {detail}"
+        return QuayServerError, Phrase(
+            "Quay failed with HTTP {status} while {what}: {detail}", status=status, what=what, detail=detail
+        )
+    return QuayUnexpectedResponse, Phrase(
+        "Unexpected HTTP {status} from Quay while {what}: {detail}", status=status, what=what, detail=detail
+    )
 
 
-def json_body(response: httpx.Response, *, what: str) -> Any:
+def json_body(response: httpx.Response, *, what: object) -> Any:
     try:
         return response.json()
     except ValueError:
         raise QuayUnexpectedResponse(
-            f"Quay answered HTTP {response.status_code} with a body that is not JSON while {what}.",
+            Phrase(
+                "Quay answered HTTP {status} with a body that is not JSON while {what}.",
+                status=response.status_code,
+                what=what,
+            ),
             status=response.status_code,
             detail=first_line(response.text),
             method=response.request.method,
@@ -133,9 +156,9 @@ def json_body(response: httpx.Response, *, what: str) -> Any:
         ) from None
 
 
-def unexpected(response: httpx.Response, *, what: str, why: str) -> QuayAPIError:
+def unexpected(response: httpx.Response, *, what: object, why: object) -> QuayAPIError:
     return QuayUnexpectedResponse(
-        f"Unexpected answer from Quay while {what}: {why}.",
+        Phrase("Unexpected answer from Quay while {what}: {why}.", what=what, why=why),
         status=response.status_code,
         detail=first_line(response.text),
         method=response.request.method,

@@ -81,3 +81,11 @@ def test_usage_errors_and_refusals_in_chinese(zh, world: FakeQuay):
     assert "不允许" in refused.text and "`team-b` 不在其中" in refused.text
     english = driver.reply(driver.slash("repo frobnicate", user=ALICE, channel="C0EN"))
     assert "unknown subcommand `repo frobnicate`" in english.text
+
+
+def test_quay_errors_in_chinese(zh, world: FakeQuay):
+    _bot, driver = zh
+    failed = driver.reply(driver.slash("repo info team-a/nope", user=ALICE, channel="C0ZH"))
+    assert "`repo info` 失败" in failed.text and "读取 team-a/nope" in failed.text
+    english = driver.reply(driver.slash("repo info team-a/nope", user=ALICE, channel="C0EN"))
+    assert "`repo info` failed" in english.text and "reading team-a/nope" in english.text
