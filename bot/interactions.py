@@ -58,6 +58,7 @@ from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
 from bot.service import CommandService
 from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
 from bot.store.alerts import AlertStore
+from bot.store.confirmations import INTERRUPTED
 
 log = logging.getLogger(__name__)
 
@@ -245,23 +246,23 @@ class Interactions:
     async def reset_button(self, value: str, caller: Caller) -> list[Reply]:
         """The "Reset failures" button: the same command, with the clicker's access checked."""
         target = _notification_button(value)
-        return await self.run(NotifyReset(*target), caller) if target else [_malformed()]
+        return await self.run(NotifyReset(*target), caller) if target else [_malformed(self.locale_of(caller))]
 
     async def alert_test_button(self, value: str, caller: Caller) -> list[Reply]:
         target = _notification_button(value)
-        return await self.run(NotifyTest(*target), caller) if target else [_malformed()]
+        return await self.run(NotifyTest(*target), caller) if target else [_malformed(self.locale_of(caller))]
 
     async def alert_delete_button(self, value: str, caller: Caller) -> list[Reply]:
         """Delete goes through the same confirmation as `/quay notify delete`."""
         target = _notification_button(value)
-        return await self.run(NotifyDelete(*target), caller) if target else [_malformed()]
+        return await self.run(NotifyDelete(*target), caller) if target else [_malformed(self.locale_of(caller))]
 
     async def list_page(self, value: str, caller: Caller) -> list[Reply]:
         """Previous/Next of a listing: access checked again, that page fetched, the message replaced."""
         try:
             command = parse_list_value(value)
         except ValueError:
-            return [_malformed()]
+            return [_malformed(self.locale_of(caller))]
         return [dataclasses.replace(reply, replace_original=True) for reply in await self.run(command, caller)]
 
     async def repo_menu(self, value: str, caller: Caller) -> list[Reply]:
@@ -271,16 +272,16 @@ class Interactions:
         verb, _, rest = value.partition(" ")
         words = {"notifications": "notify list", "visibility": "repo visibility", "delete": "repo delete"}
         if verb not in words:
-            return [_malformed()]
+            return [_malformed(self.locale_of(caller))]
         command = parse(f"{words[verb]} {rest}", ParseContext())
         if isinstance(command, UsageError):
-            return [_malformed()]
+            return [_malformed(self.locale_of(caller))]
         return await self.run(command, caller)
 
     async def alert_mute_button(self, value: str, caller: Caller) -> list[Reply]:
         target = _notification_button(value)
         if target is None or self.alerts is None:
-            return [_malformed()]
+            return [_malformed(self.locale_of(caller))]
         repo, uuid = target
         decision = self.service.policy.check(caller, repo.namespace, Role.WRITE, "mute")
         if isinstance(decision, Denied):
@@ -323,7 +324,8 @@ class Interactions:
         if pending.state == "running":
             return Reply(plain(t(locale, "This confirmation is being carried out right now; nothing more was done.")))
         if pending.state == "interrupted":
-            return Reply(plain(f":warning: {pending.result}"), replace_original=True)
+            # The stored text is the store's fixed sentence: said in this channel's language.
+            return Reply(plain(f":warning: {t(locale, pending.result or INTERRUPTED)}"), replace_original=True)
         return Reply(
             plain(
                 t(
@@ -397,7 +399,7 @@ class Interactions:
         try:
             namespace = RepositoryRef.parse(repo).namespace
         except InvalidName:
-            return _malformed()
+            return _malformed(self.locale_of(caller))
         allowed = self._may_change(caller, namespace, "repo describe")
         if isinstance(allowed, Reply):
             return allowed

@@ -104,7 +104,7 @@ class Subscribed:
     repositories: int  # repositories covered now
     created: int  # Quay notifications made by this command
     kept: int  # already there
-    problem: str | None = None  # why it stopped short (the next sync carries on)
+    problem: QuayError | None = None  # why it stopped short (the next sync carries on)
     watched: bool = True  # some channel has alerts for the namespace: Quay failing to reach the bot is told
 
 
@@ -115,7 +115,7 @@ class Unsubscribed:
     remaining: tuple[str, ...]
     deleted: int  # Quay notifications deleted
     already_gone: int
-    problem: str | None = None
+    problem: QuayError | None = None
 
 
 @dataclass(frozen=True)

@@ -516,7 +516,7 @@ def render_subscription(
                 facts.append(
                     ctx.t(
                         ":warning: Stopped short: {problem} The bot tries again every minute.",
-                        problem=escape(result.problem),
+                        problem=escape(result.problem.said(ctx.locale)),
                     )
                 )
             if not result.watched:
@@ -548,7 +548,10 @@ def render_subscription(
                 facts.append(ctx.t("Still subscribed: {events}", events=", ".join(code(e) for e in result.remaining)))
             if result.problem:
                 facts.append(
-                    ctx.t(":warning: Stopped short: {problem} Run it again to finish.", problem=escape(result.problem))
+                    ctx.t(
+                        ":warning: Stopped short: {problem} Run it again to finish.",
+                        problem=escape(result.problem.said(ctx.locale)),
+                    )
                 )
             text = ":white_check_mark: " + line + "\n" + "\n".join(facts)
             return Message(_plain(line), [section(text)], in_channel=True)

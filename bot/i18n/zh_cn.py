@@ -227,6 +227,7 @@ MESSAGES: dict[str, str] = {
     "Target": "目标",
     "Test queued for notification {uuid} on {repo}.": "已为 {repo} 上的通知 {uuid} 排队测试。",
     "The TLS handshake with Quay at {url} failed while {what} ({reason}). If Quay uses a private CA, set QUAY_VERIFY_TLS to the path of its CA bundle.": "{what}时与 {url} 上的 Quay 进行 TLS 握手失败（{reason}）。如果 Quay 使用私有 CA，请将 QUAY_VERIFY_TLS 设为其 CA 证书包的路径。",
+    "The bot stopped while carrying this out; whether Quay did it is unknown. It will not be run again: check Quay, then run the command again if needed.": "机器人在执行过程中停止了；Quay 是否已完成未知。它不会再次执行：请检查 Quay，必要时重新运行命令。",
     "The connection to Quay broke while {what} ({reason}).": "{what}时与 Quay 的连接中断（{reason}）。",
     "The connection to Quay broke while {what} ({reason}); the change may or may not have happened. Check before trying again.": "{what}时与 Quay 的连接中断（{reason}）；更改可能已经生效，也可能没有。请先检查再重试。",
     "The description of {repo} in Quay (Markdown).": "{repo} 在 Quay 中的描述（Markdown）。",

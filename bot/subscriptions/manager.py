@@ -132,7 +132,7 @@ class SubscriptionManager:
             len(repositories),
             created,
             kept,
-            problem.message if problem else None,
+            problem,
         )
 
     async def unsubscribe(
@@ -145,7 +145,7 @@ class SubscriptionManager:
             return NotSubscribed(target, tuple(record.target for record, _ in listed))
         removing = tuple(e for e in (command.events or subscription.events) if e in subscription.events)
         deleted = gone = 0
-        problem: str | None = None
+        problem: QuayError | None = None
         for hook in await self._hooks(subscription):
             if hook.event not in removing and command.events:
                 continue
@@ -156,7 +156,7 @@ class SubscriptionManager:
             except QuayNotFound:
                 gone += 1  # deleted by hand, or with its repository
             except QuayError as error:
-                problem = error.message
+                problem = error
                 break
             await self._forget(subscription, [(hook.repository, hook.event)])
         self._count("deleted", deleted)
