@@ -84,13 +84,7 @@ class ReplyDelivery:
         locale: str = "en",
     ) -> None:
         with tracing.span(what, {"slack.channel": caller.channel_id, "slack.user": caller.user_id}):
-            try:
-                async with self.gate.slot():
-                    replies = await self._run(work, locale)
-            except Busy:
-                self.metrics.commands_busy.inc()
-                log.warning("busy: a command was turned away", extra={"channel": caller.channel_id})
-                replies = [Reply(plain(t(locale, BUSY)))]
+            replies = await self._in_slot(caller, work, locale)
             for reply in replies:
                 with tracing.span("slack.reply", {"slack.in_channel": reply.message.in_channel}):
                     await self.send(respond, caller, reply)
@@ -109,14 +103,18 @@ class ReplyDelivery:
         """For work with no response_url (a submitted form): its replies go through the outbox, to the
         channel, or to the user alone there, as the typed command's would."""
         with tracing.span(what, {"slack.channel": caller.channel_id, "slack.user": caller.user_id}):
-            try:
-                async with self.gate.slot():
-                    replies = await self._run(work, locale)
-            except Busy:
-                self.metrics.commands_busy.inc()
-                replies = [Reply(plain(t(locale, BUSY)))]
-            for reply in replies:
+            for reply in await self._in_slot(caller, work, locale):
                 await self._keep(caller, _payload(reply.message), lost=False)
+
+    async def _in_slot(self, caller: Caller, work: Callable[[], Awaitable[list[Reply]]], locale: str) -> list[Reply]:
+        """The work's replies, done in one of the bounded slots; "busy" when none is free soon."""
+        try:
+            async with self.gate.slot():
+                return await self._run(work, locale)
+        except Busy:
+            self.metrics.commands_busy.inc()
+            log.warning("busy: a command was turned away", extra={"channel": caller.channel_id})
+            return [Reply(plain(t(locale, BUSY)))]
 
     async def _run(self, work: Callable[[], Awaitable[list[Reply]]], locale: str) -> list[Reply]:
         try:

@@ -159,6 +159,16 @@ def watch_access(tmp_path: Path) -> Path:
     return path
 
 
+def bot_with_access(quay, slack, tmp_path: Path, access: str, **extra: Any) -> tuple[BotThread, SlackDriver]:
+    """The bot with an access file of its own, the outbox unpaced, and a driver for it."""
+    path = tmp_path / "own-access.yml"
+    path.write_text(access)
+    extra.setdefault("QUAYBOT_WATCH_REQUESTS_PER_SECOND", 1000)
+    bot = BotThread(make_settings(quay.url, slack, tmp_path, path, **extra))
+    bot.bot.outbox.per_channel_interval = 0.0
+    return bot, SlackDriver(bot.url, SIGNING_SECRET, slack)
+
+
 def start(settings) -> BotThread:
     bot = BotThread(settings)
     bot.bot.outbox.per_channel_interval = 0.0  # pacing is tested on its own below

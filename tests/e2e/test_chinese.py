@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ALICE, SIGNING_SECRET, BotThread, make_settings
+from tests.e2e.conftest import ALICE, bot_with_access
 from tests.e2e.test_watch import flush, parents
 from tests.fakes.quay import FakeQuay
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_driver import SlackDriver
 
 ZH_ACCESS = """
 channels:
@@ -29,11 +28,7 @@ channels:
 
 @pytest.fixture
 def zh(quay, world: FakeQuay, slack: FakeSlack, tmp_path: Path):
-    access = tmp_path / "zh-access.yml"
-    access.write_text(ZH_ACCESS)
-    bot = BotThread(make_settings(quay.url, slack, tmp_path, access, QUAYBOT_WATCH_REQUESTS_PER_SECOND=1000))
-    bot.bot.outbox.per_channel_interval = 0.0
-    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    bot, driver = bot_with_access(quay, slack, tmp_path, ZH_ACCESS)
     yield bot, driver
     driver.close()
     bot.stop()

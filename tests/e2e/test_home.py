@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ALICE, BOB, MALLORY, SIGNING_SECRET, BotThread, make_settings
+from tests.e2e.conftest import ALICE, BOB, MALLORY, bot_with_access
 from tests.e2e.test_watch import flush
 from tests.fakes.quay import FakeQuay
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_driver import SlackDriver
 
 HOME_ACCESS = """
 channels:
@@ -35,11 +34,7 @@ channels:
 
 @pytest.fixture
 def home(quay, world: FakeQuay, slack: FakeSlack, tmp_path: Path):
-    access = tmp_path / "home-access.yml"
-    access.write_text(HOME_ACCESS)
-    bot = BotThread(make_settings(quay.url, slack, tmp_path, access, QUAYBOT_WATCH_REQUESTS_PER_SECOND=1000))
-    bot.bot.outbox.per_channel_interval = 0.0
-    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    bot, driver = bot_with_access(quay, slack, tmp_path, HOME_ACCESS)
     yield bot, driver
     driver.close()
     bot.stop()
