@@ -294,6 +294,24 @@ async def _audit_from_cli(
         db.dispose()
 
 
+def _check_public_url(settings: Settings, out: TextIO) -> int:
+    """Subscriptions: is there an address Quay can post to? (Whether Quay can reach it is only known
+    from Quay's side: the failure watch says so when it cannot.)"""
+    from bot.subscriptions.manager import NotConfigured, check_public_url
+
+    print(f"Subscriptions: QUAYBOT_PUBLIC_URL={settings.public_url or '(not set)'}", file=out)
+    if settings.public_url is None:
+        print("  subscriptions are off: /quay subscribe says what is missing", file=out)
+        return 0
+    try:
+        check_public_url(settings.public_url)
+    except NotConfigured as problem:
+        print(f"  ! {problem.reason.format(**problem.params)}", file=out)
+        return 1
+    print(f"  Quay posts events to {settings.public_url}/quay/events/<token>", file=out)
+    return 0
+
+
 def exit_code(outcome: Outcome) -> int:
     match outcome:
         case Succeeded():
@@ -366,5 +384,6 @@ async def check(settings: Settings, out: TextIO) -> int:
             f"  {channels} channel(s) mapped; {alerting} namespace(s) watched for failing notifications",
             file=out,
         )
+    problems += _check_public_url(settings, out)
     print("OK" if problems == 0 else f"{problems} problem(s) found", file=out)
     return EXIT_OK if problems == 0 else EXIT_ERROR

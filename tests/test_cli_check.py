@@ -82,3 +82,14 @@ async def test_unreachable() -> None:
 async def test_tls_failure(quay: FakeQuayServer) -> None:
     code, text = await run_check(quay.url.replace("http://", "https://"), T)
     assert code == 1 and "TLS" in text and "QUAY_VERIFY_TLS" in text
+
+
+async def test_the_public_url_for_subscriptions_is_checked(quay: FakeQuayServer, monkeypatch) -> None:
+    code, text = await run_check(quay.url, T)
+    assert code == 0 and "QUAYBOT_PUBLIC_URL=(not set)" in text and "subscriptions are off" in text
+    monkeypatch.setenv("QUAYBOT_PUBLIC_URL", "https://quaybot.internal.example.com/")
+    code, text = await run_check(quay.url, T)
+    assert code == 0 and "Quay posts events to https://quaybot.internal.example.com/quay/events/<token>" in text
+    monkeypatch.setenv("QUAYBOT_PUBLIC_URL", "http://localhost:3000")
+    code, text = await run_check(quay.url, T)
+    assert code == 1 and "Quay refuses webhook URLs on localhost or 127.0.0.1" in text

@@ -106,3 +106,15 @@ def test_cli_reports_a_missing_setting_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == "quaybot: configuration error: QUAY_URL is not set"
     assert "Traceback" not in result.stderr
+
+
+def test_public_url_is_a_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUAY_URL", "https://quay.example.com")
+    assert load_settings(env_file=None).public_url is None
+    monkeypatch.setenv("QUAYBOT_PUBLIC_URL", " https://quaybot.internal.example.com/ ")
+    assert load_settings(env_file=None).public_url == "https://quaybot.internal.example.com"
+    for bad in ("quaybot.internal", "https://quaybot.internal/?x=1", "ftp://quaybot.internal"):
+        monkeypatch.setenv("QUAYBOT_PUBLIC_URL", bad)
+        with pytest.raises(SettingsProblem) as problem:
+            load_settings(env_file=None)
+        assert "QUAYBOT_PUBLIC_URL" in str(problem.value)
