@@ -84,8 +84,10 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
         await ack()
         value, caller = _action(body)
         verb, _, repo = value.partition(" ")
+        locale = interactions.locale_of(caller)
         if verb != "describe":
-            await delivery.answer(respond, caller, lambda: interactions.repo_menu(value, caller), what="slack.action")
+            work = lambda: interactions.repo_menu(value, caller)  # noqa: E731 - one call, named for the line below
+            await delivery.answer(respond, caller, work, what="slack.action", locale=locale)
             return
         trigger = str(body.get("trigger_id") or "")
         view_id = await _open(client, trigger, interactions.describe_form(caller, repo), respond, caller, delivery)
@@ -94,7 +96,7 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
             if isinstance(loaded, View):
                 await client.views_update(view_id=view_id, view=loaded)
             else:
-                await client.views_update(view_id=view_id, view=form_views.notice(loaded.text))
+                await client.views_update(view_id=view_id, view=form_views.notice(loaded.text, locale))
 
     async def on_form_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
