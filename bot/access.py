@@ -110,6 +110,11 @@ class AccessPolicy:
     def alert_channels(self, namespace: str) -> list[str]:
         return [c.channel_id for c in self.channels.values() if c.alerts and namespace in c.namespaces]
 
+    def locale_of(self, channel_id: str) -> str:
+        """The language of the bot's messages in this channel (English where it is not mapped)."""
+        access = self.channels.get(channel_id)
+        return access.locale if access is not None else DEFAULT_LOCALE
+
     def named_channels(self, user_id: str) -> list[ChannelAccess]:
         """The channels whose `users` list names this user: the ones known, without reading Slack's
         channel membership, to let this user act (what the App Home may show them)."""

@@ -259,7 +259,7 @@ async def run_command(
         user_id=caller.user_id,
         confirm_hint="Nothing was done. Run it again with --yes to do it.",
         role=access.role if access is not None else None,
-        locale=access.locale if access is not None else "en",
+        locale=policy.locale_of(caller.channel_id),
     )
     message = render(outcome, ctx)
     if as_json:

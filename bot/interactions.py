@@ -17,7 +17,7 @@ from functools import partial
 from slack_sdk.models.views import View
 
 from bot import forms
-from bot.access import Allowed, Caller, Denied, Role
+from bot.access import Caller, Denied, Role
 from bot.alerts.announce import Announcer
 from bot.alerts.hints import watch_after
 from bot.alerts.schedule import QUAY, what_quay_does_next
@@ -341,14 +341,14 @@ class Interactions:
 
     def _may_change(self, caller: Caller, namespace: str | None, action: str) -> tuple[str, ...] | Reply:
         """The channel's namespaces, when this user may change them from here (checked again on submit)."""
-        channel = self.service.policy.check_channel(caller)
-        if isinstance(channel, Denied):
-            return Reply(render_refusal(channel.reason, channel.remedy, self.locale_of(caller)))
-        assert isinstance(channel, Allowed)
-        decision = self.service.policy.check(caller, namespace or channel.access.namespaces[0], Role.WRITE, action)
+        policy = self.service.policy
+        access = policy.channel(caller.channel_id)
+        # The role is the channel's: with no namespace named, any of its own stands for all of them.
+        target = namespace or (access.namespaces[0] if access is not None else "")
+        decision = policy.check(caller, target, Role.WRITE, action)
         if isinstance(decision, Denied):
             return Reply(render_refusal(decision.reason, decision.remedy, self.locale_of(caller)))
-        return channel.access.namespaces
+        return decision.access.namespaces
 
     def form_for_text(self, text: str, caller: Caller) -> View | Reply | None:
         """`repo create` with no name and `notify create <repo>` with no event or method open a form;
@@ -392,7 +392,7 @@ class Interactions:
         values = _state(view)
         channel, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
         event, method = forms.value(values, forms.EVENT), forms.value(values, forms.METHOD)
-        locale = self.locale_of(Caller("", channel, ""))
+        locale = self.service.policy.locale_of(channel)
         return form_views.notify_create_modal(channel, repo, event, method, values, locale)
 
     def describe_form(self, caller: Caller, repo: str) -> View | Reply:
@@ -464,8 +464,7 @@ class Interactions:
 
     def locale_of(self, caller: Caller) -> str:
         """The language of the caller's channel."""
-        access = self.service.policy.channel(caller.channel_id)
-        return access.locale if access is not None else "en"
+        return self.service.policy.locale_of(caller.channel_id)
 
     def _ctx(self, caller: Caller, confirmation_id: str | None = None) -> RenderContext:
         access = self.service.policy.channel(caller.channel_id)
@@ -474,7 +473,7 @@ class Interactions:
             user_id=caller.user_id,
             confirmation_id=confirmation_id,
             role=access.role if access is not None else None,
-            locale=access.locale if access is not None else "en",
+            locale=self.service.policy.locale_of(caller.channel_id),
         )
 
     def _count(self, command: Command, outcome: Outcome) -> None:

@@ -105,8 +105,7 @@ class CommandService:
         decision = self.policy.check_channel(caller)
         if isinstance(decision, Allowed):
             return ParseContext(decision.access.namespaces, decision.access.locale)
-        access = self.policy.channel(caller.channel_id)  # a user not listed still reads their channel's language
-        return ParseContext((), access.locale if access is not None else "en")
+        return ParseContext((), self.policy.locale_of(caller.channel_id))  # a user not listed reads it too
 
     def parse(self, text: str, caller: Caller) -> Command | UsageError:
         return parse(text, self.context_for(caller))
@@ -165,16 +164,16 @@ class CommandService:
             client = self.client_for(command.target.namespace)
             if isinstance(command, Unsubscribe):
                 return Succeeded(command, await manager.unsubscribe(command, caller.channel_id, client))
+            repositories = None
             if command.target.repository is None and not confirmed:
-                count = await manager.new_notifications(command, caller.channel_id, client)
+                count, repositories = await manager.new_notifications(command, caller.channel_id, client)
                 if count > CONFIRM_ABOVE:
                     return ConfirmationNeeded(command, new_notifications=count)
-            subscribed = await manager.subscribe(command, caller.channel_id, caller.user_id, client)
+            subscribed = await manager.subscribe(command, caller.channel_id, caller.user_id, client, repositories)
             watched = bool(self.policy.alert_channels(command.target.namespace))
             return Succeeded(command, replace(subscribed, watched=watched))
         except NotConfigured as missing:
-            access = self.policy.channel(caller.channel_id)
-            loc = access.locale if access is not None else "en"
+            loc = self.policy.locale_of(caller.channel_id)
             reason = t(loc, missing.reason, **missing.params)
             return NotAvailable(command, reason, t(loc, missing.remedy, **missing.params))
         except QuayError as error:
@@ -246,7 +245,7 @@ class CommandService:
         position = command.position
         quay_page, skip = divmod(position.page * PAGE_SIZE, QUAY_PAGE_SIZE)
         tokens = dict(position.tokens)
-        page, tokens = await self._quay_page(command, client, quay_page, tokens)
+        page = await self._quay_page(command, client, quay_page, tokens)
         first = position.first
         restarted = bool(quay_page and first and page.repositories and page.repositories[0].full_name == first)
         if restarted:
@@ -276,9 +275,9 @@ class CommandService:
 
     async def _quay_page(
         self, command: RepoList, client: QuayClient, index: int, tokens: dict[int, str]
-    ) -> tuple[RepositoryPage, dict[int, str]]:
+    ) -> RepositoryPage:
         """Quay's page `index`: with its token when the position carries it, else walked to from the
-        nearest page it does carry (or from the start)."""
+        nearest page it does carry (or from the start); the tokens met on the way are added to `tokens`."""
         start = max([q for q in tokens if q <= index], default=0)
         token = tokens.get(start) if start else None
         while True:
@@ -286,7 +285,7 @@ class CommandService:
                 command.namespace, public=command.public, starred=command.starred, next_page=token
             )
             if start == index or not page.next_page:
-                return page, tokens
+                return page
             start, token = start + 1, page.next_page
             tokens[start] = token
 

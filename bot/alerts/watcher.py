@@ -178,8 +178,7 @@ class Watcher:
         self._sizes: dict[str, int] = {}
 
     def locale_of(self, channel_id: str) -> str:
-        access = self.policy.channel(channel_id)
-        return access.locale if access is not None else "en"
+        return self.policy.locale_of(channel_id)  # the policy in force, which a reload swaps
 
     # Entry points --------------------------------------------------------------------------------
 

@@ -86,20 +86,30 @@ class SubscriptionManager:
 
     # Commands -----------------------------------------------------------------------------------
 
-    async def new_notifications(self, command: Subscribe, channel_id: str, client: QuayClient) -> int:
-        """How many notifications `subscribe` would create (for the confirmation of a large one)."""
+    async def new_notifications(self, command: Subscribe, channel_id: str, client: QuayClient) -> tuple[int, list[str]]:
+        """How many notifications `subscribe` would create (for the confirmation of a large one), and the
+        repositories it read to know (for `subscribe` to use rather than list them again)."""
         check_public_url(self.public_url)
         target = command.target
         existing = await self.db.run(lambda: self.store.find(channel_id, target.namespace, target.repository))
         have = {(h.repository, h.event) for h in await self._hooks(existing)}
         repositories = await self._repositories(target, client)
-        return sum(1 for name in repositories for event in command.events if (name, event) not in have)
+        return sum(1 for name in repositories for event in command.events if (name, event) not in have), repositories
 
-    async def subscribe(self, command: Subscribe, channel_id: str, user_id: str, client: QuayClient) -> Subscribed:
+    async def subscribe(
+        self,
+        command: Subscribe,
+        channel_id: str,
+        user_id: str,
+        client: QuayClient,
+        repositories: list[str] | None = None,
+    ) -> Subscribed:
+        """`repositories`: the target's, when the caller has just listed them."""
         public_url = check_public_url(self.public_url)
         target = command.target
         existing = await self.db.run(lambda: self.store.find(channel_id, target.namespace, target.repository))
-        repositories = await self._repositories(target, client)
+        if repositories is None:
+            repositories = await self._repositories(target, client)
         if existing is None:
             token = tokens.mint()
             now = self.clock()

@@ -204,8 +204,12 @@ def test_quay_text_is_escaped(subs: Subscriptions):
 
 
 def test_a_namespace_subscription_follows_the_repositories(subs: Subscriptions):
+    listings = len(subs.world.requests_to("GET", "/api/v1/repository$"))
     reply = subs.command("subscribe team-a repo_push")
     assert "every repository of `team-a`" in reply.text and "2 Quay notifications added" in reply.text
+    assert (
+        len(subs.world.requests_to("GET", "/api/v1/repository$")) == listings + 1
+    )  # counted and made from one listing
     subs.world.add_repo("team-a/new")
     report = subs.bot.run(subs.bot.bot.subscriptions.sync(subs.bot.bot.service.client_for))
     assert report.created == 1 and [h.event for h in subs.hooks("team-a/new")] == ["repo_push"]
