@@ -15,6 +15,7 @@ CALLS = {
     "_label",
     "_modal",
     "_text_input",
+    "_select",
     "_usage",
     "_text",
     "_pairs",

@@ -100,6 +100,32 @@ def _text_input(
     )
 
 
+def _select(
+    loc: str,
+    block_id: str,
+    label: str,
+    options: list[Option],
+    chosen: str | None,
+    *,
+    action_id: str = TEXT,
+    dispatch: bool = False,
+    hint: str = "",
+    optional: bool = False,
+) -> InputBlock:
+    """A static select, with the option whose value is `chosen` selected; `dispatch`: a choice is sent
+    at once (the form is rendered again for it)."""
+    return InputBlock(
+        block_id=block_id,
+        label=_label(label, loc),
+        dispatch_action=dispatch,
+        element=StaticSelectElement(
+            action_id=action_id, options=options, initial_option=next((o for o in options if o.value == chosen), None)
+        ),
+        hint=_label(hint, loc) if hint else None,
+        optional=optional,
+    )
+
+
 def _modal(loc: str, callback_id: str, title: str, submit: str, blocks: Sequence[Block], private_metadata: str) -> View:
     return View(
         type="modal",
@@ -115,13 +141,7 @@ def _modal(loc: str, callback_id: str, title: str, submit: str, blocks: Sequence
 def repo_create_modal(channel_id: str, namespaces: Sequence[str], loc: str = "en") -> View:
     options = [_option(n) for n in namespaces[:100]]
     blocks: list[Block] = [
-        InputBlock(
-            block_id=forms.NAMESPACE,
-            label=_label("Namespace", loc),
-            element=StaticSelectElement(
-                action_id=TEXT, options=options, initial_option=options[0] if len(options) == 1 else None
-            ),
-        ),
+        _select(loc, forms.NAMESPACE, "Namespace", options, namespaces[0] if len(namespaces) == 1 else None),
         _text_input(
             loc, forms.NAME, "Name", placeholder="api", hint="Lowercase letters, digits, . _ - and /", max_length=255
         ),
@@ -194,26 +214,8 @@ def notify_create_modal(
             initial=forms.value(typed, forms.REPOSITORY) or repo,
             placeholder="team-a/api",
         ),
-        InputBlock(
-            block_id=forms.EVENT,
-            label=_label("Event", loc),
-            dispatch_action=True,
-            element=StaticSelectElement(
-                action_id=EVENT_SELECT,
-                options=events,
-                initial_option=next((o for o in events if o.value == event), None),
-            ),
-        ),
-        InputBlock(
-            block_id=forms.METHOD,
-            label=_label("Method", loc),
-            dispatch_action=True,
-            element=StaticSelectElement(
-                action_id=METHOD_SELECT,
-                options=methods,
-                initial_option=next((o for o in methods if o.value == method), None),
-            ),
-        ),
+        _select(loc, forms.EVENT, "Event", events, event, action_id=EVENT_SELECT, dispatch=True),
+        _select(loc, forms.METHOD, "Method", methods, method, action_id=METHOD_SELECT, dispatch=True),
     ]
     if method in METHODS:
         for key in METHODS[method].required:
@@ -228,19 +230,7 @@ def notify_create_modal(
             initial = forms.value(typed, forms.EVENT_CONFIG + key)
             if key == "level":
                 levels = [_option(str(i), name) for i, name in enumerate(VULNERABILITY_LEVELS)]
-                blocks.append(
-                    InputBlock(
-                        block_id=forms.EVENT_CONFIG + key,
-                        label=_label(label, loc),
-                        element=StaticSelectElement(
-                            action_id=TEXT,
-                            options=levels,
-                            initial_option=next((o for o in levels if o.value == initial), None),
-                        ),
-                        hint=_label(hint, loc),
-                        optional=True,
-                    )
-                )
+                blocks.append(_select(loc, forms.EVENT_CONFIG + key, label, levels, initial, hint=hint, optional=True))
             else:
                 blocks.append(
                     _text_input(
