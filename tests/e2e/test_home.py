@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ALICE, BOB, MALLORY, bot_with_access
+from tests.e2e.test_modals import delivered
 from tests.e2e.test_watch import flush
 from tests.fakes.quay import FakeQuay
 from tests.fakes.slack_api import FakeSlack
@@ -75,15 +76,7 @@ def test_open_alerts_with_working_buttons_and_the_users_changes(home, world: Fak
     assert "<#C0SECRET>" not in words(view)  # the same alert in Bob's channel is Bob's
     assert driver.click_in_home(view, "quaybot_home_alert_reset", user=ALICE).status_code == 200
     refreshed = published(slack, ALICE, count=2)
-    deadline = time.monotonic() + 10
-    while not [
-        c
-        for c in slack.calls_to("chat.postMessage")
-        if c.body.get("channel") == "C0OPS" and "reset the failures" in c.text
-    ]:
-        assert time.monotonic() < deadline, "the reset was not announced in its channel"
-        bot.run(bot.bot.outbox.send_due())
-        time.sleep(0.05)
+    delivered(bot, slack, "C0OPS", containing="reset the failures")  # announced in its channel
     assert world.notifications[item.uuid].number_of_failures == 0
     assert "Your latest changes" in words(refreshed) and "notify reset team-a/api" in words(refreshed)
 

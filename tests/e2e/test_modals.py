@@ -34,14 +34,17 @@ def posts(slack: FakeSlack, channel: str, method: str = "chat.postMessage") -> l
     return [c for c in slack.calls_to(method) if c.body.get("channel") == channel]
 
 
-def delivered(bot: BotThread, slack: FakeSlack, channel: str, method: str = "chat.postMessage") -> list[Any]:
-    """The form's result is posted after the modal closed, through the outbox: send it, wait for it."""
+def delivered(
+    bot: BotThread, slack: FakeSlack, channel: str, method: str = "chat.postMessage", containing: str = ""
+) -> list[Any]:
+    """Replies with no response_url (a form's result, a home button's) go through the outbox: send it,
+    and wait for the posts to `channel` whose text has `containing`."""
     deadline = time.monotonic() + 10
-    while not posts(slack, channel, method):
+    while not (found := [c for c in posts(slack, channel, method) if containing in c.text]):
         assert time.monotonic() < deadline, f"nothing posted to {channel} with {method}"
         bot.run(bot.bot.outbox.send_due())
         time.sleep(0.05)
-    return posts(slack, channel, method)
+    return found
 
 
 def test_repo_create_with_no_name_opens_a_modal_before_any_quay_call(driver: SlackDriver, world: FakeQuay):

@@ -174,6 +174,16 @@ class SlackDriver:
         user: str,
     ) -> httpx.Response:
         """A select changed inside a modal (`dispatch_action`): block_actions with a view container."""
+        return self._act_in_view({**view, "state": {"values": values}}, {"block_id": block_id, **action}, user)
+
+    def click_in_home(self, home: dict[str, Any], action_id: str, *, user: str) -> httpx.Response:
+        """Click a button of the published home tab."""
+        block_id, element = _find_action(home.get("blocks") or [], action_id)
+        action = {"action_id": action_id, "block_id": block_id, "value": element.get("value"), "type": "button"}
+        return self._act_in_view(home, action, user)
+
+    def _act_in_view(self, view: dict[str, Any], action: dict[str, Any], user: str) -> httpx.Response:
+        """block_actions as Slack sends it from a modal or the home tab: a view container, no response_url."""
         payload = {
             "type": "block_actions",
             "user": self._user(user),
@@ -182,32 +192,8 @@ class SlackDriver:
             "container": {"type": "view", "view_id": view["id"]},
             "trigger_id": self.slack.new_trigger(),
             "team": {"id": self.team_id, "domain": "fake"},
-            "view": {**view, "state": {"values": values}},
-            "actions": [{"block_id": block_id, "action_ts": f"{time.time():.6f}", **action}],
-        }
-        return self.post(urlencode({"payload": json.dumps(payload)}).encode())
-
-    def click_in_home(self, home: dict[str, Any], action_id: str, *, user: str) -> httpx.Response:
-        """Click a button of the published home tab."""
-        block_id, element = _find_action(home.get("blocks") or [], action_id)
-        payload = {
-            "type": "block_actions",
-            "user": self._user(user),
-            "api_app_id": "A0QUAYBOT",
-            "token": "legacy-verification-token",
-            "container": {"type": "view", "view_id": home["id"]},
-            "trigger_id": self.slack.new_trigger(),
-            "team": {"id": self.team_id, "domain": "fake"},
-            "view": home,
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": block_id,
-                    "value": element.get("value"),
-                    "type": "button",
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+            "view": view,
+            "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
         }
         return self.post(urlencode({"payload": json.dumps(payload)}).encode())
 
