@@ -67,6 +67,11 @@ class RemoteSlack(Child):
     def new_response_url(self) -> str:
         return f"{self.url}/response/{uuid.uuid4().hex}"
 
+    def new_trigger(self) -> str:
+        """A trigger id of Slack's shape. The benchmark's commands open no modal, so the fake in the
+        other process need not know it."""
+        return f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
+
     def arrivals(self) -> dict[str, float]:
         """response id -> when its first post arrived (time.monotonic, shared by processes here)."""
         calls = httpx.get(f"{self.url}/_calls", trust_env=False, timeout=30).json()["calls"]

@@ -1,5 +1,7 @@
 """Traces (OpenTelemetry), optional: `pip install 'quaybot[otel]'` and set
-`OTEL_EXPORTER_OTLP_ENDPOINT`. Without both, every span here is a no-op that costs nothing.
+`OTEL_EXPORTER_OTLP_ENDPOINT`. Until a tracer provider is installed (`configure()` or `install()`),
+every span here is a shared no-op context: nothing is built per command, not even OpenTelemetry's
+non-recording spans.
 
 One trace per command or button (the Slack request, the access decision, each Quay call with its
 endpoint and status, the reply) and one per watch sweep. Attributes name channels, users, commands,
@@ -13,7 +15,8 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,17 @@ except ImportError:  # the extra is not installed
 
 TRACER_NAME = "quaybot"
 Attributes = Mapping[str, str | int | float | bool]
+_OFF: AbstractContextManager[None] = contextlib.nullcontext()
+_tracer: Any = None  # OpenTelemetry's Tracer, once a provider is installed
+
+
+def install(provider: Any) -> None:
+    """Make `provider` (an OpenTelemetry TracerProvider) the process's, and record spans with it."""
+    global _tracer
+    assert _trace is not None
+    if isinstance(_trace.get_tracer_provider(), _trace.ProxyTracerProvider):
+        _trace.set_tracer_provider(provider)  # OpenTelemetry allows one per process
+    _tracer = _trace.get_tracer(TRACER_NAME)
 
 
 def configure(environ: Mapping[str, str] = os.environ) -> bool:
@@ -41,19 +55,17 @@ def configure(environ: Mapping[str, str] = os.environ) -> bool:
 
     provider = TracerProvider(resource=Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME", "quaybot")}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    _trace.set_tracer_provider(provider)
+    install(provider)
     log.info("traces are exported over OTLP", extra={"endpoint": environ["OTEL_EXPORTER_OTLP_ENDPOINT"]})
     return True
 
 
-@contextlib.contextmanager
-def span(name: str, attributes: Attributes | None = None) -> Iterator[Any]:
+def span(name: str, attributes: Attributes | None = None) -> AbstractContextManager[Any]:
     """A span, child of the current one; records an exception that escapes it."""
-    if _trace is None:
-        yield None
-        return
-    with _trace.get_tracer(TRACER_NAME).start_as_current_span(name, attributes=dict(attributes or {})) as current:
-        yield current
+    if _tracer is None:
+        return _OFF
+    started: AbstractContextManager[Any] = _tracer.start_as_current_span(name, attributes=dict(attributes or {}))
+    return started
 
 
 def set_attributes(current: Any, attributes: Attributes) -> None:
@@ -63,11 +75,10 @@ def set_attributes(current: Any, attributes: Attributes) -> None:
 
 def quay_call(method: str, path: str, outcome: str, seconds: float) -> None:
     """A finished Quay call as a span of the current trace (the client reports calls after the fact)."""
-    if _trace is None:
+    if _tracer is None or _trace is None:
         return
     end = time.time_ns()
-    tracer = _trace.get_tracer(TRACER_NAME)
-    call = tracer.start_span(
+    call = _tracer.start_span(
         "quay.request",
         start_time=end - int(seconds * 1e9),
         attributes={"http.request.method": method, "quay.endpoint": path, "quay.outcome": outcome},

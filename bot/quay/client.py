@@ -52,6 +52,7 @@ from bot.quay.models import (
 from bot.quay.names import InvalidName, RepositoryRef, check_namespace, check_notification_uuid
 from bot.quay.responses import json_body, raise_for_error, retry_after_seconds, unexpected
 from bot.quay.retry import RETRYABLE_STATUSES, RetryPolicy
+from bot.quay.transport import AiohttpTransport
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,8 @@ class QuayClient:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             base_url=self.base_url,
-            verify=str(verify) if isinstance(verify, Path) else verify,
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-            if max_connections
-            else httpx.Limits(),
-            transport=transport,
+            transport=transport or AiohttpTransport(ssl_context=_ssl_context(verify), max_connections=max_connections),
             trust_env=False,
             follow_redirects=False,
             headers={
@@ -468,6 +465,13 @@ def _is_tls_failure(error: Exception) -> bool:
             return True
         cause = cause.__cause__ or cause.__context__
     return "SSL" in str(error) or "CERTIFICATE" in str(error)
+
+
+def _ssl_context(verify: bool | Path) -> ssl.SSLContext:
+    """httpx's own context (certifi's CAs), or one trusting the given CA bundle."""
+    if isinstance(verify, Path):
+        return ssl.create_default_context(cafile=str(verify))
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
 
 
 def _reason(error: Exception) -> str:

@@ -141,13 +141,15 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
 
         return listener
 
+    # Bolt tries listeners in the order they were added, building each one's arguments: the
+    # command, by far the most frequent request, goes first.
+    app.command(COMMAND)(on_quay)
     app.event("app_home_opened")(on_home_opened)
     app.action(HOME_REFRESH_ACTION)(on_home_refresh)
     app.action(HOME_ALERT_TEST_ACTION)(home_button("test"))
     app.action(HOME_RESET_ACTION)(home_button("reset"))
     app.action(HOME_ALERT_DELETE_ACTION)(home_button("delete"))
     app.action(HOME_ALERT_MUTE_ACTION)(home_button("mute"))
-    app.command(COMMAND)(on_quay)
     app.action(CONFIRM_ACTION)(button(interactions.confirm))
     app.action(CANCEL_ACTION)(button(interactions.cancel))
     app.action(RESET_ACTION)(button(interactions.reset_button))

@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from bot import tracing
 from tests.conftest import T
 from tests.e2e.conftest import ALICE, SIGNING_SECRET
 from tests.fakes.slack_api import BOT_TOKEN
@@ -36,7 +37,7 @@ def spans():
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
-        trace.set_tracer_provider(provider)
+        tracing.install(provider)
     EXPORTER.clear()
     EXPORTER.active = True
     yield EXPORTER
@@ -119,8 +120,6 @@ def test_a_watch_sweep_is_one_trace(quay, world, slack, tmp_path, spans):
 
 
 def test_tracing_is_off_without_an_endpoint_and_on_with_one():
-    from bot import tracing
-
     assert tracing.configure({}) is False
     code = "from bot import tracing; print(tracing.configure({'OTEL_EXPORTER_OTLP_ENDPOINT': 'http://127.0.0.1:9'}))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

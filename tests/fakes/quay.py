@@ -18,6 +18,7 @@ import hmac
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -1340,15 +1341,19 @@ class _Server(ThreadingHTTPServer):
 class FakeQuayServer:
     """`FakeQuay` served over real HTTP on 127.0.0.1, on a free port, in a background thread."""
 
-    def __init__(self, fake: FakeQuay | None = None) -> None:
+    def __init__(self, fake: FakeQuay | None = None, *, tls: ssl.SSLContext | None = None) -> None:
         self.fake = fake or FakeQuay()
         self._server = _Server(self.fake)
+        self.scheme = "http"
+        if tls is not None:  # HTTPS with the caller's certificate (the handshake runs on accept)
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self.scheme}://{host!s}:{port}"
 
     def start(self) -> FakeQuayServer:
         self._thread.start()

@@ -1,0 +1,107 @@
+"""The Quay client's own transport (httpx over aiohttp): what the rest of the client suite cannot
+reach through the fake Quay: TLS with a real certificate, compressed answers, an oversized answer,
+and that connections are reused."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import trustme
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.quay import QuayClient, QuayTLSError, RepositoryRef
+from bot.quay.transport import MAX_BODY, AiohttpTransport
+from tests.conftest import FAST_RETRY, T, seed
+from tests.fakes.quay import FakeQuay, FakeQuayServer
+
+SIMPLE = RepositoryRef("devtable", "simple")
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def https_quay(ca: trustme.CA) -> FakeQuayServer:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with FakeQuayServer(seed(FakeQuay()), tls=context) as server:
+        yield server
+
+
+async def test_an_untrusted_certificate_is_a_tls_error_that_names_the_setting(https_quay: FakeQuayServer) -> None:
+    async with QuayClient(https_quay.url, SecretStr(T), retry=FAST_RETRY) as client:
+        with pytest.raises(QuayTLSError, match=r"(?s)certificate verify failed.*QUAY_VERIFY_TLS"):
+            await client.get_repository(SIMPLE)
+    assert https_quay.fake.requests_to("GET") == []
+
+
+async def test_the_ca_bundle_of_quay_verify_tls_is_trusted(
+    https_quay: FakeQuayServer, ca: trustme.CA, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "quay-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    async with QuayClient(https_quay.url, SecretStr(T), verify=bundle, retry=FAST_RETRY) as client:
+        assert (await client.get_repository(SIMPLE)).name == "simple"
+    async with QuayClient(https_quay.url, SecretStr(T), verify=False, retry=FAST_RETRY) as client:
+        assert (await client.get_repository(SIMPLE)).name == "simple"
+
+
+@pytest.fixture
+async def odd_server() -> AsyncIterator[str]:
+    """A server answering what a proxy in front of Quay may: gzip, or far too much."""
+
+    async def gzipped(request: web.Request) -> web.Response:
+        body = json.dumps({"namespace": "devtable", "name": "simple", "description": "zipped"}).encode()
+        return web.Response(
+            body=gzip.compress(body), headers={"Content-Encoding": "gzip"}, content_type="application/json"
+        )
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        chunk = b" " * 65536
+        for _ in range(MAX_BODY // len(chunk) + 2):
+            await response.write(chunk)
+        return response
+
+    app = web.Application()
+    app.add_routes([web.get("/gzip", gzipped), web.get("/huge", huge)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await runner.cleanup()
+
+
+def transport() -> AiohttpTransport:
+    return AiohttpTransport(ssl_context=ssl.create_default_context(), max_connections=2)
+
+
+async def test_a_compressed_answer_is_decoded(odd_server: str) -> None:
+    async with httpx.AsyncClient(base_url=odd_server, transport=transport()) as http:
+        response = await http.get("/gzip")
+    assert response.json()["description"] == "zipped"
+
+
+async def test_an_oversized_answer_is_refused_not_buffered(odd_server: str) -> None:
+    async with httpx.AsyncClient(base_url=odd_server, transport=transport()) as http:
+        with pytest.raises(httpx.RemoteProtocolError, match="larger than"):
+            await http.get("/huge")
+
+
+async def test_connections_are_reused(quay: FakeQuayServer) -> None:
+    before = quay.fake.connections
+    async with QuayClient(quay.url, SecretStr(T), retry=FAST_RETRY, max_connections=2) as client:
+        for _ in range(20):
+            await client.get_repository(SIMPLE)
+    assert len(quay.fake.requests_to("GET")) == 20 and quay.fake.connections - before == 1
