@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
 from bot.retry_after import retry_after_seconds
-from bot.store.alerts import AlertStore, Outgoing
+from bot.store.alerts import OUTBOX_ADDED, AlertStore, Outgoing
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ MAX_ATTEMPTS = 8
 # A claimed row is ours for this long: longer than any send (slack_sdk's timeout is 30 s).
 CLAIM_SECONDS = 120.0
 GAUGES_EVERY = 5.0
+# With nothing to send, look this often: for rows of other replicas and retries that come due.
+# Rows this process adds are seen at once (OUTBOX_ADDED), so an idle bot does not query 4 times a second.
+IDLE_POLL = 2.0
 
 
 class OutboxSender:
@@ -83,12 +86,17 @@ class OutboxSender:
         self.clock = clock
         self.last_sent: dict[str, float] = {}
         self._gauges_at = 0.0
+        self._quiet_until = 0.0
 
     async def send_due(self) -> int:
         now = self.clock()
+        if now < self._quiet_until and not OUTBOX_ADDED.is_set():
+            return 0
+        OUTBOX_ADDED.clear()  # before claiming: a row committed after this wakes the next call
         # Slack allows about one message per second per channel.
         paced = {c for c, at in self.last_sent.items() if now - at < self.per_channel_interval}
         items = await self.db.run(lambda: self.store.claim_due(now, self.holder, self.claim_seconds, skip=paced))
+        self._quiet_until = 0.0 if items else now + (self.per_channel_interval if paced else IDLE_POLL)
         sent = 0
         for item in items:
             sent += await self._send(item)

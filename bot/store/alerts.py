@@ -9,11 +9,12 @@ without the other.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,16 @@ from bot.store.tables import (
 )
 
 Payload = dict[str, Any]
+
+# Set when a transaction of this process that added outbox rows has committed: the sender then looks
+# at once instead of at its next idle poll (`bot/slack/outbox.py`).
+OUTBOX_ADDED = threading.Event()
+
+
+@event.listens_for(Session, "after_commit")
+def _signal_outbox_added(session: Session) -> None:
+    if session.info.pop("outbox_added", False):
+        OUTBOX_ADDED.set()
 
 
 @dataclass(frozen=True)
@@ -650,6 +661,7 @@ def add_to_outbox(
     )
     session.add(item)
     session.flush()
+    session.info["outbox_added"] = True
     return item.id
 
 

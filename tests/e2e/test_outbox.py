@@ -12,9 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli import main
 from bot.metrics import Metrics
-from bot.slack.outbox import OutboxSender
+from bot.slack.outbox import IDLE_POLL, OutboxSender
 from bot.store import Database
-from bot.store.alerts import AlertStore
+from bot.store.alerts import OUTBOX_ADDED, AlertStore
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, SlackFault
 
 
@@ -147,4 +147,33 @@ async def test_response_urls_expire_after_30_minutes_like_slacks(slack: FakeSlac
     await delivery.aclose()
     [kept] = AlertStore(db).outbox_rows(["pending"])
     assert kept.kind == "ephemeral" and kept.text == "late"
+    db.dispose()
+
+
+async def test_an_idle_sender_polls_slowly_and_sends_a_row_added_here_at_once(slack: FakeSlack, tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
+    db.create_tables()
+    now = [time.time() + 60]
+    one = sender(db, slack, "replica-1", clock=lambda: now[0])
+    claims = []
+    claim_due = one.store.claim_due
+    one.store.claim_due = lambda *a, **kw: claims.append(now[0]) or claim_due(*a, **kw)  # type: ignore[method-assign]
+    OUTBOX_ADDED.clear()
+    await one.send_due()
+    for _ in range(7):  # the watch ticks 4 times a second; idle, the database is not asked each time
+        now[0] += 0.25
+        await one.send_due()
+    assert len(claims) == 1
+    enqueue(db, "C1", "added here")
+    await one.send_due()
+    assert posted(slack) == [("C1", "added here")]
+    await one.send_due()  # the call after a send looks again, finds nothing, and goes quiet
+    enqueue(db, "C2", "added by another replica")
+    OUTBOX_ADDED.clear()  # what a row committed by another process looks like from here
+    now[0] += 0.25
+    await one.send_due()
+    assert posted(slack) == [("C1", "added here")]
+    now[0] += IDLE_POLL
+    await one.send_due()
+    assert posted(slack)[-1] == ("C2", "added by another replica")
     db.dispose()
