@@ -6,6 +6,7 @@ the right form of the subcommand.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -495,7 +496,7 @@ def _parse(text: str, context: ParseContext) -> Command | UsageError:
             ("repo …", "notify …", "subscribe <ns>[/<name>] [<event> ...]", "help [repo|notify|subscribe]"),
         )
     topic: HelpTopic = "repo" if group == "repo" else "notify"
-    group_usage = tuple(d.usage for d in DEFINITIONS if d.group == group)
+    group_usage = _group_usage(group)
     if len(words) < 2:
         return UsageError(t(loc, "`{group}` needs a subcommand", group=group), group_usage, topic)
     verb = words[1].lower()
@@ -503,6 +504,12 @@ def _parse(text: str, context: ParseContext) -> Command | UsageError:
         if definition.group == group and verb in (definition.verb, *definition.aliases):
             return _parse_with(definition, words[2:], context)
     return UsageError(t(loc, "unknown subcommand `{words}`", words=f"{group} {_short(words[1])}"), group_usage, topic)
+
+
+@functools.cache
+def _group_usage(group: str) -> tuple[str, ...]:
+    """The usage lines of a group, shown with its usage errors (built once: parsing is per command)."""
+    return tuple(d.usage for d in DEFINITIONS if d.group == group)
 
 
 def _topic(definition: Definition) -> HelpTopic | None:
