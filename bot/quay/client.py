@@ -332,6 +332,11 @@ class QuayClient:
 
     # Transport ---------------------------------------------------------------------------------
 
+    def _url(self, path: str, params: Mapping[str, str] | None) -> str:
+        """Absolute, with the query encoded as httpx would: httpx then parses one URL instead of
+        merging a relative one into its base and then the parameters into that (a third of its cost)."""
+        return f"{self.base_url}{path}?{httpx.QueryParams(params)}" if params else f"{self.base_url}{path}"
+
     def _headers(self) -> dict[str, str]:
         if self._token is None:
             return {}
@@ -359,7 +364,7 @@ class QuayClient:
             attempt += 1
             call_started = time.monotonic()
             try:
-                response = await self._http.request(method, path, params=params, json=json, headers=self._headers())
+                response = await self._http.request(method, self._url(path, params), json=json, headers=self._headers())
             except httpx.ConnectError as error:
                 if _is_tls_failure(error):
                     self._observe(method, path, "tls_error", call_started)
