@@ -40,13 +40,14 @@ from bot.blocks.ids import (
 from bot.blocks.message import plain
 from bot.forms import Invalid
 from bot.interactions import Interactions, Reply
+from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
 
 COMMAND = "/quay"
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery) -> None:
+def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery, background: Background) -> None:
     async def on_quay(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()  # before any Quay call: Slack gives up after 3 seconds
         caller = Caller(command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", ""))
@@ -116,7 +117,9 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery)
             return
         await ack()  # the modal closes; the result is posted where the form was opened, as for the typed command
         locale = interactions.locale_of(caller)
-        await delivery.post(caller, lambda: interactions.run(checked, caller), what="slack.form", locale=locale)
+        # Bolt answers Slack only when this listener returns: the work goes on after that.
+        work = delivery.post(caller, lambda: interactions.run(checked, caller), what="slack.form", locale=locale)
+        background.start(work, "a form submission")
 
     async def publish_home(client: AsyncWebClient, user_id: str) -> None:
         await client.views_publish(user_id=user_id, view=await interactions.home_view(user_id))

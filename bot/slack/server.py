@@ -21,8 +21,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Coroutine
-from typing import Any, Protocol
+from collections.abc import Awaitable
+from typing import Protocol
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -39,6 +39,7 @@ from bot.access_reload import AccessReloader
 from bot.alerts.runner import WatchLoop
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.slack.background import Background
 from bot.slack.identity import BotIdentity
 from bot.slack.requests import classify, valid_signature
 from bot.store.db import Database
@@ -65,32 +66,9 @@ class Serving(Protocol):
     gate: WorkGate
     reloader: AccessReloader
     receiver: EventReceiver
+    background: Background
 
     def aclose(self) -> Awaitable[None]: ...
-
-
-class Background:
-    """Tasks started for requests already acked: kept so that none is lost to the garbage collector,
-    and so that shutdown can wait for them."""
-
-    def __init__(self) -> None:
-        self.tasks: set[asyncio.Task[Any]] = set()
-
-    def start(self, work: Coroutine[Any, Any, Any], name: str) -> None:
-        task = asyncio.create_task(self._logged(work, name))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    @staticmethod
-    async def _logged(work: Coroutine[Any, Any, Any], name: str) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception(f"{name} failed after its ack")
-
-    async def wait(self, within: float) -> None:
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=within)
 
 
 def build_web_app(
@@ -197,7 +175,7 @@ class Server:
         self.bot = bot
         self.slack = slack
         self.watch = watch
-        self.background = Background()
+        self.background = bot.background
         self.draining = asyncio.Event()
         self.runner = web.AppRunner(
             build_web_app(bot, self.background, self.draining, slack=slack), access_log=None, handle_signals=False

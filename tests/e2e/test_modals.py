@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from tests.e2e.conftest import ALICE, BotThread
-from tests.fakes.quay import FakeQuay
+from tests.fakes.quay import FakeQuay, Fault
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 
@@ -78,6 +78,20 @@ def test_invalid_input_is_shown_on_the_field_and_a_valid_one_creates(
     assert f"<@{ALICE}> created" in post.text and "team-a/new-svc" in post.text and "(private)" in post.text
     repo = world.repos[("team-a", "new-svc")]
     assert repo.description == "made from a form" and not repo.is_public
+
+
+def test_a_submission_closes_the_modal_before_quay_has_answered(
+    driver: SlackDriver, world: FakeQuay, slack: FakeSlack, bot: BotThread
+):
+    # Slack waits 3 s for the answer to a submission; a slow Quay must not hold the modal open.
+    world.inject(Fault(method="POST", path="/api/v1/repository$", delay=1.5))
+    driver.slash("repo create", user=ALICE, channel="C0WRITE")
+    view = driver.opened_view("quaybot_repo_create")
+    values = {"namespace": chosen("team-a"), "name": text("slow-svc"), "visibility": radio("private")}
+    answer = driver.submit_view(view, values, user=ALICE)
+    assert answer.status_code == 200 and ("team-a", "slow-svc") not in world.repos
+    [post] = delivered(bot, slack, "C0WRITE")
+    assert "team-a/slow-svc" in post.text and ("team-a", "slow-svc") in world.repos
 
 
 def test_access_is_checked_when_the_modal_opens_and_again_on_submit(
