@@ -8,6 +8,7 @@ import gzip
 import json
 import ssl
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -55,8 +56,14 @@ async def test_the_ca_bundle_of_quay_verify_tls_is_trusted(
         assert (await client.get_repository(SIMPLE)).name == "simple"
 
 
+@dataclass
+class OddServer:
+    url: str
+    cookies_seen: list[str | None]
+
+
 @pytest.fixture
-async def odd_server() -> AsyncIterator[str]:
+async def odd_server() -> AsyncIterator[OddServer]:
     """A server answering what a proxy in front of Quay may: gzip, or far too much."""
 
     async def gzipped(request: web.Request) -> web.Response:
@@ -73,13 +80,23 @@ async def odd_server() -> AsyncIterator[str]:
             await response.write(chunk)
         return response
 
+    async def repository(request: web.Request) -> web.Response:
+        # Quay behind a load balancer may set a session or affinity cookie on any answer.
+        cookies_seen.append(request.headers.get("Cookie"))
+        body = {"namespace": "devtable", "name": "simple", "kind": "image", "is_public": False, "description": None}
+        body |= {"can_write": True, "can_admin": True, "is_starred": False, "state": "NORMAL"}
+        return web.json_response(body, headers={"Set-Cookie": "session=for-the-first-token; Path=/"})
+
+    cookies_seen: list[str | None] = []  # the Cookie header of each request for a repository
     app = web.Application()
-    app.add_routes([web.get("/gzip", gzipped), web.get("/huge", huge)])
+    app.add_routes(
+        [web.get("/gzip", gzipped), web.get("/huge", huge), web.get("/api/v1/repository/{ns}/{name}", repository)]
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield OddServer(f"http://127.0.0.1:{runner.addresses[0][1]}", cookies_seen)
     await runner.cleanup()
 
 
@@ -87,14 +104,14 @@ def transport() -> AiohttpTransport:
     return AiohttpTransport(ssl_context=ssl.create_default_context(), max_connections=2)
 
 
-async def test_a_compressed_answer_is_decoded(odd_server: str) -> None:
-    async with httpx.AsyncClient(base_url=odd_server, transport=transport()) as http:
+async def test_a_compressed_answer_is_decoded(odd_server: OddServer) -> None:
+    async with httpx.AsyncClient(base_url=odd_server.url, transport=transport()) as http:
         response = await http.get("/gzip")
     assert response.json()["description"] == "zipped"
 
 
-async def test_an_oversized_answer_is_refused_not_buffered(odd_server: str) -> None:
-    async with httpx.AsyncClient(base_url=odd_server, transport=transport()) as http:
+async def test_an_oversized_answer_is_refused_not_buffered(odd_server: OddServer) -> None:
+    async with httpx.AsyncClient(base_url=odd_server.url, transport=transport()) as http:
         with pytest.raises(httpx.RemoteProtocolError, match="larger than"):
             await http.get("/huge")
 
@@ -105,3 +122,11 @@ async def test_connections_are_reused(quay: FakeQuayServer) -> None:
         for _ in range(20):
             await client.get_repository(SIMPLE)
     assert len(quay.fake.requests_to("GET")) == 20 and quay.fake.connections - before == 1
+
+
+async def test_no_cookie_set_in_answer_to_one_token_rides_along_with_another(odd_server: OddServer) -> None:
+    async with QuayClient(odd_server.url, SecretStr("token-of-team-a"), retry=FAST_RETRY) as first:
+        await first.get_repository(SIMPLE, include_tags=False)
+        await first.with_token(SecretStr("token-of-team-b")).get_repository(SIMPLE, include_tags=False)
+        await first.get_repository(SIMPLE, include_tags=False)
+    assert odd_server.cookies_seen == [None, None, None]

@@ -85,7 +85,7 @@ class QuayClient:
         self._retry = retry or RetryPolicy()
         self._observer = observer
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
+        self._http = http or _TokenOnlyClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
             transport=transport or AiohttpTransport(ssl_context=_ssl_context(verify), max_connections=max_connections),
@@ -449,6 +449,27 @@ class QuayClient:
     def _observe(self, method: str, path: str, outcome: str, started: float) -> None:
         if self._observer is not None:
             self._observer(method, path, outcome, time.monotonic() - started)
+
+
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _TokenOnlyClient(httpx.AsyncClient):
+    """httpx's client, keeping no cookies. Every call is authorised by its namespace's own token, and
+    the clients of all tokens share this one: a session cookie set in answer to one token must not
+    ride along with another token's calls. (It also spares httpx a cookie-jar pass per answer.)"""
+
+    _none = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._none
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        """httpx sets its jar at construction; there is none to set here."""
 
 
 def _repo_path(ref: RepositoryRef) -> str:
