@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import shlex
@@ -116,6 +117,10 @@ def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) 
         return EXIT_ERROR
     configure(bot.secrets)
     tracing.configure()
+    # What start-up made (modules, models, the policy) lives as long as the process: full
+    # collections need not walk it again (they took about a tenth of a millisecond per command).
+    gc.collect()
+    gc.freeze()
     asyncio.run(serve(bot, slack=slack))
     return EXIT_OK
 
