@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Protocol
 
 from aiohttp import web
@@ -29,6 +29,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -91,12 +92,16 @@ def build_web_app(
             return web.json_response({"error": "malformed request"}, status=400)
         if verdict == "unsupported":
             return web.json_response({"error": "this app does not handle that kind of request"}, status=404)
-        bolt_request = await to_bolt_request(request)
-        # Slash commands, clicks and events: their ack carries no body, so it goes before Bolt runs.
+        # Slash commands, clicks and events: their ack carries no body, so it goes before Bolt runs,
+        # and Bolt runs once the request's turn for a work slot has come (`bot/work.py`).
         # A modal submission waits for Bolt: its ack may carry `response_action: errors`.
         if verdict in ("command", "action", "event"):
-            background.start(bot.slack.async_dispatch(bolt_request), "a Slack request")
+            query, headers = request.query_string, request.headers
+            background.start(
+                bot.gate.run(lambda: bot.slack.async_dispatch(_bolt_request(body, query, headers))), "a Slack request"
+            )
             return web.Response(status=200)
+        bolt_request = await to_bolt_request(request)
         try:
             response = await bot.slack.async_dispatch(bolt_request)
         except Exception:
@@ -145,11 +150,13 @@ def build_web_app(
 
 
 class AckFirstSocketModeHandler(AsyncSocketModeHandler):
-    """Socket Mode: the envelope of a slash command or a click is acked before Bolt runs."""
+    """Socket Mode: the envelope of a slash command or a click is acked before Bolt runs, and Bolt
+    runs once the request's turn for a work slot has come."""
 
-    def __init__(self, app: AsyncApp, app_token: str, background: Background) -> None:
+    def __init__(self, app: AsyncApp, app_token: str, background: Background, gate: WorkGate) -> None:
         super().__init__(app, app_token)
         self.background = background
+        self.gate = gate
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         payload = req.payload if isinstance(req.payload, dict) else {}
@@ -158,7 +165,7 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         )
         if acked_first:
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            self.background.start(run_async_bolt_app(self.app, req), "a Socket Mode request")
+            self.background.start(self.gate.run(lambda: run_async_bolt_app(self.app, req)), "a Socket Mode request")
             return
         started = asyncio.get_running_loop().time()
         response = await run_async_bolt_app(self.app, req)
@@ -212,7 +219,7 @@ class Server:
         if self.slack and settings.effective_mode == "socket":
             assert settings.slack_app_token is not None
             self.socket = AckFirstSocketModeHandler(
-                self.bot.slack, settings.slack_app_token.get_secret_value(), self.background
+                self.bot.slack, settings.slack_app_token.get_secret_value(), self.background, self.bot.gate
             )
             self._socket_task = asyncio.create_task(self._keep_connected(self.socket))
 
@@ -289,6 +296,11 @@ class Server:
         await self.close_watch()
         await self.runner.cleanup()
         await self.bot.aclose()
+
+
+def _bolt_request(body: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest:
+    """Built when the request's turn comes, not while acking: Bolt parses the body again."""
+    return AsyncBoltRequest(body=body.decode(), query=query, headers=dict(headers))
 
 
 def _bound_port(runner: web.AppRunner, asked: int) -> int:
