@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -20,6 +21,7 @@ _ENDPOINTS = [
 ]
 
 
+@functools.lru_cache(maxsize=4096)  # a few endpoints per repository: matched once each
 def endpoint_template(method: str, path: str) -> str:
     for pattern, template in _ENDPOINTS:
         if pattern.match(path):

@@ -6,6 +6,7 @@ Quay does not break the bot.
 
 from __future__ import annotations
 
+import functools
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -157,8 +158,12 @@ class Repository(QuayModel):
 
 def pushed_at(value: object) -> float:
     """Quay's tag `last_modified` is an RFC 2822 date ("Fri, 27 Nov 2026 01:58:34 -0000")."""
-    if not isinstance(value, str):
-        return 0.0
+    return _rfc2822(value) if isinstance(value, str) else 0.0
+
+
+@functools.lru_cache(maxsize=16384)
+def _rfc2822(value: str) -> float:
+    # Cached: a card sorts up to 500 tags by this, and the same repository's dates come back each time.
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):
