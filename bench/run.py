@@ -18,6 +18,7 @@ import httpx
 
 from bench import detection, events, sweep
 from bench.harness import (
+    SECRET,
     Child,
     Process,
     RemoteSlack,
@@ -125,6 +126,82 @@ def transport_rows() -> list[str]:
     ]
 
 
+def _cpu_us(work: Callable[[], object], count: int = 2000) -> float:
+    """CPU microseconds per call of `work`, best of three rounds."""
+    rounds = []
+    for _ in range(3):
+        started = time.process_time()
+        for _ in range(count):
+            work()
+        rounds.append((time.process_time() - started) / count * 1e6)
+    return min(rounds)
+
+
+def breakdown_rows(bot_cpu_ms: float, minimal_cpu_ms: float) -> list[str]:
+    """Where the bot's CPU per `repo info` goes beyond the minimal app's, from the pieces the minimal
+    app does not have, each timed alone in this process on the bench's own repository."""
+    from bot.access import Role
+    from bot.blocks.render import RenderContext, render
+    from bot.commands.grammar import ParseContext, parse
+    from bot.commands.model import RepoInfo
+    from bot.outcomes import RepositoryShown, Succeeded
+    from bot.quay.models import Notification, Repository
+    from bot.quay.names import RepositoryRef
+    from bot.slack.requests import classify, valid_signature
+    from tests.fakes.slack_driver import SlackDriver, signed_headers
+
+    class RemoteSlackStandIn:
+        def new_trigger(self) -> str:
+            return "1.2.abc"
+
+    quay = Child("quay_server", "commands", "0")
+    try:
+        headers = {"Authorization": f"Bearer {T}"}
+        raw = httpx.get(f"{quay.url}/api/v1/repository/team-a/api?includeTags=true", headers=headers).json()
+        notes = httpx.get(f"{quay.url}/api/v1/repository/team-a/api/notification/", headers=headers).json()
+    finally:
+        quay.stop()
+    shown = RepositoryShown(
+        Repository.model_validate(raw), tuple(Notification.model_validate(n) for n in notes["notifications"])
+    )
+    outcome = Succeeded(RepoInfo(RepositoryRef("team-a", "api")), shown)
+    driver = SlackDriver("http://127.0.0.1:9", SECRET, RemoteSlackStandIn())  # type: ignore[arg-type]
+    body = driver.slash_body("repo info api", user="U0BENCH", channel="C0BENCH", response_url="http://127.0.0.1:9/r/x")
+    driver.close()
+    signed = signed_headers(SECRET, body, int(time.time()))
+    ctx = RenderContext(quay_url="https://quay.example.com", role=Role.ADMIN)
+
+    async def httpx_layers(count: int = 2000) -> float:
+        canned = httpx.Response(200, json=raw)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(lambda request: canned)) as http:
+            started = time.process_time()
+            for _ in range(count):
+                await http.request("GET", "http://quay.test/api/v1/repository/team-a/api?includeTags=true")
+            return (time.process_time() - started) / count * 1e6
+
+    pieces = {
+        "Block Kit: render the card and serialise it (slack_sdk validates every object)": _cpu_us(
+            lambda: render(outcome, ctx).to_dict()
+        ),
+        "httpx's client layers, two requests (transport excluded)": 2
+        * min(asyncio.run(httpx_layers()) for _ in range(3)),
+        "Quay's answers into pydantic models": _cpu_us(
+            lambda: (Repository.model_validate(raw), [Notification.model_validate(n) for n in notes["notifications"]])
+        ),
+        "parsing the command text": _cpu_us(lambda: parse("repo info api", ParseContext(namespaces=("team-a",)))),
+        "the bot's own request checks (v0 signature over the raw body, then its shape)": _cpu_us(
+            lambda: (valid_signature(SECRET, body, signed), classify(body, "application/x-www-form-urlencoded"))
+        ),
+    }
+    gap = (bot_cpu_ms - minimal_cpu_ms) * 1000
+    rows = [
+        f"4b. Where the bot's CPU per command goes beyond the minimal app's ({bot_cpu_ms:.2f} - {minimal_cpu_ms:.2f} ms "
+        f"= {gap:.0f} us, row 4 at 100 in flight); pieces timed alone (us)"
+    ]
+    rows += [f"   {name:<80} {us:7.1f}  ({us / gap * 100:4.0f}% of the gap)" for name, us in pieces.items()]
+    return rows
+
+
 def command_rows() -> list[str]:
     quay = Child("quay_server", "commands", str(QUAY_LATENCY))
     slack = RemoteSlack()
@@ -181,12 +258,13 @@ def command_rows() -> list[str]:
             try:
                 rows.append(
                     f"4. Cost of a command, {COMMANDS} `repo info`: the bot against a minimal hand-written Bolt app "
-                    "(ack, one aiohttp GET, one response_url post, no checks)"
+                    "(ack, the card's two Quay GETs with aiohttp, one response_url post, no checks)"
                 )
                 rows.append(
                     f"   {'in flight':>9} {'':>8} {'CPU ms/cmd':>10} {'cmds/s':>7} {'new conns/cmd':>13} "
                     f"{'e2e p50':>8} {'e2e p99':>8}"
                 )
+                last: dict[str, tuple[float, float, float, float, float]] = {}
                 for in_flight in (20, 100):
                     figures = {
                         name: cost(p, slack, quay, in_flight) for name, p in (("bot", bot), ("minimal", minimal))
@@ -196,6 +274,7 @@ def command_rows() -> list[str]:
                             f"   {in_flight:>9} {name:>8} {cpu:10.2f} {rate:7.1f} {conns:13.3f} {ms(p50)} {ms(p99)}"
                         )
                     rows.append(f"   {'':>9} {'ratio':>8} {figures['bot'][0] / figures['minimal'][0]:10.2f}")
+                last = figures
             finally:
                 minimal.stop()
         finally:
@@ -203,7 +282,7 @@ def command_rows() -> list[str]:
             baseline.stop()
             quay.stop()
             slack.stop()
-    return rows
+    return rows + breakdown_rows(last["bot"][0], last["minimal"][0])
 
 
 def main() -> None:
