@@ -151,8 +151,13 @@ def start_baseline(quay: Child, slack: RemoteSlack, workdir: Path) -> Process:
     return Process([sys.executable, "-m", "bench.baseline_app"], bot_env(quay, slack, workdir), ROOT)
 
 
-def start_minimal(quay: Child, slack: RemoteSlack, workdir: Path) -> Process:
-    return Process([sys.executable, "-m", "bench.minimal_app"], bot_env(quay, slack, workdir), ROOT)
+def start_minimal(quay: Child, slack: RemoteSlack, workdir: Path, slots: int = 0) -> Process:
+    """The minimal app; with `slots`, its work bounded to that many commands at once."""
+    return Process(
+        [sys.executable, "-m", "bench.minimal_app"],
+        {**bot_env(quay, slack, workdir), "MINIMAL_SLOTS": str(slots)},
+        ROOT,
+    )
 
 
 def cpu_seconds(pid: int) -> float:

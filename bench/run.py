@@ -36,6 +36,7 @@ from tests.conftest import T
 QUAY_LATENCY = 0.2
 COMMANDS = int(os.environ.get("BENCH_COMMANDS", "500"))
 IN_FLIGHT = (1, 20, 100)
+SLOTS = 16  # QUAYBOT_MAX_CONCURRENT_COMMANDS's default
 
 
 def e2e_times(slack: RemoteSlack, shots) -> list[float]:
@@ -255,10 +256,12 @@ def command_rows() -> list[str]:
                 f"   idle {idle_rss:6.1f}   after {COMMANDS * len(IN_FLIGHT)} commands {rss:6.1f}   peak {peak:6.1f}"
             )
             minimal = start_minimal(quay, slack, workdir)
+            bounded = start_minimal(quay, slack, workdir, slots=SLOTS)
             try:
                 rows.append(
                     f"4. Cost of a command, {COMMANDS} `repo info`: the bot against a minimal hand-written Bolt app "
-                    "(ack, the card's two Quay GETs with aiohttp, one response_url post, no checks)"
+                    "(ack, the card's two Quay GETs with aiohttp, one response_url post, no checks); "
+                    f"`min {SLOTS}` is the same app with its work bounded to {SLOTS} at once, as the bot's is"
                 )
                 rows.append(
                     f"   {'in flight':>9} {'':>8} {'CPU ms/cmd':>10} {'cmds/s':>7} {'new conns/cmd':>13} "
@@ -266,17 +269,19 @@ def command_rows() -> list[str]:
                 )
                 last: dict[str, tuple[float, float, float, float, float]] = {}
                 for in_flight in (20, 100):
-                    figures = {
-                        name: cost(p, slack, quay, in_flight) for name, p in (("bot", bot), ("minimal", minimal))
-                    }
-                    for name, (cpu, rate, conns, p50, p99) in figures.items():
+                    processes = (("bot", bot), ("minimal", minimal), (f"min {SLOTS}", bounded))
+                    last = {name: cost(p, slack, quay, in_flight) for name, p in processes}
+                    for name, (cpu, rate, conns, p50, p99) in last.items():
                         rows.append(
                             f"   {in_flight:>9} {name:>8} {cpu:10.2f} {rate:7.1f} {conns:13.3f} {ms(p50)} {ms(p99)}"
                         )
-                    rows.append(f"   {'':>9} {'ratio':>8} {figures['bot'][0] / figures['minimal'][0]:10.2f}")
-                last = figures
+                    rows.append(
+                        f"   {'':>9} {'ratio':>8} {last['bot'][0] / last['minimal'][0]:10.2f}"
+                        f"   (to min {SLOTS}: {last['bot'][0] / last[f'min {SLOTS}'][0]:.2f})"
+                    )
             finally:
                 minimal.stop()
+                bounded.stop()
         finally:
             bot.stop()
             baseline.stop()
