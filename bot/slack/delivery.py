@@ -146,8 +146,8 @@ class ReplyDelivery:
             try:
                 if respond.response_url is None:
                     break
-                # A plain JSON POST, as slack_sdk's webhook client makes, without its per-call
-                # re-encoding of the body and debug formatting: a reply is the bulk of a command's work.
+                # A plain JSON POST, as slack_sdk's webhook client makes, without its re-encoding of
+                # the body on every call and its debug line that formats the whole body.
                 async with self._http().post(respond.response_url, data=body, headers=JSON) as response:
                     await response.read()
                     status = response.status
