@@ -1,13 +1,13 @@
 """The Quay client's own transport (httpx over aiohttp): what the rest of the client suite cannot
 reach through the fake Quay: TLS with a real certificate, compressed answers, an oversized answer,
-and that connections are reused."""
+cookies a server sets, and that connections are reused."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ def ca() -> trustme.CA:
 
 
 @pytest.fixture
-def https_quay(ca: trustme.CA) -> FakeQuayServer:
+def https_quay(ca: trustme.CA) -> Iterator[FakeQuayServer]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     with FakeQuayServer(seed(FakeQuay()), tls=context) as server:
@@ -64,7 +64,7 @@ class OddServer:
 
 @pytest.fixture
 async def odd_server() -> AsyncIterator[OddServer]:
-    """A server answering what a proxy in front of Quay may: gzip, or far too much."""
+    """A server answering what a proxy in front of Quay may: gzip, far too much, or a cookie."""
 
     async def gzipped(request: web.Request) -> web.Response:
         body = json.dumps({"namespace": "devtable", "name": "simple", "description": "zipped"}).encode()
