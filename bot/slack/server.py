@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Mapping
 from typing import Protocol
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.async_app import AsyncApp
@@ -95,15 +95,14 @@ def build_web_app(
         # Slash commands, clicks and events: their ack carries no body, so it goes before Bolt runs,
         # and Bolt runs once the request's turn for a work slot has come (`bot/work.py`).
         # A modal submission waits for Bolt: its ack may carry `response_action: errors`.
+        query, headers = request.query_string, request.headers
         if verdict in ("command", "action", "event"):
-            query, headers = request.query_string, request.headers
             background.start(
                 bot.gate.run(lambda: bot.slack.async_dispatch(_bolt_request(body, query, headers))), "a Slack request"
             )
             return web.Response(status=200)
-        bolt_request = await to_bolt_request(request)
         try:
-            response = await bot.slack.async_dispatch(bolt_request)
+            response = await bot.slack.async_dispatch(_bolt_request(body, query, headers))
         except Exception:
             log.exception("Bolt failed on a request")
             return web.json_response({"error": "internal error"}, status=500)
@@ -299,7 +298,8 @@ class Server:
 
 
 def _bolt_request(body: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest:
-    """Built when the request's turn comes, not while acking: Bolt parses the body again."""
+    """Bolt's request from the body already read and checked (for an acked request, built only when
+    its turn comes: Bolt parses the body again)."""
     return AsyncBoltRequest(body=body.decode(), query=query, headers=dict(headers))
 
 
