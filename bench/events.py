@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.harness import Child, RemoteSlack, ms, pct, start_bot
+from bench.harness import Child, RemoteSlack, drive, ms, pct, start_bot
 from bot.store.db import Database
 from bot.store.subscriptions import SubscriptionStore
 from bot.subscriptions import tokens
@@ -62,19 +62,16 @@ def body(index: int) -> tuple[str, bytes]:
 
 async def timed(url: str, requests: list[tuple[str, str, bytes | None]], in_flight: int) -> list[float]:
     times: list[float] = []
-    queue = iter(requests)
-    connector = aiohttp.TCPConnector(limit=in_flight)
-    async with aiohttp.ClientSession(connector=connector, trust_env=False) as http:
 
-        async def worker() -> None:
-            for method, path, data in queue:
-                started = time.monotonic()
-                async with http.request(method, url + path, data=data) as response:
-                    await response.read()
-                    assert response.status == 200, response.status
-                times.append(time.monotonic() - started)
+    async def send(http: aiohttp.ClientSession, request: tuple[str, str, bytes | None]) -> None:
+        method, path, data = request
+        started = time.monotonic()
+        async with http.request(method, url + path, data=data) as response:
+            await response.read()
+            assert response.status == 200, response.status
+        times.append(time.monotonic() - started)
 
-        await asyncio.gather(*(worker() for _ in range(in_flight)))
+    await drive(requests, in_flight, send)
     return times
 
 

@@ -11,9 +11,10 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 import httpx
@@ -22,6 +23,7 @@ from tests.conftest import T
 from tests.fakes.slack_api import BOT_TOKEN
 from tests.fakes.slack_driver import SlackDriver, signed_headers
 
+Item = TypeVar("Item")
 SECRET = "bench-signing-secret"
 ACCESS = "channels:\n  C0BENCH:\n    namespaces: [team-a]\n    role: admin\n"
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,8 +177,7 @@ class Shot:
 
 
 async def fire(url: str, slack: RemoteSlack, text: str, total: int, in_flight: int) -> list[Shot]:
-    """`total` signed /quay commands with exactly `in_flight` outstanding (aiohttp: the lightest
-    client at hand, so the generator measures the server rather than itself)."""
+    """`total` signed /quay commands with exactly `in_flight` outstanding."""
     driver = SlackDriver(url, SECRET, slack)  # type: ignore[arg-type]  # only slash_body is used
     bodies = []
     for _ in range(total):
@@ -185,19 +186,32 @@ async def fire(url: str, slack: RemoteSlack, text: str, total: int, in_flight: i
         bodies.append((response_url.rsplit("/", 1)[-1], body, signed_headers(SECRET, body, int(time.time()))))
     driver.close()
     shots: list[Shot] = []
-    queue = iter(bodies)
+
+    async def send(http: aiohttp.ClientSession, item: tuple[str, bytes, dict[str, str]]) -> None:
+        response_id, body, headers = item
+        started = time.monotonic()
+        async with http.post(f"{url}/slack/events", data=body, headers=headers) as response:
+            await response.read()
+            shots.append(Shot(time.monotonic() - started, started, response_id, response.status))
+
+    await drive(bodies, in_flight, send)
+    return shots
+
+
+async def drive(
+    items: Iterable[Item], in_flight: int, send: Callable[[aiohttp.ClientSession, Item], Awaitable[None]]
+) -> None:
+    """`send` each item with exactly `in_flight` outstanding, over one aiohttp session (the lightest
+    client at hand, so the generator measures the server rather than itself)."""
+    queue = iter(items)
     connector = aiohttp.TCPConnector(limit=in_flight)
     async with aiohttp.ClientSession(connector=connector, trust_env=False) as http:
 
         async def worker() -> None:
-            for response_id, body, headers in queue:
-                started = time.monotonic()
-                async with http.post(f"{url}/slack/events", data=body, headers=headers) as response:
-                    await response.read()
-                    shots.append(Shot(time.monotonic() - started, started, response_id, response.status))
+            for item in queue:
+                await send(http, item)
 
         await asyncio.gather(*(worker() for _ in range(in_flight)))
-    return shots
 
 
 def pct(values: Sequence[float], q: float) -> float:
