@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,14 +160,21 @@ def watch_access(tmp_path: Path) -> Path:
     return path
 
 
-def bot_with_access(quay, slack, tmp_path: Path, access: str, **extra: Any) -> tuple[BotThread, SlackDriver]:
-    """The bot with an access file of its own, the outbox unpaced, and a driver for it."""
+@contextlib.contextmanager
+def bot_with_access(quay, slack, tmp_path: Path, access: str, **extra: Any) -> Iterator[tuple[BotThread, SlackDriver]]:
+    """The bot with an access file of its own, the outbox unpaced, and a driver for it; both stopped
+    on the way out."""
     path = tmp_path / "own-access.yml"
     path.write_text(access)
     extra.setdefault("QUAYBOT_WATCH_REQUESTS_PER_SECOND", 1000)
     bot = BotThread(make_settings(quay.url, slack, tmp_path, path, **extra))
     bot.bot.outbox.per_channel_interval = 0.0
-    return bot, SlackDriver(bot.url, SIGNING_SECRET, slack)
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    try:
+        yield bot, driver
+    finally:
+        driver.close()
+        bot.stop()
 
 
 def start(settings) -> BotThread:

@@ -28,10 +28,8 @@ channels:
 
 @pytest.fixture
 def zh(quay, world: FakeQuay, slack: FakeSlack, tmp_path: Path):
-    bot, driver = bot_with_access(quay, slack, tmp_path, ZH_ACCESS)
-    yield bot, driver
-    driver.close()
-    bot.stop()
+    with bot_with_access(quay, slack, tmp_path, ZH_ACCESS) as running:
+        yield running
 
 
 def test_replies_and_confirmations_in_chinese(zh, world: FakeQuay):

@@ -35,10 +35,8 @@ channels:
 
 @pytest.fixture
 def home(quay, world: FakeQuay, slack: FakeSlack, tmp_path: Path):
-    bot, driver = bot_with_access(quay, slack, tmp_path, HOME_ACCESS)
-    yield bot, driver
-    driver.close()
-    bot.stop()
+    with bot_with_access(quay, slack, tmp_path, HOME_ACCESS) as running:
+        yield running
 
 
 def published(slack: FakeSlack, user: str, count: int = 1) -> dict[str, Any]:
