@@ -48,6 +48,16 @@ def published(slack: FakeSlack, user: str, count: int = 1) -> dict[str, Any]:
     return slack.homes[user]
 
 
+def home_with_an_alert(home, world: FakeQuay, slack: FakeSlack, user: str, failures: int):
+    """A failing notification of team-a/api, alerted by a sweep, and the home `user` then opens."""
+    bot, driver = home
+    item = world.add_notification("team-a/api", failures=failures)
+    bot.run(bot.bot.watch.watcher.sweep())
+    flush(bot)
+    driver.home_opened(user)
+    return item, published(slack, user)
+
+
 def words(view: dict[str, Any]) -> str:
     return str(view["blocks"])
 
@@ -65,11 +75,7 @@ def test_the_home_shows_only_channels_that_name_the_user(home, slack: FakeSlack)
 
 def test_open_alerts_with_working_buttons_and_the_users_changes(home, world: FakeQuay, slack: FakeSlack):
     bot, driver = home
-    item = world.add_notification("team-a/api", failures=1)
-    bot.run(bot.bot.watch.watcher.sweep())
-    flush(bot)
-    driver.home_opened(ALICE)
-    view = published(slack, ALICE)
+    item, view = home_with_an_alert(home, world, slack, ALICE, failures=1)
     assert "<#C0OPS> · `team-a/api`" in words(view) and "failing, 1 of 3" in words(view)
     assert "<#C0SECRET>" not in words(view)  # the same alert in Bob's channel is Bob's
     assert driver.click_in_home(view, "quaybot_home_alert_reset", user=ALICE).status_code == 200
@@ -80,12 +86,8 @@ def test_open_alerts_with_working_buttons_and_the_users_changes(home, world: Fak
 
 
 def test_a_forged_home_button_does_nothing(home, world: FakeQuay, slack: FakeSlack):
-    bot, driver = home
-    item = world.add_notification("team-a/api", failures=2)
-    bot.run(bot.bot.watch.watcher.sweep())
-    flush(bot)
-    driver.home_opened(MALLORY)
-    view = published(slack, MALLORY)
+    _bot, driver = home
+    item, view = home_with_an_alert(home, world, slack, MALLORY, failures=2)
     forged = {
         "type": "actions",
         "block_id": "x",
