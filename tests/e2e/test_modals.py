@@ -143,26 +143,14 @@ def test_notify_create_modal_follows_the_method_and_the_event(
     assert [o["value"] for o in events] == list(EVENTS)  # one catalogue, listed once
     typed = {"repository": text("team-a/api"), "title": text("CI hook")}
     state = typed | {"method": chosen("webhook", "quaybot_form_method")}
-    driver.act_in_view(
-        view,
-        "method",
-        {"action_id": "quaybot_form_method", "type": "static_select", "selected_option": {"value": "webhook"}},
-        state,
-        user=ALICE,
-    )
+    driver.select_in_view(view, "method", "quaybot_form_method", "webhook", state, user=ALICE)
     [update] = slack.wait_for("views.update")
     updated = update.body["view"]
     assert "config:url" in block_ids(updated)
     title = next(b for b in updated["blocks"] if b["block_id"] == "title")
     assert title["element"]["initial_value"] == "CI hook"  # what was typed is kept
     state |= {"event": chosen("build_failure", "quaybot_form_event")}
-    driver.act_in_view(
-        view,
-        "event",
-        {"action_id": "quaybot_form_event", "type": "static_select", "selected_option": {"value": "build_failure"}},
-        state,
-        user=ALICE,
-    )
+    driver.select_in_view(view, "event", "quaybot_form_event", "build_failure", state, user=ALICE)
     updated = slack.wait_for("views.update", count=2)[1].body["view"]
     assert block_ids(updated) == ["repository", "event", "method", "config:url", "event_config:ref-regex", "title"]
     stored = slack.views[view["id"]]

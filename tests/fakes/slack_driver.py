@@ -164,17 +164,21 @@ class SlackDriver:
         }
         return self.post(urlencode({"payload": json.dumps(payload)}).encode())
 
-    def act_in_view(
+    def select_in_view(
         self,
         view: dict[str, Any],
         block_id: str,
-        action: dict[str, Any],
+        action_id: str,
+        value: str,
         values: dict[str, dict[str, Any]],
         *,
         user: str,
     ) -> httpx.Response:
-        """A select changed inside a modal (`dispatch_action`): block_actions with a view container."""
-        return self._act_in_view({**view, "state": {"values": values}}, {"block_id": block_id, **action}, user)
+        """`value` chosen in a static select inside a modal (`dispatch_action`), with the form's
+        `values` so far: block_actions with a view container."""
+        action = {"block_id": block_id, "action_id": action_id, "type": "static_select"}
+        action["selected_option"] = {"value": value}
+        return self._act_in_view({**view, "state": {"values": values}}, action, user)
 
     def click_in_home(self, home: dict[str, Any], action_id: str, *, user: str) -> httpx.Response:
         """Click a button of the published home tab."""
