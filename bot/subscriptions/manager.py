@@ -196,18 +196,19 @@ class SubscriptionManager:
         public_url = check_public_url(self.public_url)
         subscriptions = await self.db.run(self.store.all)
         created = forgotten = problems = 0
+        # Channels subscribed to the same namespace share one listing of it per sync.
+        listings: dict[SubscriptionTarget, list[str] | QuayError] = {}
         for subscription in subscriptions:
             client = client_for(subscription.namespace)
             target = SubscriptionTarget(subscription.namespace, subscription.repository)
-            try:
-                repositories = await self._repositories(target, client)
-            except QuayNotFound:
-                repositories = []
-            except QuayError as error:
+            if target not in listings:
+                listings[target] = await self._listing(target, client)
+            repositories = listings[target]
+            if isinstance(repositories, QuayError):
                 problems += 1
                 log.warning(
                     "could not list a subscription's repositories",
-                    extra={"target": str(target), "error": error.message},
+                    extra={"target": str(target), "error": repositories.message},
                 )
                 continue
             hooks = await self._hooks(subscription)
@@ -254,6 +255,14 @@ class SubscriptionManager:
             )
             return [repository.name]
         return [r.name async for r in client.iter_repositories(target.namespace) if r.namespace == target.namespace]
+
+    async def _listing(self, target: SubscriptionTarget, client: QuayClient) -> list[str] | QuayError:
+        try:
+            return await self._repositories(target, client)
+        except QuayNotFound:
+            return []
+        except QuayError as error:
+            return error
 
     async def _token_of(self, subscription: SubscriptionRecord, public_url: str, client: QuayClient) -> str:
         """The secret in the subscription's webhook URLs. Only its hash is stored, so it is read back

@@ -223,6 +223,16 @@ def test_a_namespace_subscription_follows_the_repositories(subs: Subscriptions):
     assert "`team-a` (every repository): `repo_push` · 2 Quay notifications" in listing.text
 
 
+def test_channels_following_one_namespace_share_one_listing_per_sync(subs: Subscriptions):
+    subs.command("subscribe team-a repo_push")
+    subs.command("subscribe team-a repo_push", channel="C0SUB")
+    subs.world.add_repo("team-a/new")
+    listings = len(subs.world.requests_to("GET", "/api/v1/repository$"))
+    report = subs.bot.run(subs.bot.bot.subscriptions.sync(subs.bot.bot.service.client_for))
+    assert report.created == 2 and len(subs.hooks("team-a/new")) == 2  # one webhook per channel
+    assert len(subs.world.requests_to("GET", "/api/v1/repository$")) == listings + 1
+
+
 def test_a_large_namespace_subscription_asks_for_confirmation_first(subs: Subscriptions):
     for index in range(34):
         subs.world.add_repo(f"team-a/svc-{index}")  # 36 repositories x 3 events = 108
