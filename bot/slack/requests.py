@@ -1,21 +1,22 @@
 """What may reach Bolt: signed bodies of the shapes Bolt's parsing assumes.
 
-Bolt parses a request before it verifies it, and fails with a traceback on some malformed bodies
-(a `payload` that is not an object, block_actions with no actions, a user that is a string). These
-checks run after the signature check and before Bolt, so such requests get a plain 400.
+The body is parsed once, by Bolt (`bolt_request`); the checks then look at exactly what Bolt will use, so
+no difference between two parsers (a repeated `payload` field, say) can slip past them. Bolt's
+parsing fails on some malformed bodies, and its listeners on others (a `payload` that is not an
+object, block_actions with no actions, a user that is a number): such requests get a plain 400
+instead of a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 # "command", "action" (block_actions) and "event" (Events API) can be acked before Bolt runs: their
 # ack has no body. "ok" is anything else accepted (a view submission, whose ack may carry errors).
@@ -89,32 +90,33 @@ class _EventCallback(_Loose):
     event: _Event
 
 
-def classify(body: bytes, content_type: str) -> Verdict:
+def bolt_request(body: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest | None:
+    """Bolt's request for a signed body, or None when Bolt cannot read it."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
+        return AsyncBoltRequest(body=body.decode("utf-8"), query=query, headers=dict(headers))
+    except Exception:  # bad UTF-8 or JSON, or Bolt's field lookups on a value of the wrong type
+        return None
+
+
+def classify(body: object) -> Verdict:
+    """What Bolt parsed: a form's `payload`, an Events API document, or a slash command's fields."""
+    if not isinstance(body, dict):
         return "malformed"
-    if content_type.startswith("application/json") or text.lstrip().startswith("{"):
-        data = _object(text)
-        if data is None:
-            return "malformed"
-        if data.get("type") == "url_verification":
-            return "ok"
-        if data.get("type") != "event_callback" or (data.get("event") or {}).get("type") not in EVENTS:
+    kind = body.get("type")
+    if kind == "block_actions":
+        return _shaped(_BlockActions, body, "action")
+    if kind == "view_submission":
+        return _shaped(_ViewSubmission, body, "ok")
+    if kind == "event_callback":
+        if not isinstance(body.get("event"), dict) or body["event"].get("type") not in EVENTS:
             return "unsupported"  # only the events the manifest subscribes to
-        return _shaped(_EventCallback, data, "event")
-    form = parse_qs(text, keep_blank_values=True)
-    if "payload" not in form:
-        # A slash command: flat form fields, which Bolt reads as strings.
-        return "command" if "command" in form else "ok"
-    payload = _object(form["payload"][0]) if len(form["payload"]) == 1 else None
-    if payload is None:
-        return "malformed"
-    if payload.get("type") == "view_submission":
-        return _shaped(_ViewSubmission, payload, "ok")
-    if payload.get("type") != "block_actions":
-        return "unsupported"  # no shortcuts, no other interactions
-    return _shaped(_BlockActions, payload, "action")
+        return _shaped(_EventCallback, body, "event")
+    if kind == "url_verification":
+        return "ok"
+    if kind is not None:
+        return "unsupported"  # no shortcuts, no other interactions or events
+    # A slash command's flat form fields; anything else (Slack's ssl_check) Bolt answers itself.
+    return "command" if "command" in body else "ok"
 
 
 def _shaped(model: type[BaseModel], data: dict[str, Any], verdict: Verdict) -> Verdict:
@@ -123,11 +125,3 @@ def _shaped(model: type[BaseModel], data: dict[str, Any], verdict: Verdict) -> V
     except ValidationError:
         return "malformed"
     return verdict
-
-
-def _object(text: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from typing import Protocol
 
 from aiohttp import web
@@ -29,7 +29,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -42,7 +41,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.background import Background
 from bot.slack.identity import BotIdentity
-from bot.slack.requests import classify, valid_signature
+from bot.slack.requests import bolt_request, classify, valid_signature
 from bot.store.db import Database
 from bot.subscriptions.receiver import MAX_BODY, EventReceiver
 from bot.work import WorkGate
@@ -83,26 +82,23 @@ def build_web_app(
         if draining.is_set():
             return web.json_response({"error": "the bot is restarting"}, status=503)
         body = await request.read()
-        # Bolt parses before it verifies, and crashes on some malformed bodies: check the
-        # signature, then the shape, before Bolt sees anything.
+        # The signature first, then Bolt's parse (the only one), then its shape, before Bolt runs.
         if not valid_signature(secret.get_secret_value(), body, request.headers):
             return web.json_response({"error": "invalid request"}, status=401)
-        verdict = classify(body, request.headers.get("Content-Type", ""))
-        if verdict == "malformed":
+        parsed = bolt_request(body, request.query_string, request.headers)
+        verdict = "malformed" if parsed is None else classify(parsed.body)
+        if parsed is None or verdict == "malformed":
             return web.json_response({"error": "malformed request"}, status=400)
         if verdict == "unsupported":
             return web.json_response({"error": "this app does not handle that kind of request"}, status=404)
         # Slash commands, clicks and events: their ack carries no body, so it goes before Bolt runs,
         # and Bolt runs once the request's turn for a work slot has come (`bot/work.py`).
         # A modal submission waits for Bolt: its ack may carry `response_action: errors`.
-        query, headers = request.query_string, request.headers
         if verdict in ("command", "action", "event"):
-            background.start(
-                bot.gate.run(lambda: bot.slack.async_dispatch(_bolt_request(body, query, headers))), "a Slack request"
-            )
+            background.start(bot.gate.run(lambda: bot.slack.async_dispatch(parsed)), "a Slack request")
             return web.Response(status=200)
         try:
-            response = await bot.slack.async_dispatch(_bolt_request(body, query, headers))
+            response = await bot.slack.async_dispatch(parsed)
         except Exception:
             log.exception("Bolt failed on a request")
             return web.json_response({"error": "internal error"}, status=500)
@@ -295,12 +291,6 @@ class Server:
         await self.close_watch()
         await self.runner.cleanup()
         await self.bot.aclose()
-
-
-def _bolt_request(body: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest:
-    """Bolt's request from the body already read and checked (for an acked request, built only when
-    its turn comes: Bolt parses the body again)."""
-    return AsyncBoltRequest(body=body.decode(), query=query, headers=dict(headers))
 
 
 def _bound_port(runner: web.AppRunner, asked: int) -> int:
