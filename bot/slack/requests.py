@@ -108,7 +108,10 @@ def classify(body: object) -> Verdict:
     if kind == "view_submission":
         return _shaped(_ViewSubmission, body, "ok")
     if kind == "event_callback":
-        if not isinstance(body.get("event"), dict) or body["event"].get("type") not in EVENTS:
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "malformed"
+        if event["type"] not in EVENTS:
             return "unsupported"  # only the events the manifest subscribes to
         return _shaped(_EventCallback, body, "event")
     if kind == "url_verification":

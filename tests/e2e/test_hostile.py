@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.logs import JsonFormatter, SecretFilter
@@ -171,6 +171,27 @@ def test_fuzzed_interaction_payloads(world: World, payload):
 def test_garbage_bodies(world: World, raw, content_type):
     status = world.driver.post(raw, content_type=content_type).status_code
     assert status in (200, 400, 401, 404), status
+    assert_contained(world)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    event=st.one_of(
+        JSON_VALUES,
+        st.fixed_dictionaries(
+            {
+                "type": st.one_of(st.just("app_home_opened"), JSON_VALUES),
+                "user": st.one_of(st.just(ALICE), JSON_VALUES),
+            },
+            optional={"tab": st.one_of(st.just("home"), JSON_VALUES)},
+        ),
+    )
+)
+@example(event={"type": [], "user": ALICE})  # an event type that is not a string once gave a 500
+def test_fuzzed_events(world: World, event):
+    body = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "event": event}).encode()
+    status = world.driver.post(body, content_type="application/json").status_code
+    assert status in (200, 400, 404), status
     assert_contained(world)
 
 
