@@ -36,10 +36,15 @@ class Invalid:
 
 
 def value(values: Values, block_id: str) -> str | None:
-    """The text typed or the option chosen in a block (whatever its one element is)."""
-    for element in (values.get(block_id) or {}).values():
-        if element.get("selected_option"):
-            return str(element["selected_option"].get("value") or "") or None
+    """The text typed or the option chosen in a block (whatever its one element is). Slack sends a
+    block's values as objects; anything else (only a forged submission has it) reads as empty."""
+    block = values.get(block_id)
+    for element in block.values() if isinstance(block, Mapping) else ():
+        if not isinstance(element, Mapping):
+            return None
+        if chosen := element.get("selected_option"):
+            picked = chosen.get("value") if isinstance(chosen, Mapping) else None
+            return str(picked or "") or None
         typed = element.get("value")
         return str(typed).strip() if typed is not None and str(typed).strip() else None
     return None

@@ -66,6 +66,7 @@ class _BlockActions(_Loose):
 
 class _View(_Loose):
     id: str
+    type: str  # Bolt's matchers read it
     callback_id: str = Field(max_length=255)
     private_metadata: str = Field(default="", max_length=3000)
     state: dict[str, dict[str, dict[str, dict[str, Any]]]]

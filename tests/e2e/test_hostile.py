@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot import forms
 from bot.logs import JsonFormatter, SecretFilter
 from tests.conftest import T, seed
 from tests.e2e.conftest import ACCESS, ALICE, SIGNING_SECRET, BotThread, make_settings, seed_teams
@@ -193,6 +194,38 @@ def test_fuzzed_events(world: World, event):
     status = world.driver.post(body, content_type="application/json").status_code
     assert status in (200, 400, 404), status
     assert_contained(world)
+
+
+FORM_ELEMENT = st.dictionaries(st.sampled_from(["type", "value", "selected_option"]), JSON_VALUES, max_size=3)
+FORM_BLOCKS = [forms.NAMESPACE, forms.NAME, forms.VISIBILITY, forms.DESCRIPTION, forms.EVENT, forms.METHOD]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    callback_id=st.sampled_from([forms.REPO_CREATE, forms.NOTIFY_CREATE, forms.REPO_DESCRIBE]),
+    values=st.dictionaries(
+        st.sampled_from([*FORM_BLOCKS, "config:url", "event_config:ref-regex"]),
+        st.dictionaries(st.sampled_from(["input", "select"]), FORM_ELEMENT, min_size=1, max_size=1),
+        max_size=6,
+    ),
+)
+@example(callback_id=forms.REPO_CREATE, values={forms.NAMESPACE: {"select": {"selected_option": [None]}}})
+def test_fuzzed_form_submissions(world: World, callback_id, values):
+    view = {
+        "id": "V0FUZZ",
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": json.dumps({"channel": "C0ADMIN", "repo": "team-a/api"}),
+    }
+    response = world.driver.submit_view(view, values, user=ALICE)
+    assert response.status_code == 200, response.status_code  # the form closes, or says what to fix
+    assert ("team-a", "api") in world.quay.fake.repos
+    assert_contained(world)
+
+
+def test_a_form_submission_without_a_view_type_is_refused_before_bolt(world: World):
+    view = {"id": "V0FUZZ", "callback_id": forms.REPO_DESCRIBE, "private_metadata": "{}"}
+    assert world.driver.submit_view(view, {}, user=ALICE).status_code == 400  # Bolt's matchers read it
 
 
 HOSTILE = [
