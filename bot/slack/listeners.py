@@ -94,16 +94,19 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
         view_id = await _open(client, trigger, interactions.describe_form(caller, repo), respond, caller, delivery)
         if view_id is not None:  # opened at once; the current description follows from Quay
             loaded = await interactions.describe_form_loaded(caller, repo)
-            if isinstance(loaded, View):
-                await client.views_update(view_id=view_id, view=loaded)
-            else:
-                await client.views_update(view_id=view_id, view=form_views.notice(loaded.text, locale))
+            await _update(
+                client, view_id, loaded if isinstance(loaded, View) else form_views.notice(loaded.text, locale)
+            )
 
     async def on_form_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        view = body.get("view") or {}
-        await client.views_update(
-            view_id=view.get("id"), hash=view.get("hash"), view=interactions.notify_form_changed(view)
+        view = body.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("id"), str):
+            log.warning("a form's select came without its form")  # Slack always sends the view
+            return
+        known = view.get("hash")
+        await _update(
+            client, view["id"], interactions.notify_form_changed(view), known if isinstance(known, str) else None
         )
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -197,6 +200,15 @@ async def _open(
         )
         await delivery.send(respond, caller, Reply(plain(text)))
         return None
+
+
+async def _update(client: AsyncWebClient, view_id: str, view: View, known_hash: str | None = None) -> None:
+    """Redraw an open form. Slack refuses when the user closed it meanwhile (`not_found`) or changed
+    it again (`hash_conflict`, and that change redraws it): nothing to tell anyone."""
+    try:
+        await client.views_update(view_id=view_id, hash=known_hash, view=view)
+    except SlackApiError as error:
+        log.warning("a form could not be redrawn", extra={"error": error.response.get("error", "")})
 
 
 def _action(body: dict[str, Any]) -> tuple[str, Caller]:

@@ -5,12 +5,13 @@ close them, and the result reaches the channel as the typed command's would."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
 from tests.e2e.conftest import ALICE, BotThread
 from tests.fakes.quay import FakeQuay, Fault
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, SlackFault
 from tests.fakes.slack_driver import SlackDriver
 
 
@@ -163,6 +164,27 @@ def test_notify_create_modal_follows_the_method_and_the_event(
     assert "added a `build_failure` notification to `team-a/api`" in post.text and "ci.example.com" in post.text
     [made] = [n for n in world.notifications.values() if n.title == "CI hook"]
     assert made.event_config == {"ref-regex": "heads/main"} and made.config == {"url": "https://ci.example.com/hook"}
+
+
+def test_a_redraw_slack_refuses_is_one_warning_and_the_next_change_redraws(
+    driver: SlackDriver, slack: FakeSlack, caplog
+):
+    driver.slash("notify create api", user=ALICE, channel="C0WRITE")
+    view = driver.opened_view("quaybot_notify_create")
+    # The user picked twice quickly: Slack refuses the older redraw.
+    slack.fail_next("views.update", SlackFault(body={"ok": False, "error": "hash_conflict"}))
+    state = {"repository": text("team-a/api"), "method": chosen("webhook", "quaybot_form_method")}
+    with caplog.at_level(logging.WARNING):
+        driver.select_in_view(view, "method", "quaybot_form_method", "webhook", state, user=ALICE)
+        slack.wait_for("views.update")
+        deadline = time.monotonic() + 5
+        while "a form could not be redrawn" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert [getattr(r, "error", None) for r in caplog.records if "redrawn" in r.getMessage()] == ["hash_conflict"]
+    assert not [r for r in caplog.records if r.exc_info], "a refused redraw is not a crash"
+    driver.select_in_view(view, "method", "quaybot_form_method", "webhook", state, user=ALICE)
+    updated = slack.wait_for("views.update", count=2)[1].body["view"]
+    assert "config:url" in block_ids(updated)
 
 
 def test_quay_alone_offers_the_forms_as_buttons(driver: SlackDriver, slack: FakeSlack):
