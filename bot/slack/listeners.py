@@ -125,7 +125,11 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
         background.start(work, "a form submission")
 
     async def publish_home(client: AsyncWebClient, user_id: str) -> None:
-        await client.views_publish(user_id=user_id, view=await interactions.home_view(user_id))
+        view = await interactions.home_view(user_id)
+        try:
+            await client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as error:  # the next opening of the tab publishes it again
+            log.warning("the App Home could not be published", extra={"error": error.response.get("error", "")})
 
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):

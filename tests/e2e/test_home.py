@@ -3,6 +3,7 @@ whose `users` list names the user, their open alerts with working buttons, and t
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from tests.e2e.conftest import ALICE, BOB, MALLORY, bot_with_access
 from tests.e2e.test_modals import delivered
 from tests.e2e.test_watch import flush
 from tests.fakes.quay import FakeQuay
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, SlackFault
 
 HOME_ACCESS = """
 channels:
@@ -119,3 +120,18 @@ def test_other_events_and_tabs_are_not_published(home, slack: FakeSlack):
     assert driver.post(json.dumps(other).encode(), content_type="application/json").status_code == 404
     time.sleep(0.3)
     assert slack.calls_to("views.publish") == []
+
+
+def test_a_home_slack_refuses_is_a_warning_and_the_next_opening_publishes_it(home, slack: FakeSlack, caplog):
+    _, driver = home
+    slack.fail_next("views.publish", SlackFault(status=429, body={"ok": False, "error": "ratelimited"}))
+    with caplog.at_level(logging.WARNING):
+        driver.home_opened(ALICE)
+        slack.wait_for("views.publish")
+        deadline = time.monotonic() + 5
+        while "could not be published" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert [getattr(r, "error", None) for r in caplog.records if "published" in r.getMessage()] == ["ratelimited"]
+    assert not [r for r in caplog.records if r.exc_info]
+    driver.home_opened(ALICE)
+    assert "C0OPS" in str(published(slack, ALICE, count=2))
