@@ -43,6 +43,7 @@ from bot.alerts.decide import Seen
 from bot.alerts.schedule import QUAY, WorkerTiming, event_pending, next_read, push_time
 from bot.alerts.states import ALERTING
 from bot.blocks.alerts import render_warning
+from bot.i18n import Phrase
 from bot.metrics import Metrics
 from bot.quay import (
     QuayClient,
@@ -292,7 +293,8 @@ class Watcher:
         except (QuayRateLimited, QuayUnavailable) as error:
             raise _Stop(f"Quay is overloaded ({type(error).__name__}); backing off") from None
         except QuayError as error:
-            await self._warn(namespace, f"Listing its repositories failed: {error.message}", now)
+            reason = Phrase("Listing its repositories failed: {error}", error=error.phrase or error.message)
+            await self._warn(namespace, reason, now)
             raise _Stop("cannot list repositories") from None
         removed = await self.db.run(lambda: self.store.finish_listing(namespace, names, now))
         self._sizes[namespace] = len(names)
@@ -463,9 +465,8 @@ class Watcher:
         finally:
             await flush()
         if stop and stop[0] == "no-admin":
-            await self._warn(
-                namespace, "Quay refused to list notifications (403): the token lacks repo:admin here.", self.clock()
-            )
+            no_admin = Phrase("Quay refused to list notifications (403): the token lacks repo:admin here.")
+            await self._warn(namespace, no_admin, self.clock())
             raise _Stop("token lacks repo:admin")
         if stop:
             raise _Stop(stop[0])
@@ -493,12 +494,14 @@ class Watcher:
             return False  # gone (or invisible): the next listing drops it
         return not repository.can_admin
 
-    async def _warn(self, namespace: str, reason: str, now: float) -> None:
-        if await self.db.run(lambda: self.store.set_warning(namespace, reason, now)):
+    async def _warn(self, namespace: str, reason: Phrase, now: float) -> None:
+        """Once per namespace (until it is cleared): each alert channel is told in its language."""
+        if await self.db.run(lambda: self.store.set_warning(namespace, str(reason), now)):
             for channel in self.policy.alert_channels(namespace):
-                payload = render_warning(namespace, reason, self.locale_of(channel)).to_dict()
+                locale = self.locale_of(channel)
+                payload = render_warning(namespace, reason.said(locale), locale).to_dict()
                 await self.db.run(partial(self.store.enqueue, channel, payload, now))
-            log.warning("watch disabled for a namespace", extra={"namespace": namespace, "reason": reason})
+            log.warning("watch disabled for a namespace", extra={"namespace": namespace, "reason": str(reason)})
 
 
 def _rotation_order(

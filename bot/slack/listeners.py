@@ -39,6 +39,7 @@ from bot.blocks.ids import (
 )
 from bot.blocks.message import plain
 from bot.forms import Invalid
+from bot.i18n import t
 from bot.interactions import Interactions, Reply
 from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
@@ -52,16 +53,17 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
         await ack()  # before any Quay call: Slack gives up after 3 seconds
         caller = Caller(command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", ""))
         text = str(command.get("text") or "")
+        locale = interactions.locale_of(caller)
         form = interactions.form_for_text(text, caller)
         if form is not None:
-            await _open(client, str(command.get("trigger_id") or ""), form, respond, caller, delivery)
+            await _open(client, str(command.get("trigger_id") or ""), form, respond, caller, delivery, locale)
             return
         await delivery.answer(
             respond,
             caller,
             lambda: interactions.command(text, caller),
             what="slack.command",
-            locale=interactions.locale_of(caller),
+            locale=locale,
         )
 
     def button(handle: Callable[[str, Caller], Awaitable[list[Reply]]]) -> Callable[..., Awaitable[None]]:
@@ -77,7 +79,8 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
             await ack()
             value, caller = _action(body)
-            await _open(client, str(body.get("trigger_id") or ""), form(value, caller), respond, caller, delivery)
+            trigger, locale = str(body.get("trigger_id") or ""), interactions.locale_of(caller)
+            await _open(client, trigger, form(value, caller), respond, caller, delivery, locale)
 
         return listener
 
@@ -91,7 +94,8 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
             await delivery.answer(respond, caller, work, what="slack.action", locale=locale)
             return
         trigger = str(body.get("trigger_id") or "")
-        view_id = await _open(client, trigger, interactions.describe_form(caller, repo), respond, caller, delivery)
+        describe = interactions.describe_form(caller, repo)
+        view_id = await _open(client, trigger, describe, respond, caller, delivery, locale)
         if view_id is not None:  # opened at once; the current description follows from Quay
             loaded = await interactions.describe_form_loaded(caller, repo)
             await _update(
@@ -188,6 +192,7 @@ async def _open(
     respond: AsyncRespond,
     caller: Caller,
     delivery: ReplyDelivery,
+    locale: str,
 ) -> str | None:
     """Open the form at once (its trigger lasts 3 s), or say why not; the opened view's id."""
     if isinstance(form, Reply):
@@ -199,8 +204,10 @@ async def _open(
     except SlackApiError as error:
         code = error.response.get("error", "")
         log.warning("a form could not be opened", extra={"error": code})
-        text = (
-            f":x: Slack did not open the form ({code}). Run the command again; typed forms still work (`/quay help`)."
+        text = t(
+            locale,
+            ":x: Slack did not open the form ({code}). Run the command again; typed forms still work (`/quay help`).",
+            code=code,
         )
         await delivery.send(respond, caller, Reply(plain(text)))
         return None

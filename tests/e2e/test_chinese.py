@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.conftest import ALICE, bot_with_access
 from tests.e2e.test_watch import flush, parents
 from tests.fakes.quay import FakeQuay
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, SlackFault
 
 ZH_ACCESS = """
 channels:
@@ -58,12 +58,30 @@ def test_alerts_in_each_channels_language(zh, world: FakeQuay, slack: FakeSlack)
     assert "A Quay notification is failing" in english.text and "Reset failures" in english.text
 
 
+def test_a_watch_warning_in_each_channels_language(quay, world: FakeQuay, slack: FakeSlack, tmp_path: Path):
+    from pydantic import SecretStr
+
+    from tests.conftest import RO
+
+    with bot_with_access(quay, slack, tmp_path, ZH_ACCESS, QUAY_TOKEN=SecretStr(RO)) as (bot, _driver):
+        world.add_notification("team-a/api", failures=1)
+        bot.run(bot.bot.watch.watcher.sweep())
+        flush(bot)
+    [chinese] = parents(slack, "C0ZH")
+    [english] = parents(slack, "C0EN")
+    assert "无法监视 team-a 的通知" in chinese.text and "令牌在此缺少 repo:admin 权限" in chinese.text
+    assert "the token lacks repo:admin here" in english.text
+
+
 def test_forms_in_chinese(zh, slack: FakeSlack):
     _bot, driver = zh
     driver.slash("repo create", user=ALICE, channel="C0ZH")
     view = driver.opened_view("quaybot_repo_create")
     assert view["title"]["text"] == "新建仓库" and view["submit"]["text"] == "创建"
     assert "私有：仅有权限的人可见" in str(view["blocks"])
+    slack.fail_next("views.open", SlackFault(body={"ok": False, "error": "expired_trigger_id"}))
+    refused = driver.reply(driver.slash("repo create", user=ALICE, channel="C0ZH"))
+    assert "Slack 未能打开表单（expired_trigger_id）" in refused.text
 
 
 def test_usage_errors_and_refusals_in_chinese(zh, world: FakeQuay):
