@@ -90,6 +90,24 @@ def test_bad_signatures_get_401_and_no_quay_call(driver: SlackDriver, world: Fak
     assert len(world.requests) == before
 
 
+def test_slacks_own_checks_of_the_request_url_are_answered(driver: SlackDriver, world: FakeQuay):
+    # Saving the Request URL (Event Subscriptions) sends url_verification; Slack probes the
+    # certificate with ssl_check. Both must pass, or the app cannot be set up in HTTP mode.
+    challenge = json.dumps(
+        {
+            "token": "legacy",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
+    answer = driver.post(challenge.encode(), content_type="application/json")
+    assert answer.status_code == 200
+    assert answer.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    before = len(world.requests)
+    assert driver.post(b"ssl_check=1&token=legacy").status_code == 200
+    assert len(world.requests) == before
+
+
 def test_ack_comes_before_a_slow_quay_answer(driver: SlackDriver, world: FakeQuay):
     world.inject(Fault(method="GET", path="/team-a/api$", delay=2.0))
     sent = driver.slash("repo info api", user=ALICE, channel="C0READ")
