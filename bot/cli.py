@@ -330,8 +330,7 @@ def exit_code(outcome: Outcome) -> int:
     raise AssertionError(f"unhandled outcome {outcome!r}")
 
 
-async def check(settings: Settings, out: TextIO) -> int:
-    """Report what works and what does not; non-zero if anything needs fixing."""
+async def _check_quay(settings: Settings, out: TextIO) -> int:
     problems = 0
     print(f"Quay: {settings.quay_url}", file=out)
     if settings.quay_token is None:
@@ -348,10 +347,10 @@ async def check(settings: Settings, out: TextIO) -> int:
             print(f"  reachable; API version {version or 'unknown'}", file=out)
         except QuayTLSError as error:
             print(f"  ! TLS: {error}", file=out)
-            return EXIT_ERROR
+            return problems + 1
         except QuayUnavailable as error:
             print(f"  ! unreachable: {error}", file=out)
-            return EXIT_ERROR
+            return problems + 1
         except QuayError as error:
             print(f"  ? the discovery document did not answer ({error}); going on", file=out)
         try:
@@ -370,6 +369,13 @@ async def check(settings: Settings, out: TextIO) -> int:
         else:
             orgs = ", ".join(o.name for o in user.organizations or []) or "none visible"
             print(f"  token user: {user.username}; organizations: {orgs}", file=out)
+    return problems
+
+
+async def check(settings: Settings, out: TextIO) -> int:
+    """Report what works and what does not; non-zero if anything needs fixing. Each part is checked
+    even when an earlier one failed, so one run shows everything to fix."""
+    problems = await _check_quay(settings, out)
     print(f"Access file: {settings.access_file}", file=out)
     try:
         policy = _load_policy(settings)

@@ -77,11 +77,13 @@ async def test_unreachable() -> None:
         port = s.getsockname()[1]
     code, text = await run_check(f"http://127.0.0.1:{port}", T)
     assert code == 1 and "unreachable" in text and "Could not connect" in text
+    # The rest is still checked: one run shows everything to fix.
+    assert "1 channel(s) mapped" in text and "QUAYBOT_PUBLIC_URL" in text and "1 problem(s) found" in text
 
 
 async def test_tls_failure(quay: FakeQuayServer) -> None:
     code, text = await run_check(quay.url.replace("http://", "https://"), T)
-    assert code == 1 and "TLS" in text and "QUAY_VERIFY_TLS" in text
+    assert code == 1 and "TLS" in text and "QUAY_VERIFY_TLS" in text and "Access file:" in text
 
 
 async def test_the_public_url_for_subscriptions_is_checked(quay: FakeQuayServer, monkeypatch) -> None:
