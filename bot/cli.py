@@ -11,6 +11,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn, TextIO
 
 from bot import __version__, tracing
@@ -299,6 +300,67 @@ async def _audit_from_cli(
         db.dispose()
 
 
+async def _check_slack(settings: Settings, out: TextIO) -> int:
+    """What `quaybot serve` needs of Slack in its mode, and whether Slack takes the bot token."""
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    mode = settings.effective_mode
+    print(f"Slack: {'Socket Mode' if mode == 'socket' else 'HTTP mode'} ({settings.slack_api_url})", file=out)
+    problems = 0
+    if mode == "http" and settings.slack_signing_secret is None:
+        print("  ! SLACK_SIGNING_SECRET is not set: HTTP mode refuses every request without it", file=out)
+        problems += 1
+    if settings.slack_bot_token is None:
+        print("  ! SLACK_BOT_TOKEN is not set: `quaybot serve` needs it (alerts, forms, the App Home)", file=out)
+        return problems + 1
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=10
+    )
+    try:
+        identity = await client.auth_test()
+    except SlackApiError as error:
+        print(f"  ! Slack refused SLACK_BOT_TOKEN ({error.response.get('error', '')})", file=out)
+        return problems + 1
+    except Exception as error:  # the network: unreachable, TLS, a timeout
+        print(f"  ! Slack did not answer auth.test ({type(error).__name__}: {error})", file=out)
+        return problems + 1
+    print(f"  bot token accepted: user {identity.get('user_id')} in team {identity.get('team')}", file=out)
+    return problems
+
+
+def _check_database(settings: Settings, out: TextIO) -> int:
+    from bot.store import Database, migrate
+
+    db = Database(settings.database_url)
+    print(f"Database: {db!r}", file=out)
+    try:
+        path = db.engine.url.database
+        if db.engine.dialect.name == "sqlite" and path and path != ":memory:" and not Path(path).exists():
+            print("  not created yet: `quaybot serve` creates it", file=out)
+            return 0
+        revision = migrate.current(db.engine)
+    except Exception as error:
+        print(f"  ! not usable: {type(error).__name__}: {error}", file=out)
+        return 1
+    finally:
+        db.dispose()
+    head = migrate.head()
+    if revision == head:
+        print(f"  reachable; schema at revision {head}", file=out)
+    elif revision is None:
+        print("  reachable; no tables yet: `quaybot serve` (or `quaybot db upgrade`) creates them", file=out)
+    elif migrate.known(revision):
+        print(f"  reachable; schema at revision {revision}: `quaybot serve` upgrades it to {head}", file=out)
+    else:
+        print(
+            f"  ! the schema is at revision {revision}, which this quaybot does not know (a newer one wrote it?)",
+            file=out,
+        )
+        return 1
+    return 0
+
+
 def _check_public_url(settings: Settings, out: TextIO) -> int:
     """Subscriptions: is there an address Quay can post to? (Whether Quay can reach it is only known
     from Quay's side: the failure watch says so when it cannot.)"""
@@ -395,6 +457,8 @@ async def check(settings: Settings, out: TextIO) -> int:
             f"  {channels} channel(s) mapped; {alerting} namespace(s) watched for failing notifications",
             file=out,
         )
+    problems += await _check_slack(settings, out)
+    problems += _check_database(settings, out)
     problems += _check_public_url(settings, out)
     print("OK" if problems == 0 else f"{problems} problem(s) found", file=out)
     return EXIT_OK if problems == 0 else EXIT_ERROR

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
@@ -12,6 +13,7 @@ from bot.cli import check
 from bot.settings import Settings
 from tests.conftest import BAD, RO, T
 from tests.fakes.quay import FakeQuayServer
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 
 ACCESS = """
 channels:
@@ -28,6 +30,17 @@ def access_file(tmp_path, monkeypatch):
     path.write_text(ACCESS)
     monkeypatch.setenv("QUAYBOT_ACCESS_FILE", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def slack(tmp_path, monkeypatch) -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "not-a-real-secret")
+    monkeypatch.setenv("QUAYBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'quaybot.db'}")
+    yield fake
+    fake.stop()
 
 
 def settings(url: str, token: str | None) -> Settings:
@@ -95,3 +108,30 @@ async def test_the_public_url_for_subscriptions_is_checked(quay: FakeQuayServer,
     monkeypatch.setenv("QUAYBOT_PUBLIC_URL", "http://localhost:3000")
     code, text = await run_check(quay.url, T)
     assert code == 1 and "Quay refuses webhook URLs on localhost or 127.0.0.1" in text
+
+
+async def test_slack_and_the_database_are_checked(quay: FakeQuayServer, tmp_path, monkeypatch) -> None:
+    code, text = await run_check(quay.url, T)
+    assert code == 0 and "HTTP mode" in text and "bot token accepted: user U0QUAYBOT in team Fake" in text
+    assert "Database:" in text and "not created yet: `quaybot serve` creates it" in text
+    from bot.store import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'quaybot.db'}")
+    db.create_tables()
+    db.dispose()
+    code, text = await run_check(quay.url, T)
+    assert code == 0 and "reachable; schema at revision" in text
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    code, text = await run_check(quay.url, T)
+    assert code == 1 and "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in text and "xoxb-revoked" not in text
+    assert "SLACK_SIGNING_SECRET is not set" in text and "2 problem(s) found" in text
+
+
+async def test_a_database_that_is_not_there_is_a_problem(quay: FakeQuayServer, monkeypatch) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("QUAYBOT_DATABASE_URL", f"postgresql+psycopg://quaybot:pw@127.0.0.1:{port}/quaybot")
+    code, text = await run_check(quay.url, T)
+    assert code == 1 and "! not usable: OperationalError" in text and ":pw@" not in text

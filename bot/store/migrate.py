@@ -38,6 +38,14 @@ def head() -> str:
     return revision
 
 
+def known(revision: str) -> bool:
+    """Whether this quaybot has `revision` (a newer one may have written a later one)."""
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises its own error types for an unknown revision
+        return False
+
+
 def current(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
