@@ -35,7 +35,6 @@ from bot.commands.model import (
     NotifyGet,
     NotifyReset,
     NotifyTest,
-    RepoInfo,
     UsageError,
 )
 from bot.home import home_of, may_act_from
@@ -49,11 +48,11 @@ from bot.outcomes import (
     NotificationTestQueued,
     Outcome,
     Refused,
-    RepositoryShown,
     Succeeded,
     Unparsed,
 )
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
+from bot.quay.models import Repository
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
 from bot.service import CommandService
 from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
@@ -407,12 +406,10 @@ class Interactions:
 
     async def describe_form_loaded(self, caller: Caller, repo: str) -> View | Message:
         """The form with the current description, or why it cannot be read."""
-        outcome = await self.service.handle(RepoInfo(RepositoryRef.parse(repo)), caller)
-        if isinstance(outcome, Succeeded) and isinstance(outcome.result, RepositoryShown):
-            return form_views.describe_modal(
-                caller.channel_id, repo, outcome.result.repository.description, self.locale_of(caller)
-            )
-        return render(outcome, self._ctx(caller))
+        found = await self.service.repository(RepositoryRef.parse(repo), caller)
+        if isinstance(found, Repository):
+            return form_views.describe_modal(caller.channel_id, repo, found.description, self.locale_of(caller))
+        return render(found, self._ctx(caller))
 
     def read_form(
         self, callback_id: str, view: dict[str, object], user_id: str, team_id: str

@@ -75,6 +75,7 @@ from bot.quay import (
     QuayUnauthorized,
 )
 from bot.quay.models import CreatedRepository, Repository, RepositoryPage
+from bot.quay.names import RepositoryRef
 from bot.subscriptions.manager import CONFIRM_ABOVE, NotConfigured, SubscriptionManager
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,18 @@ class CommandService:
             if is_destructive(command) and not confirmed:
                 return await self._preview(command, client)
             return Succeeded(command, await self._execute(command, client))
+        except QuayError as error:
+            return Failed(command, error)
+
+    async def repository(self, ref: RepositoryRef, caller: Caller) -> Repository | Outcome:
+        """The repository alone, checked as `repo info` is: what a form fills itself in with (the
+        card's tags and notifications would be two larger reads for nothing)."""
+        command = RepoInfo(ref)
+        decision = self.authorize(command, caller)
+        if isinstance(decision, Denied):
+            return Refused(command, decision.reason, decision.remedy)
+        try:
+            return await self.client_for(ref.namespace).get_repository(ref, include_tags=False)
         except QuayError as error:
             return Failed(command, error)
 

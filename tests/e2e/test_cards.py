@@ -86,10 +86,14 @@ def test_a_forged_menu_choice_still_meets_the_access_policy(driver: SlackDriver,
 
 def test_edit_description_opens_a_form_with_the_current_text(driver: SlackDriver, world: FakeQuay, bot, slack):
     card = driver.reply(driver.slash("repo info api", user=ALICE, channel="C0WRITE"))
+    before = len(world.requests)
     choose(driver, card, "Edit description", channel="C0WRITE")
     [opened] = slack.wait_for("views.open")
     assert "Reading the description" in str(opened.body["view"])  # opened at once, before Quay answers
     [update] = slack.wait_for("views.update")
+    [read] = world.requests[before:]  # the repository alone: no tags, no notifications
+    assert (read.method, read.path) == ("GET", "/api/v1/repository/team-a/api")
+    assert read.query.get("includeTags") != "true"
     [field] = [b for b in update.body["view"]["blocks"] if b.get("block_id") == "description"]
     assert field["element"]["initial_value"] == "The API"
     view = slack.views[update.body["view_id"]]
