@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.conftest import ALICE, bot_with_access
 from tests.e2e.test_watch import flush, parents
 from tests.fakes.quay import FakeQuay
-from tests.fakes.slack_api import FakeSlack, SlackFault
+from tests.fakes.slack_api import Call, FakeSlack, SlackFault
 
 ZH_ACCESS = """
 channels:
@@ -47,13 +47,19 @@ def test_replies_and_confirmations_in_chinese(zh, world: FakeQuay):
     assert "*Description*" in english.text and "描述" not in english.text
 
 
-def test_alerts_in_each_channels_language(zh, world: FakeQuay, slack: FakeSlack):
-    bot, _driver = zh
+def posts_after_a_failing_sweep(bot, world: FakeQuay, slack: FakeSlack) -> tuple[Call, Call]:
+    """A notification of team-a/api starts failing and the watch sweeps: what each channel got."""
     world.add_notification("team-a/api", failures=1)
     bot.run(bot.bot.watch.watcher.sweep())
     flush(bot)
     [chinese] = parents(slack, "C0ZH")
     [english] = parents(slack, "C0EN")
+    return chinese, english
+
+
+def test_alerts_in_each_channels_language(zh, world: FakeQuay, slack: FakeSlack):
+    bot, _driver = zh
+    chinese, english = posts_after_a_failing_sweep(bot, world, slack)
     assert "一个 Quay 通知投递失败" in chinese.text and "重置失败次数" in chinese.text
     assert "A Quay notification is failing" in english.text and "Reset failures" in english.text
 
@@ -64,11 +70,7 @@ def test_a_watch_warning_in_each_channels_language(quay, world: FakeQuay, slack:
     from tests.conftest import RO
 
     with bot_with_access(quay, slack, tmp_path, ZH_ACCESS, QUAY_TOKEN=SecretStr(RO)) as (bot, _driver):
-        world.add_notification("team-a/api", failures=1)
-        bot.run(bot.bot.watch.watcher.sweep())
-        flush(bot)
-    [chinese] = parents(slack, "C0ZH")
-    [english] = parents(slack, "C0EN")
+        chinese, english = posts_after_a_failing_sweep(bot, world, slack)
     assert "无法监视 team-a 的通知" in chinese.text and "令牌在此缺少 repo:admin 权限" in chinese.text
     assert "the token lacks repo:admin here" in english.text
 
