@@ -135,3 +135,15 @@ async def test_a_database_that_is_not_there_is_a_problem(quay: FakeQuayServer, m
     monkeypatch.setenv("QUAYBOT_DATABASE_URL", f"postgresql+psycopg://quaybot:pw@127.0.0.1:{port}/quaybot")
     code, text = await run_check(quay.url, T)
     assert code == 1 and "! not usable: OperationalError" in text and ":pw@" not in text
+
+
+async def test_a_schema_from_a_newer_quaybot_is_a_problem(quay: FakeQuayServer, tmp_path) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'quaybot.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('9999_from_the_future')"))
+    engine.dispose()
+    code, text_out = await run_check(quay.url, T)
+    assert code == 1 and "revision 9999_from_the_future, which this quaybot does not know" in text_out

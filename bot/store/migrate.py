@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect, text
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def known(revision: str) -> bool:
     """Whether this quaybot has `revision` (a newer one may have written a later one)."""
     try:
         return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
-    except Exception:  # alembic raises its own error types for an unknown revision
+    except CommandError:  # "No such revision"
         return False
 
 
