@@ -23,6 +23,7 @@ from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, Outcome, Refu
 from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, QuayUnavailable
 from bot.service import CommandService
 from bot.settings import Settings, SettingsProblem, load_settings
+from bot.store.db import DatabaseUnusable
 
 # `quaybot run` exit codes, part of its interface for scripts.
 EXIT_OK, EXIT_ERROR, EXIT_DENIED, EXIT_CONFIRM = 0, 1, 2, 3
@@ -55,7 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": _db,
         "outbox": _outbox,
     }[args.command]
-    return handler(settings, args)
+    try:
+        return handler(settings, args)
+    except DatabaseUnusable as error:  # unreachable, or a schema it cannot upgrade: one line, no traceback
+        print(f"quaybot: {error}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -133,10 +138,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.action == "upgrade":
             db.create_tables()
-        revision = migrate.current(db.engine)
-    except Exception as error:
-        print(f"quaybot: the database is not usable: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        revision = db.revision()
     finally:
         db.dispose()
     print(f"database {db!r}: revision {revision or 'none'} (this quaybot expects {migrate.head()})")
@@ -288,8 +290,8 @@ async def _audit_from_cli(
     try:
         db = Database(settings.database_url)
         db.create_tables()
-    except Exception as error:
-        print(f"quaybot: warning: the audit log is unavailable ({type(error).__name__})", file=sys.stderr)
+    except DatabaseUnusable as error:
+        print(f"quaybot: warning: the audit log is unavailable: {error}", file=sys.stderr)
         return
     try:
         await CommandAudit(AuditLog(db)).outcome(caller, outcome.command, outcome, confirmed=confirmed)
@@ -339,9 +341,9 @@ def _check_database(settings: Settings, out: TextIO) -> int:
         if db.engine.dialect.name == "sqlite" and path and path != ":memory:" and not Path(path).exists():
             print("  not created yet: `quaybot serve` creates it", file=out)
             return 0
-        revision = migrate.current(db.engine)
-    except Exception as error:
-        print(f"  ! not usable: {type(error).__name__}: {error}", file=out)
+        revision = db.revision()
+    except DatabaseUnusable as error:
+        print(f"  ! {error}", file=out)
         return 1
     finally:
         db.dispose()

@@ -2,6 +2,15 @@
 
 from bot.store.audit import AuditLog, AuditRecord
 from bot.store.confirmations import Claimed, ConfirmationStore, NotClaimed, Pending
-from bot.store.db import Database
+from bot.store.db import Database, DatabaseUnusable
 
-__all__ = ["AuditLog", "AuditRecord", "Claimed", "ConfirmationStore", "Database", "NotClaimed", "Pending"]
+__all__ = [
+    "AuditLog",
+    "AuditRecord",
+    "Claimed",
+    "ConfirmationStore",
+    "Database",
+    "DatabaseUnusable",
+    "NotClaimed",
+    "Pending",
+]

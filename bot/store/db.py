@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 T = TypeVar("T")
@@ -29,6 +30,11 @@ class Base(DeclarativeBase):
     pass
 
 
+class DatabaseUnusable(Exception):
+    """The database cannot be reached, or its schema cannot be brought up to date. The message names
+    the database (never its password) and what went wrong, in one line."""
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -38,9 +44,32 @@ class Database:
 
     def create_tables(self) -> None:
         """Create or upgrade the schema (Alembic revisions, under a lock)."""
+        from alembic.util import CommandError
+
         from bot.store import migrate
 
-        migrate.upgrade(self.engine)
+        try:
+            migrate.upgrade(self.engine)
+        except SQLAlchemyError as error:
+            raise self._unusable(error) from error
+        except CommandError as error:  # typically a revision this quaybot does not have
+            raise DatabaseUnusable(
+                f"the schema of {self!r} cannot be upgraded ({error}); a newer quaybot may have migrated it"
+            ) from error
+
+    def revision(self) -> str | None:
+        """The schema's revision (None: no tables yet)."""
+        from bot.store import migrate
+
+        try:
+            return migrate.current(self.engine)
+        except SQLAlchemyError as error:
+            raise self._unusable(error) from error
+
+    def _unusable(self, error: SQLAlchemyError) -> DatabaseUnusable:
+        cause = getattr(error, "orig", None) or error
+        lines = str(cause).strip().splitlines()
+        return DatabaseUnusable(f"{self!r} is not usable: {type(cause).__name__}: {lines[0] if lines else ''}")
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

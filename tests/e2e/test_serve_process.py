@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.conftest import T
 from tests.e2e.conftest import ALICE, SIGNING_SECRET
@@ -106,6 +108,28 @@ def test_missing_slack_settings_are_one_clear_line(quay, slack, tmp_path, access
     )
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_database_it_cannot_use_is_one_clear_line(quay, slack, tmp_path, access_file):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there
+    refused = f"postgresql+psycopg://quaybot:hunter2@127.0.0.1:{port}/quaybot"
+    future = tmp_path / "future.db"
+    engine = create_engine(f"sqlite:///{future}")
+    with engine.begin() as connection:  # what a newer quaybot's migration left behind
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('9999_from_the_future')"))
+    engine.dispose()
+    expected = {refused: "is not usable: OperationalError: connection failed", f"sqlite:///{future}": "a newer quaybot"}
+    for url, message in expected.items():
+        env = base_env(quay, slack, tmp_path, access_file) | {"QUAYBOT_DATABASE_URL": url}
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        [line] = [x for x in result.stderr.splitlines() if x.startswith("quaybot: ")]
+        assert message in line and "hunter2" not in result.stderr
 
 
 def test_sigterm_lets_a_running_command_finish_and_drains(quay, world, slack, tmp_path, access_file):
