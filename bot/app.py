@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from slack_bolt.async_app import AsyncApp
@@ -158,19 +160,9 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     assert settings.slack_bot_token is not None  # check_slack_settings
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
     identity = BotIdentity(client, settings.slack_bot_token.get_secret_value())
-    slack = AsyncApp(
-        client=client,
-        # Every HTTP request is verified by the bot's own server before Bolt sees it (over the raw
-        # bytes, before parsing), and Socket Mode requests are not signed: Bolt's second check is off.
-        signing_secret=secrets.token_hex(16),
-        request_verification_enabled=False,
-        authorize=identity.authorizer(),
-        # Bolt runs each listener to its end inside the request's own task: commands, clicks and
-        # events are acked by the server before Bolt runs, and a form submission hands its work to
-        # `background` once acked. Bolt's other mode would add a task and a 10 ms ack poll per request.
-        process_before_response=True,
-        logger=logging.getLogger("bot.slack.bolt"),
-    )
+    bolt_log = logging.getLogger("bot.slack.bolt")
+    with _quiet(bolt_log):
+        slack = _bolt_app(client, identity, bolt_log)
     gate = WorkGate(settings.max_concurrent_commands, settings.command_queue_size, metrics)
     delivery = ReplyDelivery(db, alerts, metrics, gate=gate)
     background = Background()
@@ -223,3 +215,31 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         secret_values(settings, policy),
     )
     return bot
+
+
+def _bolt_app(client: AsyncWebClient, identity: BotIdentity, logger: logging.Logger) -> AsyncApp:
+    return AsyncApp(
+        client=client,
+        # Every HTTP request is verified by the bot's own server before Bolt sees it (over the raw
+        # bytes, before parsing), and Socket Mode requests are not signed: Bolt's second check is off.
+        signing_secret=secrets.token_hex(16),
+        request_verification_enabled=False,
+        authorize=identity.authorizer(),
+        # Bolt runs each listener to its end inside the request's own task: commands, clicks and
+        # events are acked by the server before Bolt runs, and a form submission hands its work to
+        # `background` once acked. Bolt's other mode would add a task and a 10 ms ack poll per request.
+        process_before_response=True,
+        logger=logger,
+    )
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns, at every start, that the client
+    and `authorize` given to it take the token's place, which is the intent: nothing to tell an operator."""
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

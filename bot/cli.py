@@ -108,7 +108,7 @@ def _watch(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) -> int:
     from bot.app import SlackSettingsMissing, build_bot, secret_values
     from bot.logs import configure
-    from bot.slack.server import serve
+    from bot.slack.server import CannotListen, serve
 
     configure(secret_values(settings))
     try:
@@ -127,7 +127,11 @@ def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) 
     # collections need not walk it again (they took about a tenth of a millisecond per command).
     gc.collect()
     gc.freeze()
-    asyncio.run(serve(bot, slack=slack))
+    try:
+        asyncio.run(serve(bot, slack=slack))
+    except CannotListen as error:
+        print(f"quaybot: {error}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 

@@ -53,6 +53,10 @@ SOCKET_ATTEMPT_TIMEOUT = 30.0
 SOCKET_MAX_BACKOFF = 60.0
 
 
+class CannotListen(Exception):
+    """The HTTP server could not bind its address; nothing was started."""
+
+
 class Serving(Protocol):
     """What the server needs of the bot (`bot.app.Bot` has it); no import of `bot.app` here."""
 
@@ -195,7 +199,13 @@ class Server:
         settings = self.bot.settings
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:  # the port is taken, or the host is not an address of this machine
+            raise CannotListen(
+                f"cannot listen on {settings.http_host}:{settings.http_port} ({error.strerror or error}); "
+                "QUAYBOT_HTTP_HOST and QUAYBOT_HTTP_PORT choose where"
+            ) from error
         self.port = _bound_port(self.runner, settings.http_port)
         self.bot.metrics.up.set(1)
         mode = settings.effective_mode if self.slack else "watch"
@@ -309,7 +319,11 @@ async def serve(bot: Serving, *, slack: bool = True) -> None:
             loop.add_signal_handler(sig, server.stop)
     with contextlib.suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGHUP, bot.reloader.reload_now)
-    await server.start()
+    try:
+        await server.start()
+    except CannotListen:
+        await server.close()
+        raise
     try:
         await server.wait()
     finally:

@@ -88,6 +88,22 @@ def test_serve_answers_and_stops_cleanly(quay, world, slack, tmp_path, access_fi
         assert secret not in logs
     listening = [json.loads(line) for line in process.lines if "listening" in line]
     assert listening[0]["level"] == "info" and listening[0]["mode"] == "http"
+    # A clean start and stop has nothing to warn about (Bolt's notes on the token it reads from the
+    # environment itself, which the bot's own client and `authorize` replace, were two every start).
+    warnings = [json.loads(line)["message"] for line in process.lines if '"level": "warning"' in line]
+    assert warnings == []
+
+
+def test_a_taken_port_is_one_clear_line(quay, slack, tmp_path, access_file):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = base_env(quay, slack, tmp_path, access_file) | {"QUAYBOT_HTTP_PORT": str(taken.getsockname()[1])}
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "quaybot: cannot listen on 127.0.0.1:" in result.stderr and "address already in use" in result.stderr
 
 
 @pytest.mark.parametrize(
