@@ -79,7 +79,9 @@ def configure(secrets: Iterable[str] = (), *, level: int = logging.INFO, json_li
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "slack_sdk.web.async_base_client", "slack_bolt"):
+    # Alembic's "Context impl …" lines come at every start; the bot logs an actual upgrade itself.
+    noisy_loggers = ("httpx", "httpcore", "aiohttp.access", "slack_sdk.web.async_base_client", "slack_bolt", "alembic")
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

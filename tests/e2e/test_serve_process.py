@@ -92,6 +92,8 @@ def test_serve_answers_and_stops_cleanly(quay, world, slack, tmp_path, access_fi
     # environment itself, which the bot's own client and `authorize` replace, were two every start).
     warnings = [json.loads(line)["message"] for line in process.lines if '"level": "warning"' in line]
     assert warnings == []
+    loggers = [json.loads(line).get("logger", "") for line in process.lines if line.startswith("{")]
+    assert "bot.store.migrate" in loggers and not any(name.startswith("alembic") for name in loggers)
 
 
 def test_a_taken_port_is_one_clear_line(quay, slack, tmp_path, access_file):
