@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
@@ -45,6 +46,9 @@ from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
 
 COMMAND = "/quay"
+# What a Web API call can end in besides an answer: Slack's refusal, or no answer at all (slack_sdk has
+# already retried a dropped connection once).
+SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError)
 log = logging.getLogger(__name__)
 
 
@@ -132,8 +136,8 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
         view = await interactions.home_view(user_id)
         try:
             await client.views_publish(user_id=user_id, view=view)
-        except SlackApiError as error:  # the next opening of the tab publishes it again
-            log.warning("the App Home could not be published", extra={"error": error.response.get("error", "")})
+        except SLACK_FAILURES as error:  # the next opening of the tab publishes it again
+            log.warning("the App Home could not be published", extra={"error": _failure(error)})
 
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
@@ -201,8 +205,8 @@ async def _open(
     try:
         opened = await client.views_open(trigger_id=trigger_id, view=form)
         return str((opened.get("view") or {}).get("id") or "") or None
-    except SlackApiError as error:
-        code = error.response.get("error", "")
+    except SLACK_FAILURES as error:
+        code = _failure(error)
         log.warning("a form could not be opened", extra={"error": code})
         text = t(
             locale,
@@ -218,8 +222,13 @@ async def _update(client: AsyncWebClient, view_id: str, view: View, known_hash: 
     it again (`hash_conflict`, and that change redraws it): nothing to tell anyone."""
     try:
         await client.views_update(view_id=view_id, hash=known_hash, view=view)
-    except SlackApiError as error:
-        log.warning("a form could not be redrawn", extra={"error": error.response.get("error", "")})
+    except SLACK_FAILURES as error:
+        log.warning("a form could not be redrawn", extra={"error": _failure(error)})
+
+
+def _failure(error: Exception) -> str:
+    """Slack's error code, or what kept its answer from coming."""
+    return str(error.response.get("error", "")) if isinstance(error, SlackApiError) else type(error).__name__
 
 
 def _action(body: dict[str, Any]) -> tuple[str, Caller]:

@@ -166,6 +166,15 @@ def test_notify_create_modal_follows_the_method_and_the_event(
     assert made.event_config == {"ref-regex": "heads/main"} and made.config == {"url": "https://ci.example.com/hook"}
 
 
+def test_a_form_slack_never_answered_for_is_said_not_swallowed(driver: SlackDriver, slack: FakeSlack, caplog):
+    # The connection drops on views.open, and again on slack_sdk's one retry of it.
+    slack.fail_next("views.open", SlackFault(drop=True), times=2)
+    with caplog.at_level(logging.WARNING):
+        reply = driver.reply(driver.slash("repo create", user=ALICE, channel="C0WRITE"))
+    assert "Slack did not open the form" in reply.text and "Run the command again" in reply.text
+    assert not [r for r in caplog.records if r.exc_info], "no answer from Slack is not a crash"
+
+
 def test_a_redraw_slack_refuses_is_one_warning_and_the_next_change_redraws(
     driver: SlackDriver, slack: FakeSlack, caplog
 ):
