@@ -1,10 +1,10 @@
 """What may reach Bolt: signed bodies of the shapes Bolt's parsing assumes.
 
-The body is parsed once, by Bolt (`bolt_request`); the checks then look at exactly what Bolt will use, so
-no difference between two parsers (a repeated `payload` field, say) can slip past them. Bolt's
-parsing fails on some malformed bodies, and its listeners on others (a `payload` that is not an
-object, block_actions with no actions, a user that is a number): such requests get a plain 400
-instead of a traceback.
+The body is parsed once, by Bolt (`bolt_request`), and the checks read Bolt's result: they cannot
+disagree with Bolt about what a body says (which of two `payload` fields counts, whether it is
+JSON). Bolt's parsing fails on some malformed bodies, and its listeners on others (a `payload` that
+is not an object, block_actions with no actions, a user that is a number): such requests get a
+plain 400 instead of a traceback.
 """
 
 from __future__ import annotations
