@@ -26,6 +26,10 @@ class Busy(Exception):
     """The queue is full: the command was not started."""
 
 
+class Abandoned(Busy):
+    """The bot is stopping and the command's turn never came: it was not started."""
+
+
 class WorkGate:
     def __init__(self, concurrency: int, queue_size: int, metrics: Metrics | None = None) -> None:
         self.concurrency = concurrency
@@ -36,16 +40,42 @@ class WorkGate:
         self.queued = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopping = False
+        # Requests still waiting for their turn, with what to tell their user if it never comes.
+        self._unstarted: dict[object, Callable[[], Awaitable[None]]] = {}
 
-    async def run(self, request: Callable[[], Awaitable[T]]) -> T:
+    async def run(
+        self, request: Callable[[], Awaitable[T]], *, unstarted: Callable[[], Awaitable[None]] | None = None
+    ) -> T | None:
         """A whole request in one slot, waiting its turn in the queue; with the queue full it runs
-        at once, marked busy (its `slot()` raises `Busy`), so that it can say so."""
+        at once, marked busy (its `slot()` raises `Busy`), so that it can say so. If the bot stops
+        before its turn comes, `unstarted` tells its user (`abandon_waiting`) and it never runs."""
         if self._full():
             _ADMITTED.set(False)  # this task's context only
             return await request()
-        async with self.slot():
-            _ADMITTED.set(True)
-            return await request()
+        key = object()
+        if unstarted is not None:
+            self._unstarted[key] = unstarted
+        try:
+            async with self.slot():
+                self._unstarted.pop(key, None)
+                _ADMITTED.set(True)
+                return await request()
+        except Abandoned:
+            return None  # its user has been told
+        finally:
+            self._unstarted.pop(key, None)
+
+    async def abandon_waiting(self, within: float) -> int:
+        """The bot is stopping: no request still waiting will run; each one's user is told, taking
+        at most `within` seconds. How many there were."""
+        self._stopping = True
+        tell = list(self._unstarted.values())
+        self._unstarted.clear()
+        if tell:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(t() for t in tell), return_exceptions=True), within)
+        return len(tell)
 
     def _full(self) -> bool:
         return self._slots.locked() and self.queued >= self.queue_size
@@ -68,6 +98,12 @@ class WorkGate:
             await self._slots.acquire()
         finally:
             self.queued -= 1
+        if self._stopping:  # its turn came too late: it was told, or will be answered "busy"
+            self._slots.release()
+            if not self.in_flight and not self.queued:
+                self._idle.set()
+            self._report()
+            raise Abandoned
         self.in_flight += 1
         self._report()
         try:

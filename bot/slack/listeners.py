@@ -44,6 +44,7 @@ from bot.i18n import t
 from bot.interactions import Interactions, Reply
 from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
+from bot.slack.requests import caller_of
 
 COMMAND = "/quay"
 # What a Web API call can end in besides an answer: Slack's refusal, or no answer at all (slack_sdk has
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery, background: Background) -> None:
     async def on_quay(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()  # before any Quay call: Slack gives up after 3 seconds
-        caller = Caller(command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", ""))
+        caller = caller_of(command)
         text = str(command.get("text") or "")
         locale = interactions.locale_of(caller)
         form = interactions.form_for_text(text, caller)
@@ -235,7 +236,4 @@ def _action(body: dict[str, Any]) -> tuple[str, Caller]:
     actions = body.get("actions") or [{}]
     chosen = actions[0].get("selected_option") or {}  # an overflow menu or a select
     value = str(actions[0].get("value") or (chosen.get("value") if isinstance(chosen, dict) else "") or "")
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
-    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    user = (body.get("user") or {}).get("id") or ""
-    return value, Caller(str(team), str(channel), str(user))
+    return value, caller_of(body)

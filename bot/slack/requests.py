@@ -18,6 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.access import Caller
+
 # "command", "action" (block_actions) and "event" (Events API) can be acked before Bolt runs: their
 # ack has no body. "ok" is anything else accepted (a view submission, whose ack may carry errors).
 Verdict = Literal["command", "action", "event", "ok", "malformed", "unsupported"]
@@ -129,3 +131,20 @@ def _shaped(model: type[BaseModel], data: dict[str, Any], verdict: Verdict) -> V
     except ValidationError:
         return "malformed"
     return verdict
+
+
+def caller_of(body: Mapping[str, Any]) -> Caller:
+    """Who sent a slash command (flat form fields) or a click (nested objects), and from where."""
+    if "command" in body:
+        return Caller(str(body.get("team_id") or ""), str(body.get("channel_id") or ""), str(body.get("user_id") or ""))
+    user, team, channel, container = (_object_at(body, key) for key in ("user", "team", "channel", "container"))
+    return Caller(
+        str(team.get("id") or user.get("team_id") or ""),
+        str(channel.get("id") or container.get("channel_id") or ""),
+        str(user.get("id") or ""),
+    )
+
+
+def _object_at(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = body.get(key)
+    return value if isinstance(value, Mapping) else {}

@@ -28,7 +28,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -37,11 +37,15 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from bot.access import AccessPolicy
 from bot.access_reload import AccessReloader
 from bot.alerts.runner import WatchLoop
+from bot.blocks.message import plain
+from bot.i18n import t
+from bot.interactions import Reply
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.background import Background
+from bot.slack.delivery import ReplyDelivery
 from bot.slack.identity import BotIdentity
-from bot.slack.requests import bolt_request, classify, valid_signature
+from bot.slack.requests import bolt_request, caller_of, classify, valid_signature
 from bot.store.db import Database
 from bot.subscriptions.receiver import MAX_BODY, EventReceiver
 from bot.work import WorkGate
@@ -51,6 +55,8 @@ EVENTS_PATH = "/slack/events"
 HEALTH_TIMEOUT = 2.0
 SOCKET_ATTEMPT_TIMEOUT = 30.0
 SOCKET_MAX_BACKOFF = 60.0
+TELL_UNSTARTED_SECONDS = 5.0  # after the grace period: telling the users of commands never started
+STOPPED_FIRST = ":x: quaybot was restarting and did not get to this, so nothing was done. Run it again in a minute."
 
 
 class CannotListen(Exception):
@@ -71,6 +77,7 @@ class Serving(Protocol):
     reloader: AccessReloader
     receiver: EventReceiver
     background: Background
+    delivery: ReplyDelivery
 
     def aclose(self) -> Awaitable[None]: ...
 
@@ -99,7 +106,10 @@ def build_web_app(
         # and Bolt runs once the request's turn for a work slot has come (`bot/work.py`).
         # A modal submission waits for Bolt: its ack may carry `response_action: errors`.
         if verdict in ("command", "action", "event"):
-            background.start(bot.gate.run(lambda: bot.slack.async_dispatch(parsed)), "a Slack request")
+            work = bot.gate.run(
+                lambda: bot.slack.async_dispatch(parsed), unstarted=lambda: tell_unstarted(bot, parsed.body)
+            )
+            background.start(work, "a Slack request")
             return web.Response(status=200)
         try:
             response = await bot.slack.async_dispatch(parsed)
@@ -148,14 +158,25 @@ def build_web_app(
     return app
 
 
+async def tell_unstarted(bot: Serving, body: object) -> None:
+    """The bot is stopping and this acked request's turn never came: its user hears that nothing was
+    done (through its response_url, else the outbox). Requests without one (events) are not told."""
+    if not isinstance(body, dict) or not isinstance(body.get("response_url"), str):
+        return
+    caller = caller_of(body)
+    text = t(bot.policy.locale_of(caller.channel_id), STOPPED_FIRST)
+    await bot.delivery.send(AsyncRespond(response_url=body["response_url"]), caller, Reply(plain(text)))
+
+
 class AckFirstSocketModeHandler(AsyncSocketModeHandler):
     """Socket Mode: the envelope of a slash command or a click is acked before Bolt runs, and Bolt
     runs once the request's turn for a work slot has come."""
 
-    def __init__(self, app: AsyncApp, app_token: str, background: Background, gate: WorkGate) -> None:
+    def __init__(self, app: AsyncApp, app_token: str, bot: Serving) -> None:
         super().__init__(app, app_token)
-        self.background = background
-        self.gate = gate
+        self.bot = bot
+        self.background = bot.background
+        self.gate = bot.gate
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         payload = req.payload if isinstance(req.payload, dict) else {}
@@ -164,7 +185,10 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         )
         if acked_first:
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            self.background.start(self.gate.run(lambda: run_async_bolt_app(self.app, req)), "a Socket Mode request")
+            work = self.gate.run(
+                lambda: run_async_bolt_app(self.app, req), unstarted=lambda: tell_unstarted(self.bot, payload)
+            )
+            self.background.start(work, "a Socket Mode request")
             return
         started = asyncio.get_running_loop().time()
         response = await run_async_bolt_app(self.app, req)
@@ -224,7 +248,7 @@ class Server:
         if self.slack and settings.effective_mode == "socket":
             assert settings.slack_app_token is not None
             self.socket = AckFirstSocketModeHandler(
-                self.bot.slack, settings.slack_app_token.get_secret_value(), self.background, self.bot.gate
+                self.bot.slack, settings.slack_app_token.get_secret_value(), self.bot
             )
             self._socket_task = asyncio.create_task(self._keep_connected(self.socket))
 
@@ -281,9 +305,11 @@ class Server:
         await self.background.wait(grace)  # Bolt's own step, up to each listener taking its slot
         finished = await self.bot.gate.drained(max(0.0, deadline - loop.time()))
         if not finished:
+            in_flight = self.bot.gate.in_flight
+            told = await self.bot.gate.abandon_waiting(within=TELL_UNSTARTED_SECONDS)
             log.warning(
-                "shutting down with commands still running",
-                extra={"in_flight": self.bot.gate.in_flight, "queued": self.bot.gate.queued},
+                "shutting down with commands still running; those not started were told nothing was done",
+                extra={"in_flight": in_flight, "not_started": told},
             )
 
     async def close(self) -> None:

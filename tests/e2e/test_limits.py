@@ -47,6 +47,29 @@ def test_a_full_queue_answers_busy_at_once_and_the_rest_are_served(quay, world: 
         bot.stop()
 
 
+def test_commands_still_waiting_when_the_bot_stops_are_told_nothing_was_done(
+    quay, world: FakeQuay, slack, tmp_path, access_file
+):
+    world.inject(Fault(method="GET", path="/team-a/api$", delay=3.0, times=10))
+    settings = make_settings(
+        quay.url, slack, tmp_path, access_file, QUAYBOT_MAX_CONCURRENT_COMMANDS=1, QUAYBOT_SHUTDOWN_GRACE_SECONDS=1
+    )
+    bot = BotThread(settings)
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    try:
+        sent = [driver.slash("repo info api", user=ALICE, channel="C0READ") for _ in range(3)]
+        deadline = time.monotonic() + 5
+        while (bot.bot.gate.in_flight, bot.bot.gate.queued) != (1, 2):
+            assert time.monotonic() < deadline, "the commands did not line up"
+            time.sleep(0.02)
+    finally:
+        driver.close()
+        bot.stop()  # SIGTERM's path: drain for the grace period, then stop
+    told = [slack.wait_for(s.response_id, timeout=10)[0].text for s in sent[1:]]
+    assert all("restarting and did not get to this, so nothing was done" in text for text in told)
+    assert len(world.requests_to("GET", "/team-a/api$")) == 1  # the waiting two never reached Quay
+
+
 def test_commands_ack_and_answer_while_slack_api_is_unreachable(quay, world, slack, tmp_path, access_file):
     settings = make_settings(quay.url, slack, tmp_path, access_file, SLACK_API_URL="http://127.0.0.1:9/api/")
     bot = BotThread(settings)
