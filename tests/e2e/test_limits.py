@@ -7,6 +7,7 @@ import concurrent.futures
 import threading
 import time
 import uuid
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
@@ -21,13 +22,15 @@ from tests.fakes.slack_driver import SlackDriver
 from tests.fakes.slack_socket import FakeSocketMode
 
 
+def one_slot_bot(quay, world: FakeQuay, slack, tmp_path, access_file, quay_delay: float, **extra: Any):
+    """The bot with one work slot, and Quay answering `repo info`'s read after `quay_delay` seconds."""
+    world.inject(Fault(method="GET", path="/team-a/api$", delay=quay_delay, times=10))
+    bot = BotThread(make_settings(quay.url, slack, tmp_path, access_file, QUAYBOT_MAX_CONCURRENT_COMMANDS=1, **extra))
+    return bot, SlackDriver(bot.url, SIGNING_SECRET, slack)
+
+
 def test_a_full_queue_answers_busy_at_once_and_the_rest_are_served(quay, world: FakeQuay, slack, tmp_path, access_file):
-    world.inject(Fault(method="GET", path="/team-a/api$", delay=1.5, times=10))
-    settings = make_settings(
-        quay.url, slack, tmp_path, access_file, QUAYBOT_MAX_CONCURRENT_COMMANDS=1, QUAYBOT_COMMAND_QUEUE_SIZE=1
-    )
-    bot = BotThread(settings)
-    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    bot, driver = one_slot_bot(quay, world, slack, tmp_path, access_file, 1.5, QUAYBOT_COMMAND_QUEUE_SIZE=1)
     try:
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             sent = list(pool.map(lambda _: driver.slash("repo info api", user=ALICE, channel="C0READ"), range(3)))
@@ -50,12 +53,7 @@ def test_a_full_queue_answers_busy_at_once_and_the_rest_are_served(quay, world: 
 def test_commands_still_waiting_when_the_bot_stops_are_told_nothing_was_done(
     quay, world: FakeQuay, slack, tmp_path, access_file
 ):
-    world.inject(Fault(method="GET", path="/team-a/api$", delay=3.0, times=10))
-    settings = make_settings(
-        quay.url, slack, tmp_path, access_file, QUAYBOT_MAX_CONCURRENT_COMMANDS=1, QUAYBOT_SHUTDOWN_GRACE_SECONDS=1
-    )
-    bot = BotThread(settings)
-    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    bot, driver = one_slot_bot(quay, world, slack, tmp_path, access_file, 3.0, QUAYBOT_SHUTDOWN_GRACE_SECONDS=1)
     try:
         sent = [driver.slash("repo info api", user=ALICE, channel="C0READ") for _ in range(3)]
         deadline = time.monotonic() + 5
