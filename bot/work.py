@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.metrics import Metrics
 
 T = TypeVar("T")
+Tell = Callable[[], Awaitable[None]]  # what to tell a request's user when the bot stops before it is done
 # For the running request: True when it holds a slot taken by `run()`, False when the queue was full.
 _ADMITTED: ContextVar[bool | None] = ContextVar("quaybot_work_admitted", default=None)
 
@@ -41,15 +42,18 @@ class WorkGate:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
-        # Requests still waiting for their turn, with what to tell their user if it never comes.
-        self._unstarted: dict[object, Callable[[], Awaitable[None]]] = {}
+        # Requests still waiting for their turn, with what to tell their user if it never comes; and
+        # those running, with what to tell if they are cut off.
+        self._unstarted: dict[object, Tell] = {}
+        self._running: dict[object, tuple[asyncio.Task[Any], Tell]] = {}
 
     async def run(
-        self, request: Callable[[], Awaitable[T]], *, unstarted: Callable[[], Awaitable[None]] | None = None
+        self, request: Callable[[], Awaitable[T]], *, unstarted: Tell | None = None, interrupted: Tell | None = None
     ) -> T | None:
         """A whole request in one slot, waiting its turn in the queue; with the queue full it runs
         at once, marked busy (its `slot()` raises `Busy`), so that it can say so. If the bot stops
-        before its turn comes, `unstarted` tells its user (`abandon_waiting`) and it never runs."""
+        before its turn comes, `unstarted` tells its user (`abandon_waiting`) and it never runs; if
+        it is cut off while running, `interrupted` does (`interrupt_running`)."""
         if self._full():
             _ADMITTED.set(False)  # this task's context only
             return await request()
@@ -59,12 +63,29 @@ class WorkGate:
         try:
             async with self.slot():
                 self._unstarted.pop(key, None)
+                task = asyncio.current_task()
+                if interrupted is not None and task is not None:
+                    self._running[key] = (task, interrupted)
                 _ADMITTED.set(True)
                 return await request()
         except Abandoned:
             return None  # its user has been told
         finally:
             self._unstarted.pop(key, None)
+            self._running.pop(key, None)
+
+    async def interrupt_running(self, within: float) -> int:
+        """The bot is stopping past its grace period: the requests still running are cut off (a
+        second to unwind), then each one's user is told, taking at most `within` seconds. How many."""
+        running = list(self._running.values())
+        self._running.clear()
+        for task, _ in running:
+            task.cancel()
+        if running:
+            await asyncio.wait([task for task, _ in running], timeout=1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(t() for _, t in running), return_exceptions=True), within)
+        return len(running)
 
     async def abandon_waiting(self, within: float) -> int:
         """The bot is stopping: no request still waiting will run; each one's user is told, taking

@@ -240,6 +240,7 @@ MESSAGES: dict[str, str] = {
     "This confirmation is being carried out right now; nothing more was done.": "此确认正在执行中；未再执行其他操作。",
     "This confirmation was already used ({state}); nothing more was done.": "此确认已被使用（{state}）；未再执行其他操作。",
     "This form lost its repository; open it again.": "此表单丢失了仓库信息；请重新打开。",
+    ":warning: quaybot was restarting while it did this and had to stop, so whether Quay did it is unknown. Check before running it again.": ":warning: quaybot 在执行此操作时正在重启，不得不中止，因此不确定 Quay 是否已完成。请先检查，再决定是否重新运行。",
     ":x: quaybot was restarting and did not get to this, so nothing was done. Run it again in a minute.": ":x: quaybot 正在重启，未来得及处理此请求，因此未执行任何操作。请一分钟后再试。",
     "Listing its repositories failed: {error}": "列出其仓库失败：{error}",
     "Quay refused to list notifications (403): the token lacks repo:admin here.": "Quay 拒绝列出通知（403）：令牌在此缺少 repo:admin 权限。",

@@ -55,8 +55,13 @@ EVENTS_PATH = "/slack/events"
 HEALTH_TIMEOUT = 2.0
 SOCKET_ATTEMPT_TIMEOUT = 30.0
 SOCKET_MAX_BACKOFF = 60.0
-TELL_UNSTARTED_SECONDS = 5.0  # after the grace period: telling the users of commands never started
+# After the grace period, each of the two tellings gets this long (Kubernetes waits 30 s, the grace is 20).
+TELL_SECONDS = 3.0
 STOPPED_FIRST = ":x: quaybot was restarting and did not get to this, so nothing was done. Run it again in a minute."
+STOPPED_DURING = (
+    ":warning: quaybot was restarting while it did this and had to stop, so whether Quay did it is unknown. "
+    "Check before running it again."
+)
 
 
 class CannotListen(Exception):
@@ -107,7 +112,9 @@ def build_web_app(
         # A modal submission waits for Bolt: its ack may carry `response_action: errors`.
         if verdict in ("command", "action", "event"):
             work = bot.gate.run(
-                lambda: bot.slack.async_dispatch(parsed), unstarted=lambda: tell_unstarted(bot, parsed.body)
+                lambda: bot.slack.async_dispatch(parsed),
+                unstarted=lambda: tell_stopped(bot, parsed.body, STOPPED_FIRST),
+                interrupted=lambda: tell_stopped(bot, parsed.body, STOPPED_DURING),
             )
             background.start(work, "a Slack request")
             return web.Response(status=200)
@@ -158,13 +165,14 @@ def build_web_app(
     return app
 
 
-async def tell_unstarted(bot: Serving, body: object) -> None:
-    """The bot is stopping and this acked request's turn never came: its user hears that nothing was
-    done (through its response_url, else the outbox). Requests without one (events) are not told."""
+async def tell_stopped(bot: Serving, body: object, message: str) -> None:
+    """The bot is stopping before this acked request was done (`STOPPED_FIRST`: it never started;
+    `STOPPED_DURING`: it was cut off): its user hears so, through its response_url, else the outbox.
+    Requests without one (events) are not told."""
     if not isinstance(body, dict) or not isinstance(body.get("response_url"), str):
         return
     caller = caller_of(body)
-    text = t(bot.policy.locale_of(caller.channel_id), STOPPED_FIRST)
+    text = t(bot.policy.locale_of(caller.channel_id), message)
     await bot.delivery.send(AsyncRespond(response_url=body["response_url"]), caller, Reply(plain(text)))
 
 
@@ -186,7 +194,9 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         if acked_first:
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             work = self.gate.run(
-                lambda: run_async_bolt_app(self.app, req), unstarted=lambda: tell_unstarted(self.bot, payload)
+                lambda: run_async_bolt_app(self.app, req),
+                unstarted=lambda: tell_stopped(self.bot, payload, STOPPED_FIRST),
+                interrupted=lambda: tell_stopped(self.bot, payload, STOPPED_DURING),
             )
             self.background.start(work, "a Socket Mode request")
             return
@@ -305,11 +315,11 @@ class Server:
         await self.background.wait(grace)  # Bolt's own step, up to each listener taking its slot
         finished = await self.bot.gate.drained(max(0.0, deadline - loop.time()))
         if not finished:
-            in_flight = self.bot.gate.in_flight
-            told = await self.bot.gate.abandon_waiting(within=TELL_UNSTARTED_SECONDS)
+            not_started = await self.bot.gate.abandon_waiting(within=TELL_SECONDS)
+            cut_off = await self.bot.gate.interrupt_running(within=TELL_SECONDS)
             log.warning(
-                "shutting down with commands still running; those not started were told nothing was done",
-                extra={"in_flight": in_flight, "not_started": told},
+                "the grace period ended with commands not done; their users were told",
+                extra={"not_started": not_started, "cut_off": cut_off},
             )
 
     async def close(self) -> None:

@@ -50,7 +50,7 @@ def test_a_full_queue_answers_busy_at_once_and_the_rest_are_served(quay, world: 
         bot.stop()
 
 
-def test_commands_still_waiting_when_the_bot_stops_are_told_nothing_was_done(
+def test_commands_not_done_when_the_grace_period_ends_are_told_which_way(
     quay, world: FakeQuay, slack, tmp_path, access_file
 ):
     bot, driver = one_slot_bot(quay, world, slack, tmp_path, access_file, 3.0, QUAYBOT_SHUTDOWN_GRACE_SECONDS=1)
@@ -63,9 +63,13 @@ def test_commands_still_waiting_when_the_bot_stops_are_told_nothing_was_done(
     finally:
         driver.close()
         bot.stop()  # SIGTERM's path: drain for the grace period, then stop
-    told = [slack.wait_for(s.response_id, timeout=10)[0].text for s in sent[1:]]
-    assert all("restarting and did not get to this, so nothing was done" in text for text in told)
+    waiting = [slack.wait_for(s.response_id, timeout=10)[0].text for s in sent[1:]]
+    assert all("restarting and did not get to this, so nothing was done" in text for text in waiting)
     assert len(world.requests_to("GET", "/team-a/api$")) == 1  # the waiting two never reached Quay
+    # The one running was cut off: its user is told the outcome is unknown, once, and nothing else
+    # (the bot has stopped, so every post it made is in).
+    [cut_off] = slack.calls_to(sent[0].response_id)
+    assert "whether Quay did it is unknown. Check before running it again" in cut_off.text
 
 
 def test_commands_ack_and_answer_while_slack_api_is_unreachable(quay, world, slack, tmp_path, access_file):
