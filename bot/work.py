@@ -2,9 +2,12 @@
 and a command that finds the queue full is told at once instead of waiting in silence.
 
 An acked request takes its slot before Bolt runs (`run()`), so that a burst costs the event loop its
-acks, not a Bolt dispatch each: Bolt parses and routes a request only once its turn has come. The
-listener's own `slot()` then takes no second slot; if the queue was full, `slot()` raises `Busy`
-there, where the listener answers "busy".
+acks, not a Bolt dispatch each: Bolt routes a request only once its turn has come. The listener's
+own `slot()` then takes no second slot; if the queue was full, `slot()` raises `Busy` there, where
+the listener answers "busy".
+
+When the bot stops and its grace period is over, the requests still waiting are abandoned and those
+still running are cut off; each one's user is told which (`abandon_waiting`, `interrupt_running`).
 """
 
 from __future__ import annotations
