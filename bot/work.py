@@ -86,20 +86,17 @@ class WorkGate:
             task.cancel()
         if running:
             await asyncio.wait([task for task, _ in running], timeout=1.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*(t() for _, t in running), return_exceptions=True), within)
+        await _tell_all([tell for _, tell in running], within)
         return len(running)
 
     async def abandon_waiting(self, within: float) -> int:
         """The bot is stopping: no request still waiting will run; each one's user is told, taking
         at most `within` seconds. How many there were."""
         self._stopping = True
-        tell = list(self._unstarted.values())
+        waiting = list(self._unstarted.values())
         self._unstarted.clear()
-        if tell:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*(t() for t in tell), return_exceptions=True), within)
-        return len(tell)
+        await _tell_all(waiting, within)
+        return len(waiting)
 
     def _full(self) -> bool:
         return self._slots.locked() and self.queued >= self.queue_size
@@ -123,10 +120,7 @@ class WorkGate:
         finally:
             self.queued -= 1
         if self._stopping:  # its turn came too late: it was told, or will be answered "busy"
-            self._slots.release()
-            if not self.in_flight and not self.queued:
-                self._idle.set()
-            self._report()
+            self._give_back()
             raise Abandoned
         self.in_flight += 1
         self._report()
@@ -134,10 +128,14 @@ class WorkGate:
             yield
         finally:
             self.in_flight -= 1
-            self._slots.release()
-            if not self.in_flight and not self.queued:
-                self._idle.set()
-            self._report()
+            self._give_back()
+
+    def _give_back(self) -> None:
+        """A slot is free again; the gate is idle when nothing runs or waits."""
+        self._slots.release()
+        if not self.in_flight and not self.queued:
+            self._idle.set()
+        self._report()
 
     async def drained(self, within: float) -> bool:
         """Wait up to `within` seconds for every admitted command to finish; whether they all did."""
@@ -151,3 +149,10 @@ class WorkGate:
         if self.metrics is not None:
             self.metrics.commands_in_flight.set(self.in_flight)
             self.metrics.commands_queued.set(self.queued)
+
+
+async def _tell_all(tells: list[Tell], within: float) -> None:
+    """Every telling at once, for at most `within` seconds; one that fails does not stop the others."""
+    if tells:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(tell() for tell in tells), return_exceptions=True), within)

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -87,9 +87,7 @@ class Serving(Protocol):
     def aclose(self) -> Awaitable[None]: ...
 
 
-def build_web_app(
-    bot: Serving, background: Background, draining: asyncio.Event, *, slack: bool = True
-) -> web.Application:
+def build_web_app(bot: Serving, draining: asyncio.Event, *, slack: bool = True) -> web.Application:
     secret = bot.settings.slack_signing_secret
 
     async def events(request: web.Request) -> web.StreamResponse:
@@ -111,12 +109,7 @@ def build_web_app(
         # and Bolt runs once the request's turn for a work slot has come (`bot/work.py`).
         # A modal submission waits for Bolt: its ack may carry `response_action: errors`.
         if verdict in ("command", "action", "event"):
-            work = bot.gate.run(
-                lambda: bot.slack.async_dispatch(parsed),
-                unstarted=lambda: tell_stopped(bot, parsed.body, STOPPED_FIRST),
-                interrupted=lambda: tell_stopped(bot, parsed.body, STOPPED_DURING),
-            )
-            background.start(work, "a Slack request")
+            start_in_turn(bot, lambda: bot.slack.async_dispatch(parsed), parsed.body, "a Slack request")
             return web.Response(status=200)
         try:
             response = await bot.slack.async_dispatch(parsed)
@@ -165,6 +158,17 @@ def build_web_app(
     return app
 
 
+def start_in_turn(bot: Serving, dispatch: Callable[[], Awaitable[object]], body: object, name: str) -> None:
+    """An acked request, in both modes: Bolt runs it when its turn for a work slot comes; if the bot
+    stops before it is done, its user is told whether it ever started."""
+    work = bot.gate.run(
+        dispatch,
+        unstarted=lambda: tell_stopped(bot, body, STOPPED_FIRST),
+        interrupted=lambda: tell_stopped(bot, body, STOPPED_DURING),
+    )
+    bot.background.start(work, name)
+
+
 async def tell_stopped(bot: Serving, body: object, message: str) -> None:
     """The bot is stopping before this acked request was done (`STOPPED_FIRST`: it never started;
     `STOPPED_DURING`: it was cut off): its user hears so, through its response_url, else the outbox.
@@ -183,8 +187,6 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
     def __init__(self, app: AsyncApp, app_token: str, bot: Serving) -> None:
         super().__init__(app, app_token)
         self.bot = bot
-        self.background = bot.background
-        self.gate = bot.gate
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         payload = req.payload if isinstance(req.payload, dict) else {}
@@ -193,12 +195,7 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         )
         if acked_first:
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            work = self.gate.run(
-                lambda: run_async_bolt_app(self.app, req),
-                unstarted=lambda: tell_stopped(self.bot, payload, STOPPED_FIRST),
-                interrupted=lambda: tell_stopped(self.bot, payload, STOPPED_DURING),
-            )
-            self.background.start(work, "a Socket Mode request")
+            start_in_turn(self.bot, lambda: run_async_bolt_app(self.app, req), payload, "a Socket Mode request")
             return
         started = asyncio.get_running_loop().time()
         response = await run_async_bolt_app(self.app, req)
@@ -218,7 +215,7 @@ class Server:
         self.background = bot.background
         self.draining = asyncio.Event()
         self.runner = web.AppRunner(
-            build_web_app(bot, self.background, self.draining, slack=slack), access_log=None, handle_signals=False
+            build_web_app(bot, self.draining, slack=slack), access_log=None, handle_signals=False
         )
         self.socket: AckFirstSocketModeHandler | None = None
         self.port: int | None = None
