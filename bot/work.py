@@ -117,8 +117,11 @@ class WorkGate:
         self._report()
         try:
             await self._slots.acquire()
-        finally:
+        except BaseException:  # cancelled while waiting (its request torn down): it never ran
             self.queued -= 1
+            self._settle()
+            raise
+        self.queued -= 1
         if self._stopping:  # its turn came too late: it was told, or will be answered "busy"
             self._give_back()
             raise Abandoned
@@ -131,8 +134,12 @@ class WorkGate:
             self._give_back()
 
     def _give_back(self) -> None:
-        """A slot is free again; the gate is idle when nothing runs or waits."""
+        """A slot is free again."""
         self._slots.release()
+        self._settle()
+
+    def _settle(self) -> None:
+        """The gate is idle when nothing runs or waits, whichever way the last one left."""
         if not self.in_flight and not self.queued:
             self._idle.set()
         self._report()
