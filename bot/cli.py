@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__, tracing
 from bot.access import AccessFileError, AccessPolicy, Caller, load_policy
@@ -24,6 +24,9 @@ from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, Quay
 from bot.service import CommandService
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.store.db import DatabaseUnusable
+
+if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
 
 # `quaybot run` exit codes, part of its interface for scripts.
 EXIT_OK, EXIT_ERROR, EXIT_DENIED, EXIT_CONFIRM = 0, 1, 2, 3
@@ -332,7 +335,32 @@ async def _check_slack(settings: Settings, out: TextIO) -> int:
         print(f"  ! Slack did not answer auth.test ({type(error).__name__}: {error})", file=out)
         return problems + 1
     print(f"  bot token accepted: user {identity.get('user_id')} in team {identity.get('team')}", file=out)
+    if mode == "socket":
+        problems += await _check_app_token(settings, client, out)
     return problems
+
+
+async def _check_app_token(settings: Settings, client: AsyncWebClient, out: TextIO) -> int:
+    """Whether Slack would open a Socket Mode connection for SLACK_APP_TOKEN. The URL it hands out is
+    not used: it only lets a connection be made, once, soon."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.tokens import app_token_problem
+
+    if settings.slack_app_token is None:
+        print("  ! SLACK_APP_TOKEN is not set: Socket Mode needs it", file=out)
+        return 1
+    try:
+        await client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
+    except SlackApiError as error:
+        code = str(error.response.get("error", ""))
+        print(f"  ! {app_token_problem(code) or f'Slack did not open a Socket Mode connection ({code})'}", file=out)
+        return 1
+    except Exception as error:  # the network: unreachable, TLS, a timeout
+        print(f"  ! Slack did not answer apps.connections.open ({type(error).__name__}: {error})", file=out)
+        return 1
+    print("  app token accepted: Socket Mode can connect", file=out)
+    return 0
 
 
 def _check_database(settings: Settings, out: TextIO) -> int:

@@ -13,7 +13,7 @@ from bot.cli import check
 from bot.settings import Settings
 from tests.conftest import BAD, RO, T
 from tests.fakes.quay import FakeQuayServer
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 ACCESS = """
 channels:
@@ -147,3 +147,22 @@ async def test_a_schema_from_a_newer_quaybot_is_a_problem(quay: FakeQuayServer, 
     engine.dispose()
     code, text_out = await run_check(quay.url, T)
     assert code == 1 and "revision 9999_from_the_future, which this quaybot does not know" in text_out
+
+
+@pytest.mark.parametrize(
+    ("app_token", "said"),
+    [
+        (APP_TOKEN, "  app token accepted: Socket Mode can connect"),
+        ("xapp-1-revoked", "  ! Slack refused SLACK_APP_TOKEN (invalid_auth): create an app-level token"),
+        (BOT_TOKEN, "  ! SLACK_APP_TOKEN is not an app-level token (not_allowed_token_type)"),
+        (None, "  ! SLACK_APP_TOKEN is not set: Socket Mode needs it"),
+    ],
+)
+async def test_socket_mode_checks_the_app_token(quay: FakeQuayServer, monkeypatch, app_token, said) -> None:
+    monkeypatch.setenv("QUAYBOT_MODE", "socket")
+    if app_token is not None:
+        monkeypatch.setenv("SLACK_APP_TOKEN", app_token)
+    code, text = await run_check(quay.url, T)
+    assert "Slack: Socket Mode" in text and said in text, text
+    assert code == (0 if app_token == APP_TOKEN else 1)
+    assert "xapp-1-revoked" not in text

@@ -16,6 +16,8 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack import tokens
+
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +38,7 @@ class BotIdentity:
                 return
             except SlackApiError as error:
                 code = str(error.response.get("error", ""))
-                if code in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+                if code in tokens.REFUSED:
                     log.error(f"Slack refused SLACK_BOT_TOKEN ({code}): replies still work, alerts cannot be posted")
                     return
                 log.warning("auth.test failed; retrying", extra={"error": code, "retry_in": delay})

@@ -46,6 +46,7 @@ from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
 from bot.slack.identity import BotIdentity
 from bot.slack.requests import bolt_request, caller_of, classify, valid_signature
+from bot.slack.tokens import app_token_problem
 from bot.store.db import Database
 from bot.subscriptions.receiver import MAX_BODY, EventReceiver
 from bot.work import WorkGate
@@ -273,11 +274,9 @@ class Server:
                 return  # from here slack_sdk's own monitor reconnects when the connection drops
             except SlackApiError as error:
                 code = str(error.response.get("error", ""))
-                if code in ("invalid_auth", "not_authed", "token_revoked", "account_inactive"):
-                    log.error(
-                        f"Slack refused SLACK_APP_TOKEN ({code}): Socket Mode cannot connect. Create an app-level "
-                        "token with connections:write and set SLACK_APP_TOKEN to it; /healthz and alerts keep running."
-                    )
+                problem = app_token_problem(code)
+                if problem is not None:
+                    log.error(f"{problem}. Socket Mode cannot connect; /healthz and alerts keep running.")
                     return
                 reason = code or "error"
             except Exception as error:

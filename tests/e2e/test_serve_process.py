@@ -202,8 +202,16 @@ def test_socket_mode_with_slack_unreachable_stops_on_sigterm(quay, slack, tmp_pa
     assert not any("Traceback" in line for line in process.lines) and APP_TOKEN not in "\n".join(process.lines)
 
 
-def test_socket_mode_app_token_refused_is_said_once(quay, slack, tmp_path, access_file):
-    env = socket_env(quay, slack, tmp_path, access_file, slack.api_url, "xapp-1-not-the-right-one-0000000000")
+@pytest.mark.parametrize(
+    ("app_token", "said"),
+    [
+        ("xapp-1-not-the-right-one-0000000000", "Slack refused SLACK_APP_TOKEN (invalid_auth)"),
+        # The bot token pasted in its place: Slack refuses its kind, not the token.
+        ("xoxb-not-the-right-one-0000000000", "SLACK_APP_TOKEN is not an app-level token (not_allowed_token_type)"),
+    ],
+)
+def test_socket_mode_app_token_refused_is_said_once(quay, slack, tmp_path, access_file, app_token, said):
+    env = socket_env(quay, slack, tmp_path, access_file, slack.api_url, app_token)
     process = Process(env, tmp_path)
     try:
         process.wait_for_port()
@@ -215,7 +223,7 @@ def test_socket_mode_app_token_refused_is_said_once(quay, slack, tmp_path, acces
     finally:
         if process.proc.poll() is None:
             process.proc.kill()
-    refused = [line for line in process.lines if "Slack refused SLACK_APP_TOKEN (invalid_auth)" in line]
+    refused = [line for line in process.lines if said in line]
     assert len(refused) == 1 and not any("cannot connect to Slack" in line for line in process.lines)
     assert "not-the-right-one" not in "\n".join(process.lines)
 

@@ -158,9 +158,12 @@ class FakeSlack:
 
     def answer_api(self, method: str, token: str | None, body: dict[str, Any]) -> dict[str, Any]:
         if method == "apps.connections.open":
+            if token is not None and token.startswith(("xoxb-", "xoxp-")):
+                return {"ok": False, "error": "not_allowed_token_type"}  # a bot or user token: not for this
             if token != self.app_token:
                 return {"ok": False, "error": "invalid_auth"}
-            return {"ok": True, "url": self.socket_url} if self.socket_url else {"ok": False, "error": "no_socket"}
+            # Slack hands out a URL to a valid token; without a fake socket server, one nothing listens on.
+            return {"ok": True, "url": self.socket_url or "ws://127.0.0.1:9/link/?ticket=unused"}
         if token is None:
             return {"ok": False, "error": "not_authed"}
         if token != self.bot_token:
