@@ -182,21 +182,25 @@ async def tell_stopped(bot: Serving, body: object, message: str) -> None:
 
 
 class AckFirstSocketModeHandler(AsyncSocketModeHandler):
-    """Socket Mode: the envelope of a slash command or a click is acked before Bolt runs, and Bolt
-    runs once the request's turn for a work slot has come."""
+    """Socket Mode: the envelope of a slash command, a click or an event is acked before Bolt runs,
+    and Bolt runs once the request's turn for a work slot has come; one whose payload Bolt could not
+    read is acked and dropped."""
 
     def __init__(self, app: AsyncApp, app_token: str, bot: Serving) -> None:
         super().__init__(app, app_token)
         self.bot = bot
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
-        payload = req.payload if isinstance(req.payload, dict) else {}
-        acked_first = req.type in ("slash_commands", "events_api") or (
-            req.type == "interactive" and payload.get("type") == "block_actions"
-        )
-        if acked_first:
+        # The same shape checks as over HTTP. Only Slack can send here, but a payload Bolt cannot
+        # read would crash it after the ack all the same; Slack resends an envelope left unacked.
+        verdict = classify(req.payload)
+        if verdict in ("malformed", "unsupported"):
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            start_in_turn(self.bot, lambda: run_async_bolt_app(self.app, req), payload, "a Socket Mode request")
+            log.warning("a Socket Mode request was dropped", extra={"envelope": req.type, "verdict": verdict})
+            return
+        if verdict in ("command", "action", "event"):
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            start_in_turn(self.bot, lambda: run_async_bolt_app(self.app, req), req.payload, "a Socket Mode request")
             return
         started = asyncio.get_running_loop().time()
         response = await run_async_bolt_app(self.app, req)
