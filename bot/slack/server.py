@@ -194,13 +194,14 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         # The same shape checks as over HTTP. Only Slack can send here, but a payload Bolt cannot
         # read would crash it after the ack all the same; Slack resends an envelope left unacked.
         verdict = classify(req.payload)
-        if verdict in ("malformed", "unsupported"):
-            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            log.warning("a Socket Mode request was dropped", extra={"envelope": req.type, "verdict": verdict})
-            return
         if verdict in ("command", "action", "event"):
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             start_in_turn(self.bot, lambda: run_async_bolt_app(self.app, req), req.payload, "a Socket Mode request")
+            return
+        if verdict != "ok" or req.payload.get("type") != "view_submission":
+            # Malformed, or nothing this app handles (no ssl_check or url_verification comes this way).
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            log.warning("a Socket Mode request was dropped", extra={"envelope": req.type, "verdict": verdict})
             return
         started = asyncio.get_running_loop().time()
         response = await run_async_bolt_app(self.app, req)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from bot import forms
 from bot.blocks import ids
@@ -24,8 +25,9 @@ from bot.logs import JsonFormatter, SecretFilter
 from tests.conftest import T, seed
 from tests.e2e.conftest import ACCESS, ALICE, SIGNING_SECRET, BotThread, make_settings, seed_teams
 from tests.fakes.quay import FakeQuay, FakeQuayServer
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
+from tests.fakes.slack_socket import FakeSocketMode
 
 CHANNELS = ["C0READ", "C0WRITE", "C0ADMIN", "C0NOPE", "D0DM", "", "C0READ\u0000", "x" * 300]
 USERS = [ALICE, "U0BOB", "U0MALLORY", "", "<@U0ALICE>"]
@@ -52,7 +54,7 @@ class Tracebacks(logging.Handler):
 class World:
     """Fakes and a running bot shared by all examples of a property (hypothesis needs it module-wide)."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *, socket_mode: bool = False) -> None:
         self.tracebacks = Tracebacks()
         logging.getLogger().addHandler(self.tracebacks)
         self.quay = FakeQuayServer(seed(FakeQuay())).start()
@@ -60,13 +62,23 @@ class World:
         self.slack = FakeSlack().start()
         access = tmp / "access.yml"
         access.write_text(ACCESS)
-        self.bot = BotThread(make_settings(self.quay.url, self.slack, tmp, access))
+        mode: dict[str, object] = {}
+        self.socket: FakeSocketMode | None = None
+        if socket_mode:
+            self.socket = FakeSocketMode().start()
+            self.slack.socket_url = self.socket.url
+            mode = {"QUAYBOT_MODE": "socket", "SLACK_APP_TOKEN": SecretStr(APP_TOKEN), "SLACK_SIGNING_SECRET": None}
+        self.bot = BotThread(make_settings(self.quay.url, self.slack, tmp, access, **mode))
         self.driver = SlackDriver(self.bot.url, SIGNING_SECRET, self.slack)
+        if self.socket is not None:
+            self.socket.wait_connected()
 
     def stop(self) -> None:
         logging.getLogger().removeHandler(self.tracebacks)
         self.driver.close()
         self.bot.stop()
+        if self.socket is not None:
+            self.socket.stop()
         self.slack.stop()
         self.quay.stop()
 
@@ -78,6 +90,13 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[World]:
     w = World(tmp_path_factory.mktemp("hostile"))
+    yield w
+    w.stop()
+
+
+@pytest.fixture(scope="module")
+def socket_world(tmp_path_factory) -> Iterator[World]:
+    w = World(tmp_path_factory.mktemp("hostile-socket"), socket_mode=True)
     yield w
     w.stop()
 
@@ -140,49 +159,50 @@ JSON_VALUES = st.recursive(
 )
 
 
+INTERACTIONS = st.one_of(
+    JSON_VALUES,
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["block_actions", "view_submission", "shortcut", "nonsense"]),
+            "user": st.one_of(st.just({"id": ALICE}), JSON_VALUES),
+            "channel": st.one_of(st.just({"id": "C0ADMIN"}), JSON_VALUES),
+            "team": st.just({"id": "T0TEAM"}),
+            "actions": st.one_of(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "action_id": st.sampled_from([*ACTION_IDS, "other"]),
+                            "value": st.one_of(
+                                st.text(max_size=100),
+                                st.sampled_from(["team-a/api ../../x", "../x y", "team-a/api 0000"]),
+                            ),
+                        },
+                        optional={"selected_option": JSON_VALUES},
+                    ),
+                    max_size=2,
+                ),
+                JSON_VALUES,
+            ),
+        },
+        optional={
+            "view": st.one_of(
+                JSON_VALUES,
+                st.fixed_dictionaries(
+                    {"id": st.just("V0FUZZ"), "type": st.sampled_from(["modal", "home"])},
+                    optional={"state": JSON_VALUES, "private_metadata": JSON_VALUES, "hash": JSON_VALUES},
+                ),
+            ),
+            "container": st.one_of(st.just({"type": "view", "view_id": "V0FUZZ"}), JSON_VALUES),
+            "trigger_id": JSON_VALUES,
+        },
+    ),
+)
+
+
 @settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
-@given(
-    payload=st.one_of(
-        JSON_VALUES,
-        st.fixed_dictionaries(
-            {
-                "type": st.sampled_from(["block_actions", "view_submission", "shortcut", "nonsense"]),
-                "user": st.one_of(st.just({"id": ALICE}), JSON_VALUES),
-                "channel": st.one_of(st.just({"id": "C0ADMIN"}), JSON_VALUES),
-                "team": st.just({"id": "T0TEAM"}),
-                "actions": st.one_of(
-                    st.lists(
-                        st.fixed_dictionaries(
-                            {
-                                "action_id": st.sampled_from([*ACTION_IDS, "other"]),
-                                "value": st.one_of(
-                                    st.text(max_size=100),
-                                    st.sampled_from(["team-a/api ../../x", "../x y", "team-a/api 0000"]),
-                                ),
-                            },
-                            optional={"selected_option": JSON_VALUES},
-                        ),
-                        max_size=2,
-                    ),
-                    JSON_VALUES,
-                ),
-            },
-            optional={
-                "view": st.one_of(
-                    JSON_VALUES,
-                    st.fixed_dictionaries(
-                        {"id": st.just("V0FUZZ"), "type": st.sampled_from(["modal", "home"])},
-                        optional={"state": JSON_VALUES, "private_metadata": JSON_VALUES, "hash": JSON_VALUES},
-                    ),
-                ),
-                "container": st.one_of(st.just({"type": "view", "view_id": "V0FUZZ"}), JSON_VALUES),
-                "trigger_id": JSON_VALUES,
-            },
-        ),
-    )
-)
+@given(payload=INTERACTIONS)
 @example(  # a form's select with no form: it once crashed the listener after the ack
     payload={"type": "block_actions", "user": {"id": ALICE}, "actions": [{"action_id": METHOD_SELECT, "value": ""}]}
 )
@@ -208,25 +228,46 @@ def test_garbage_bodies(world: World, raw, content_type):
     assert_contained(world)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    event=st.one_of(
-        JSON_VALUES,
-        st.fixed_dictionaries(
-            {
-                "type": st.one_of(st.just("app_home_opened"), JSON_VALUES),
-                "user": st.one_of(st.just(ALICE), JSON_VALUES),
-            },
-            optional={"tab": st.one_of(st.just("home"), JSON_VALUES)},
-        ),
-    )
+EVENTS = st.one_of(
+    JSON_VALUES,
+    st.fixed_dictionaries(
+        {
+            "type": st.one_of(st.just("app_home_opened"), JSON_VALUES),
+            "user": st.one_of(st.just(ALICE), JSON_VALUES),
+        },
+        optional={"tab": st.one_of(st.just("home"), JSON_VALUES)},
+    ),
 )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(event=EVENTS)
 @example(event={"type": [], "user": ALICE})  # an event type that is not a string once gave a 500
 def test_fuzzed_events(world: World, event):
     body = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "event": event}).encode()
     status = world.driver.post(body, content_type="application/json").status_code
     assert status in (200, 400, 404), status
     assert_contained(world)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    envelope=st.one_of(
+        st.tuples(st.just("interactive"), INTERACTIONS.filter(lambda payload: isinstance(payload, dict))),
+        st.tuples(st.just("events_api"), EVENTS.map(lambda e: {"type": "event_callback", "team_id": "T0", "event": e})),
+        st.tuples(st.just("slash_commands"), st.dictionaries(st.sampled_from(SLASH_FIELDS), JSON_VALUES, max_size=8)),
+    )
+)
+def test_fuzzed_socket_mode_envelopes(socket_world: World, envelope):
+    """Over Socket Mode, every envelope is acked (Slack resends one that is not), and nothing Bolt
+    cannot read crashes a listener or reaches Quay. (Slack's payloads are always objects.)"""
+    kind, payload = envelope
+    if payload.get("type") == "block_actions" or kind == "slash_commands":
+        payload["response_url"] = socket_world.slack.new_response_url()
+    assert socket_world.socket is not None
+    assert socket_world.socket.push(kind, payload).get("envelope_id")
+    assert ("team-a", "api") in socket_world.quay.fake.repos
+    assert_contained(socket_world)
 
 
 FORM_ELEMENT = st.dictionaries(st.sampled_from(["type", "value", "selected_option"]), JSON_VALUES, max_size=3)

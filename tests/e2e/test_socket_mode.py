@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.blocks.ids import REPO_MENU_ACTION
 from tests.e2e.conftest import ALICE, BotThread, make_settings
+from tests.e2e.test_modals import chosen, radio, text
 from tests.fakes.slack_api import APP_TOKEN, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 from tests.fakes.slack_socket import FakeSocketMode
@@ -100,3 +101,19 @@ def test_payloads_it_cannot_read_are_acked_and_dropped_without_a_traceback(socke
         logging.getLogger().removeHandler(handler)
     assert not [f"{r.getMessage()}: {r.exc_info}" for r in crashed]
     assert not slack.calls_to("chat.postMessage") and not slack.calls_to("views.publish")
+
+
+def test_a_form_submitted_over_socket_mode_is_answered_in_its_ack(socket_bot: SocketBot, world, slack):
+    """A submission's ack carries the form's field errors, so it waits for Bolt, as over HTTP."""
+    socket_bot.command("repo create", channel="C0WRITE")
+    view = socket_bot.driver.opened_view("quaybot_repo_create")
+    values = {"namespace": chosen("team-a"), "name": text("Bad Name!"), "visibility": radio("private")}
+    ack = socket_bot.socket.push("interactive", socket_bot.driver.view_submission(view, values, user=ALICE))
+    assert ack["payload"]["response_action"] == "errors" and set(ack["payload"]["errors"]) == {"name"}
+    values["name"] = text("from-socket")
+    ack = socket_bot.socket.push("interactive", socket_bot.driver.view_submission(view, values, user=ALICE))
+    assert not ack.get("payload")  # the modal closes
+    deadline = time.monotonic() + 10
+    while ("team-a", "from-socket") not in world.repos and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ("team-a", "from-socket") in world.repos

@@ -152,7 +152,12 @@ class SlackDriver:
 
     def submit_view(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> httpx.Response:
         """Submit a modal with `values` as Slack's `view.state.values`: {block_id: {action_id: {...}}}."""
-        payload = {
+        payload = self.view_submission(view, values, user=user)
+        return self.post(urlencode({"payload": json.dumps(payload)}).encode())
+
+    def view_submission(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> dict[str, Any]:
+        """The payload Slack sends when a modal is submitted (over HTTP, or in a Socket Mode envelope)."""
+        return {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": "fake"},
             "user": self._user(user),
@@ -162,7 +167,6 @@ class SlackDriver:
             "view": {**view, "team_id": self.team_id, "state": {"values": values}, "app_id": "A0QUAYBOT"},
             "response_urls": [],
         }
-        return self.post(urlencode({"payload": json.dumps(payload)}).encode())
 
     def select_in_view(
         self,
