@@ -10,7 +10,8 @@ one of a bounded number of slots (`bot/work.py`).
 
 SIGHUP reloads the access file (it is also reloaded whenever its content changes).
 
-On SIGTERM or SIGINT the bot drains: `/healthz` answers 503 and new requests are refused, commands
+On SIGTERM or SIGINT the bot drains: `/healthz` answers 503, new requests are refused and the Socket
+Mode connection is closed (Slack sends to the bot's other connections, if any), commands
 already taken finish for up to `QUAYBOT_SHUTDOWN_GRACE_SECONDS`, replies that cannot be sent stay in
 the outbox, and the process exits 0 whatever state the Socket Mode connection is in.
 """
@@ -310,6 +311,7 @@ class Server:
     async def drain(self) -> None:
         """Stop taking new work and let what was taken finish, within the grace period."""
         self.draining.set()
+        await self._hang_up()
         grace = self.bot.settings.shutdown_grace_seconds
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
@@ -323,21 +325,32 @@ class Server:
                 extra={"not_started": not_started, "cut_off": cut_off},
             )
 
+    async def _hang_up(self) -> None:
+        """Socket Mode: close the connection, so that Slack sends new work to the bot's other
+        connections (another replica's) instead of one that is stopping. What was taken still
+        answers: replies go through response_url, not the socket."""
+        await _cancelled(self._socket_task)  # no reconnecting
+        if self.socket is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.socket.close_async(), 5)  # type: ignore[no-untyped-call]
+            self.socket = None
+
     async def close(self) -> None:
         self._stop.set()
         self.bot.metrics.up.set(0)
         await self.drain()
-        for task in (self._socket_task, self._identity_task, self._reload_task):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if self.socket is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.socket.close_async(), 5)  # type: ignore[no-untyped-call]
+        for task in (self._identity_task, self._reload_task):
+            await _cancelled(task)
         await self.close_watch()
         await self.runner.cleanup()
         await self.bot.aclose()
+
+
+async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def _bound_port(runner: web.AppRunner, asked: int) -> int:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import parse_qsl
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -245,3 +246,33 @@ def test_socket_mode_connected_stops_on_sigterm(quay, slack, tmp_path, access_fi
             process.proc.kill()
         socket.stop()
     assert any("connected to Slack in Socket Mode" in line for line in process.lines)
+
+
+def test_socket_mode_hangs_up_at_once_on_sigterm_and_finishes_what_it_took(quay, world, slack, tmp_path, access_file):
+    """Draining in Socket Mode: the connection closes first, so Slack sends new work to the bot's
+    other connections (another replica's), while a command already taken still finishes and answers."""
+    from tests.fakes.quay import Fault
+    from tests.fakes.slack_api import APP_TOKEN
+    from tests.fakes.slack_socket import FakeSocketMode
+
+    world.inject(Fault(method="GET", path="/team-a/api$", delay=3.0))
+    socket = FakeSocketMode().start()
+    slack.socket_url = socket.url
+    process = Process(socket_env(quay, slack, tmp_path, access_file, slack.api_url, APP_TOKEN), tmp_path)
+    try:
+        process.wait_for_port()
+        socket.wait_connected()
+        response_url = slack.new_response_url()
+        driver = SlackDriver("http://127.0.0.1:9", "unused", slack)
+        body = driver.slash_body("repo info api", user=ALICE, channel="C0READ", response_url=response_url)
+        assert socket.push("slash_commands", dict(parse_qsl(body.decode()))).get("envelope_id")
+        time.sleep(0.3)  # the command is waiting on Quay
+        process.proc.send_signal(signal.SIGTERM)
+        assert socket.wait_hung_up(1.5)  # long before the command is done
+        assert "The API" in slack.wait_for(response_url.rsplit("/", 1)[-1], timeout=10)[0].text
+        driver.close()
+        assert process.proc.wait(timeout=20) == 0
+    finally:
+        if process.proc.poll() is None:
+            process.proc.kill()
+        socket.stop()

@@ -19,6 +19,7 @@ class FakeSocketMode:
         self.received: list[dict[str, Any]] = []
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._connected = threading.Event()
+        self._hung_up = threading.Event()  # the bot closed a connection
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -54,10 +55,15 @@ class FakeSocketMode:
             future = self._acks.pop(data.get("envelope_id", ""), None)
             if future is not None and not future.done():
                 future.set_result(data)
+        self._hung_up.set()
         return ws
 
     def wait_connected(self, timeout: float = 10) -> None:
         assert self._connected.wait(timeout), "the bot never opened the Socket Mode connection"
+
+    def wait_hung_up(self, timeout: float) -> bool:
+        """Whether the bot closed its connection within `timeout` seconds."""
+        return self._hung_up.wait(timeout)
 
     def push(self, kind: str, payload: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
         """Send an envelope; return the bot's ack for it."""
