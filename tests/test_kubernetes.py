@@ -89,3 +89,21 @@ def test_postgres_overlay_runs_replicas_without_a_volume_claim():
     assert [d for d in docs if d["kind"] == "PodDisruptionBudget"]
     base = deployment(render("base"))["spec"]
     assert base["replicas"] == 1 and base["strategy"]["type"] == "Recreate"  # one pod on one SQLite file
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_a_pod_stop_fits_its_grace_period(name):
+    """Kubernetes kills the pod when terminationGracePeriodSeconds is over: it must cover the preStop
+    pause, the bot's own grace for commands in flight, and telling the users of those it cut short."""
+    from bot.settings import Settings
+    from bot.slack.server import TELL_SECONDS
+
+    spec = deployment(render(name))["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    command = container["lifecycle"]["preStop"]["exec"]["command"]
+    assert command[0] == "sleep" and "FROM python:3.11-slim" in (ROOT / "Dockerfile").read_text()  # has sleep
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    grace = float(env.get("QUAYBOT_SHUTDOWN_GRACE_SECONDS") or Settings.model_fields["shutdown_grace_seconds"].default)
+    unwind = 1.0  # interrupted commands get a second to stop
+    needed = float(command[1]) + grace + 2 * TELL_SECONDS + unwind
+    assert spec["terminationGracePeriodSeconds"] >= needed + 5, (spec["terminationGracePeriodSeconds"], needed)
