@@ -82,7 +82,7 @@ def table_messages() -> set[str]:
     messages |= {label for label, _, _ in SETTINGS.values()} | {hint for _, _, hint in SETTINGS.values() if hint}
     from bot.commands.grammar import DESCRIPTION_TOO_LONG
     from bot.slack.delivery import BUSY, DATABASE_DOWN, INTERNAL
-    from bot.slack.server import STOPPED_DURING, STOPPED_FIRST
+    from bot.slack.serving import STOPPED_DURING, STOPPED_FIRST
     from bot.store.confirmations import INTERRUPTED
 
     messages |= {BUSY, DATABASE_DOWN, INTERNAL, DESCRIPTION_TOO_LONG, INTERRUPTED, STOPPED_FIRST, STOPPED_DURING}

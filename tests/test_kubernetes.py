@@ -67,7 +67,7 @@ def test_port_and_health_path_match_the_image_and_the_code(name):
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert f"EXPOSE {port['containerPort']}" in dockerfile and env["QUAYBOT_HTTP_PORT"] == str(port["containerPort"])
     assert env["QUAYBOT_HTTP_HOST"] == "0.0.0.0"
-    server = (ROOT / "bot" / "slack" / "server.py").read_text()
+    server = (ROOT / "bot" / "slack" / "web.py").read_text()
     for probe in ("readinessProbe", "livenessProbe"):
         path = container[probe]["httpGet"]["path"]
         assert re.search(rf'web\.get\("{re.escape(path)}"', server), path
@@ -96,7 +96,7 @@ def test_a_pod_stop_fits_its_grace_period(name):
     """Kubernetes kills the pod when terminationGracePeriodSeconds is over: it must cover the preStop
     pause, the bot's own grace for commands in flight, and telling the users of those it cut short."""
     from bot.settings import Settings
-    from bot.slack.server import TELL_SECONDS
+    from bot.slack.serving import TELL_SECONDS
 
     spec = deployment(render(name))["spec"]["template"]["spec"]
     [container] = spec["containers"]
