@@ -38,6 +38,12 @@ class Metrics:
         self.denials = Counter(
             "quaybot_denials", "commands refused by the access policy", ["command"], registry=self.registry
         )
+        self.slack_refused = Counter(
+            "quaybot_slack_requests_refused",
+            "Slack requests refused before Bolt ran, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
         self.confirmations = Counter(
             "quaybot_confirmations", "confirmation prompts and clicks", ["result"], registry=self.registry
         )

@@ -27,17 +27,26 @@ EVENTS = frozenset({"app_home_opened"})
 MAX_AGE = 300  # Slack's own window: a request older than five minutes is refused
 
 
-def valid_signature(secret: str, body: bytes, headers: Mapping[str, str], now: float | None = None) -> bool:
-    """Slack's v0 signature over the raw bytes (slack_sdk's verifier decodes them first and fails on
-    bytes that are not UTF-8)."""
+SignatureProblem = Literal["unsigned", "signature_stale", "signature_mismatch"]
+
+
+def signature_problem(
+    secret: str, body: bytes, headers: Mapping[str, str], now: float | None = None
+) -> SignatureProblem | None:
+    """What is wrong with Slack's v0 signature over the raw bytes, or None when it is right
+    (slack_sdk's verifier decodes the bytes first and fails on bytes that are not UTF-8)."""
     lowered = {k.lower(): v for k, v in headers.items()}
     timestamp, signature = lowered.get("x-slack-request-timestamp", ""), lowered.get("x-slack-signature", "")
     if not timestamp.isdigit() or not signature.startswith("v0="):
-        return False
+        return "unsigned"
     if abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE:
-        return False
+        return "signature_stale"
     expected = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(f"v0={expected}", signature)
+    return None if hmac.compare_digest(f"v0={expected}", signature) else "signature_mismatch"
+
+
+def valid_signature(secret: str, body: bytes, headers: Mapping[str, str], now: float | None = None) -> bool:
+    return signature_problem(secret, body, headers, now) is None
 
 
 class _Loose(BaseModel):

@@ -46,6 +46,7 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         if verdict != "ok" or req.payload.get("type") != "view_submission":
             # Malformed, or nothing this app handles (no ssl_check or url_verification comes this way).
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            self.bot.metrics.slack_refused.labels(verdict if verdict != "ok" else "unsupported").inc()
             log.warning("a Socket Mode request was dropped", extra={"envelope": req.type, "verdict": verdict})
             return
         started = asyncio.get_running_loop().time()

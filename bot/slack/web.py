@@ -15,7 +15,8 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
-from bot.slack.requests import bolt_request, classify, valid_signature
+from bot.slack.refusals import Refusals
+from bot.slack.requests import bolt_request, classify, signature_problem
 from bot.slack.serving import Serving, start_in_turn
 from bot.subscriptions.receiver import MAX_BODY
 
@@ -26,21 +27,27 @@ HEALTH_TIMEOUT = 2.0
 
 def build_web_app(bot: Serving, draining: asyncio.Event, *, slack: bool = True) -> web.Application:
     secret = bot.settings.slack_signing_secret
+    refusals = Refusals(bot.metrics)
 
     async def events(request: web.Request) -> web.StreamResponse:
         if not slack or bot.settings.effective_mode != "http" or secret is None:
             return web.json_response({"error": "this bot runs in Socket Mode"}, status=404)
         if draining.is_set():
+            refusals.refused("draining")
             return web.json_response({"error": "the bot is restarting"}, status=503)
         body = await request.read()
         # The signature first, then Bolt's parse (the only one), then its shape, before Bolt runs.
-        if not valid_signature(secret.get_secret_value(), body, request.headers):
+        problem = signature_problem(secret.get_secret_value(), body, request.headers)
+        if problem is not None:
+            refusals.refused(problem)
             return web.json_response({"error": "invalid request"}, status=401)
         parsed = bolt_request(body, request.query_string, request.headers)
         verdict = "malformed" if parsed is None else classify(parsed.body)
         if parsed is None or verdict == "malformed":
+            refusals.refused("malformed")
             return web.json_response({"error": "malformed request"}, status=400)
         if verdict == "unsupported":
+            refusals.refused("unsupported")
             return web.json_response({"error": "this app does not handle that kind of request"}, status=404)
         # Slash commands, clicks and events: their ack carries no body, so it goes before Bolt runs,
         # and Bolt runs once the request's turn for a work slot has come (`bot/work.py`).

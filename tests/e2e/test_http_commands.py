@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -142,3 +143,30 @@ def test_healthz_is_503_when_the_database_is_gone(bot, driver: SlackDriver):
     bot.bot.db.ping = broken  # type: ignore[method-assign]
     health = driver.http.get(f"{bot.url}/healthz")
     assert health.status_code == 503 and json.loads(health.text)["status"] == "unavailable"
+
+
+def test_requests_refused_before_bolt_are_counted_and_a_wrong_secret_is_said(
+    bot, driver: SlackDriver, caplog: pytest.LogCaptureFixture
+):
+    """Every command fails when SLACK_SIGNING_SECRET is not the app's (a rotated secret) or the clock
+    is off by minutes; the operator must read why in the log, once a minute, not per request."""
+    body = driver.slash_body("repo list", user=ALICE, channel="C0READ", response_url="http://127.0.0.1:9/r/1")
+    with caplog.at_level(logging.WARNING):
+        for _ in range(5):
+            assert driver.post(body, secret="the-previous-signing-secret").status_code == 401
+        assert driver.post(body, ts=int(time.time()) - 600).status_code == 401
+        assert driver.http.post(f"{bot.url}/slack/events", content=body).status_code == 401
+        assert driver.post(b"payload=%7B%22type%22%3A%22shortcut%22%7D").status_code == 404
+    told = [r.getMessage() for r in caplog.records if r.name.startswith("bot.")]
+    [wrong] = [m for m in told if "SLACK_SIGNING_SECRET" in m]
+    assert "Signing Secret" in wrong
+    [late] = [m for m in told if "clock" in m]
+    assert "5 minutes" in late
+    [unsigned] = [m for m in told if "without Slack's signature" in m]
+    assert "/slack/events" in unsigned
+    assert "the-previous-signing-secret" not in "\n".join(told)
+    metrics = driver.http.get(f"{bot.url}/metrics").text
+    assert 'quaybot_slack_requests_refused_total{reason="signature_mismatch"} 5.0' in metrics
+    assert 'quaybot_slack_requests_refused_total{reason="signature_stale"} 1.0' in metrics
+    assert 'quaybot_slack_requests_refused_total{reason="unsigned"} 1.0' in metrics
+    assert 'quaybot_slack_requests_refused_total{reason="unsupported"} 1.0' in metrics
