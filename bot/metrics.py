@@ -61,6 +61,11 @@ class Metrics:
             "quaybot_slack_failures", "replies or posts Slack did not accept", ["kind"], registry=self.registry
         )
         self.up = Gauge("quaybot_up", "1 while the bot serves", registry=self.registry)
+        self.socket_connected = Gauge(
+            "quaybot_socket_mode_connected",
+            "1 while the Socket Mode connection to Slack is up (0 in HTTP mode)",
+            registry=self.registry,
+        )
         self.sweep_seconds = Histogram(
             "quaybot_watch_sweep_seconds",
             "duration of a notification sweep",

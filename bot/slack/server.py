@@ -85,7 +85,9 @@ class Server:
             self.socket = AckFirstSocketModeHandler(
                 self.bot.slack, settings.slack_app_token.get_secret_value(), self.bot
             )
-            self._socket_task = asyncio.create_task(keep_connected(self.socket, self._stop))
+            self._socket_task = asyncio.create_task(
+                keep_connected(self.socket, self._stop, self.bot.metrics.socket_connected)
+            )
 
     def stop(self) -> None:
         self._stop.set()

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 
+from prometheus_client import Gauge
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.async_app import AsyncApp
@@ -24,6 +25,7 @@ from bot.slack.tokens import app_token_problem
 log = logging.getLogger(__name__)
 SOCKET_ATTEMPT_TIMEOUT = 30.0
 SOCKET_MAX_BACKOFF = 60.0
+REPORT_SECONDS = 2.0  # how often `quaybot_socket_mode_connected` is brought up to date
 
 
 class AckFirstSocketModeHandler(AsyncSocketModeHandler):
@@ -54,9 +56,26 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         await send_async_response(client, req, response, started)
 
 
-async def keep_connected(handler: AckFirstSocketModeHandler, stop: asyncio.Event) -> None:
-    """Connect with growing backoff, one log line an attempt; a refused app token is said once."""
-    client = handler.client
+async def keep_connected(handler: AckFirstSocketModeHandler, stop: asyncio.Event, connected: Gauge) -> None:
+    """Connect with growing backoff, one log line an attempt; a refused app token is said once. Once
+    connected, `connected` tells whether the connection is still up, until the bot stops."""
+    try:
+        if await _connect(handler.client, stop):
+            await _report(handler.client, stop, connected)
+    finally:
+        connected.set(0)
+
+
+async def _report(client: SocketModeClient, stop: asyncio.Event, connected: Gauge) -> None:
+    """slack_sdk's own monitor reconnects when the connection drops; this only says whether it is up."""
+    while not stop.is_set():
+        connected.set(1 if await client.is_connected() else 0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REPORT_SECONDS)
+
+
+async def _connect(client: SocketModeClient, stop: asyncio.Event) -> bool:
+    """Whether a connection was made (before the bot stopped, and with a token Slack takes)."""
     delay = 1.0
     attempt = 0
     while not stop.is_set():
@@ -65,13 +84,13 @@ async def keep_connected(handler: AckFirstSocketModeHandler, stop: asyncio.Event
             client.wss_uri = await asyncio.wait_for(client.issue_new_wss_url(), SOCKET_ATTEMPT_TIMEOUT)
             await asyncio.wait_for(client.connect(), SOCKET_ATTEMPT_TIMEOUT)  # type: ignore[no-untyped-call]
             log.info("connected to Slack in Socket Mode")
-            return  # from here slack_sdk's own monitor reconnects when the connection drops
+            return True
         except SlackApiError as error:
             code = str(error.response.get("error", ""))
             problem = app_token_problem(code)
             if problem is not None:
                 log.error(f"{problem}. Socket Mode cannot connect; /healthz and alerts keep running.")
-                return
+                return False
             reason = code or "error"
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"[:200]
@@ -82,3 +101,4 @@ async def keep_connected(handler: AckFirstSocketModeHandler, stop: asyncio.Event
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
         delay = min(SOCKET_MAX_BACKOFF, delay * 2)
+    return False

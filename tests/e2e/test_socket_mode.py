@@ -120,3 +120,23 @@ def test_a_form_submitted_over_socket_mode_is_answered_in_its_ack(socket_bot: So
     while ("team-a", "from-socket") not in world.repos and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ("team-a", "from-socket") in world.repos
+
+
+def test_the_connection_state_is_on_metrics(socket_bot: SocketBot):
+    """`/healthz` cannot say Slack is unreachable (a restart would not help); the metric can, for an
+    alert: 1 while connected, 0 once the connection is gone and cannot be made again."""
+
+    def connected() -> str:
+        metrics = httpx.get(f"{socket_bot.bot.url}/metrics", trust_env=False).text
+        [line] = [m for m in metrics.splitlines() if m.startswith("quaybot_socket_mode_connected ")]
+        return line.split()[1]
+
+    deadline = time.monotonic() + 10
+    while connected() != "1.0" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert connected() == "1.0"
+    socket_bot.socket.stop()  # Slack's side goes away; reconnecting to it fails
+    deadline = time.monotonic() + 10
+    while connected() != "0.0" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert connected() == "0.0"

@@ -85,6 +85,9 @@ class FakeSocketMode:
         return await asyncio.wait_for(future, timeout)
 
     def stop(self) -> None:
+        if not self.thread.is_alive():
+            return  # stopped already
+
         async def close() -> None:
             for ws in self.connections:
                 await ws.close()
