@@ -32,6 +32,7 @@ from bot.slack.identity import BotIdentity
 from bot.slack.outbox import OutboxSender
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.alerts import AlertStore
+from bot.store.outbox import OutboxStore
 from bot.store.subscriptions import SubscriptionStore
 from bot.subscriptions.manager import SubscriptionManager
 from bot.subscriptions.receiver import EventReceiver
@@ -125,6 +126,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     subscriptions = SubscriptionManager(db, subscription_store, settings.public_url, metrics)
     service = CommandService(policy, quay, settings.quay_token, subscriptions=subscriptions)
     alerts = AlertStore(db)
+    outbox = OutboxStore(db)
     watcher = Watcher(
         policy,
         # Its own connection pool and request counter: the sweep must not starve commands.
@@ -164,10 +166,10 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     with _quiet(bolt_log):
         slack = _bolt_app(client, identity, bolt_log)
     gate = WorkGate(settings.max_concurrent_commands, settings.command_queue_size, metrics)
-    delivery = ReplyDelivery(db, alerts, metrics, gate=gate)
+    delivery = ReplyDelivery(db, outbox, metrics, gate=gate)
     background = Background()
     listeners.register(slack, interactions, delivery, background)
-    sender = OutboxSender(db, alerts, client, metrics)
+    sender = OutboxSender(db, outbox, client, metrics)
     stuck_after = 2 * RetryPolicy().total_seconds + 4 * settings.quay_timeout_seconds  # longer than any action
 
     async def maintenance() -> None:

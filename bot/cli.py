@@ -154,7 +154,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 def _outbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.store import Database
-    from bot.store.alerts import AlertStore
+    from bot.store.outbox import OutboxStore
 
     if args.action != "list" and args.id is None:
         print(f"quaybot: outbox {args.action} needs the row's ID (see `quaybot outbox list`)", file=sys.stderr)
@@ -162,7 +162,7 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     try:
         db.create_tables()
-        store = AlertStore(db)
+        store = OutboxStore(db)
         if args.action == "list":
             rows = store.outbox_rows(["pending", "sending", "dead"])
             for row in rows:

@@ -26,7 +26,7 @@ from bot.quay.names import RepositoryRef
 from bot.retry_after import CAP_SECONDS, retry_after_seconds
 from bot.slack.delivery import ReplyDelivery
 from bot.store import AuditLog, ConfirmationStore, Database
-from bot.store.alerts import AlertStore
+from bot.store.outbox import OutboxStore
 from tests.fakes.slack_api import FakeSlack
 
 NOW = 1_795_777_900.0
@@ -113,7 +113,7 @@ def test_secrets_are_scrubbed_from_fields_that_are_not_strings():
 
 async def test_a_reply_block_kit_refuses_still_reaches_the_user(db):
     slack = FakeSlack().start()
-    delivery = ReplyDelivery(db, AlertStore(db), Metrics())
+    delivery = ReplyDelivery(db, OutboxStore(db), Metrics())
     try:
         url = slack.new_response_url()
         too_big = Message("Here is what you asked for.", [section(f"line {i}") for i in range(60)])

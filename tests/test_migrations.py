@@ -66,9 +66,9 @@ def test_upgrade_keeps_every_row(database_url):
         assert connection.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 1
         assert connection.execute(text("SELECT rotation_cursor FROM namespace_watch")).one() == (None,)
     # And the code works on the upgraded rows.
-    from bot.store.alerts import AlertStore
+    from bot.store.outbox import OutboxStore
 
-    store = AlertStore(Database(database_url))
+    store = OutboxStore(Database(database_url))
     [item] = store.claim_due(10, "replica-1", 60)
     assert item.payload == {"text": "hi"}
     # 0003's tables: a subscription, its webhook, and an event message on the upgraded database.

@@ -17,8 +17,9 @@ from bot.alerts.decide import Decision, Known, Seen, decide, digests
 from bot.alerts.states import ALERTING, State
 from bot.blocks.alerts import AlertView, render_alert, render_digest, render_thread_line
 from bot.i18n import t
-from bot.store.alerts import AlertRecord, AlertStore, AlertWrite, Conflict, NewPost, Payload, Snapshot
+from bot.store.alerts import AlertRecord, AlertStore, AlertWrite, Conflict, NewPost, Snapshot
 from bot.store.db import Database
+from bot.store.outbox import Payload
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5

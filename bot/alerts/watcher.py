@@ -496,11 +496,11 @@ class Watcher:
 
     async def _warn(self, namespace: str, reason: Phrase, now: float) -> None:
         """Once per namespace (until it is cleared): each alert channel is told in its language."""
-        if await self.db.run(lambda: self.store.set_warning(namespace, str(reason), now)):
-            for channel in self.policy.alert_channels(namespace):
-                locale = self.locale_of(channel)
-                payload = render_warning(namespace, reason.said(locale), locale).to_dict()
-                await self.db.run(partial(self.store.enqueue, channel, payload, now))
+        posts = []
+        for channel in self.policy.alert_channels(namespace):
+            locale = self.locale_of(channel)
+            posts.append((channel, render_warning(namespace, reason.said(locale), locale).to_dict()))
+        if await self.db.run(lambda: self.store.set_warning(namespace, str(reason), now, posts=posts)):
             log.warning("watch disabled for a namespace", extra={"namespace": namespace, "reason": str(reason)})
 
 

@@ -23,8 +23,8 @@ from bot.i18n import t
 from bot.interactions import Reply
 from bot.metrics import Metrics
 from bot.retry_after import retry_after_seconds
-from bot.store.alerts import AlertStore
 from bot.store.db import Database
+from bot.store.outbox import OutboxStore
 from bot.work import Busy, WorkGate
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class ReplyDelivery:
     def __init__(
         self,
         db: Database,
-        store: AlertStore,
+        store: OutboxStore,
         metrics: Metrics,
         *,
         gate: WorkGate | None = None,

@@ -23,8 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
 from bot.retry_after import retry_after_seconds
-from bot.store.alerts import OUTBOX_ADDED, AlertStore, Outgoing
 from bot.store.db import Database
+from bot.store.outbox import OUTBOX_ADDED, OutboxStore, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class OutboxSender:
     def __init__(
         self,
         db: Database,
-        store: AlertStore,
+        store: OutboxStore,
         client: AsyncWebClient,
         metrics: Metrics,
         *,

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.alerts import Payload, add_to_outbox
 from bot.store.db import Database
+from bot.store.outbox import Payload, add_to_outbox
 from bot.store.tables import EventMessage, OutboxItem, Subscription, SubscriptionHook
 
 

@@ -15,7 +15,7 @@ from bot.blocks.events import (
     render_vulnerability,
 )
 from bot.quay.events import BuildEvent, EventPayload, ExpiryEvent, MirrorEvent, PushEvent, VulnerabilityEvent
-from bot.store.alerts import Payload
+from bot.store.outbox import Payload
 from bot.store.subscriptions import Grouped
 
 PUSH_WINDOW = 60.0

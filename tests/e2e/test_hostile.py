@@ -382,7 +382,7 @@ def test_no_secret_comes_out_anywhere(tmp_path):
             assert "actions" in json.dumps(prompt.body)
         bot.run(bot.bot.watch.watcher.sweep())  # alerts for the failing notifications
         deadline = time.monotonic() + 20
-        while bot.run(bot.bot.db.run(bot.bot.watch.store.depth)):
+        while bot.run(bot.bot.db.run(bot.bot.outbox.store.depth)):
             assert time.monotonic() < deadline
             bot.bot.outbox.per_channel_interval = 0
             bot.run(bot.bot.outbox.send_due())

@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.metrics import Metrics
 from bot.slack.outbox import IDLE_POLL, OutboxSender
 from bot.store import Database
-from bot.store.alerts import OUTBOX_ADDED, AlertStore
+from bot.store.outbox import OUTBOX_ADDED, OutboxStore
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, SlackFault
 
 
@@ -27,7 +27,7 @@ def database_url(request, tmp_path) -> str:
 
 def sender(db: Database, slack: FakeSlack, holder: str, **kw) -> OutboxSender:
     client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url)
-    return OutboxSender(db, AlertStore(db), client, Metrics(), holder=holder, per_channel_interval=0.0, **kw)
+    return OutboxSender(db, OutboxStore(db), client, Metrics(), holder=holder, per_channel_interval=0.0, **kw)
 
 
 def posted(slack: FakeSlack) -> list[tuple[str, str]]:
@@ -44,7 +44,7 @@ async def drain(*senders: OutboxSender, timeout: float = 20) -> None:
 
 
 def enqueue(db: Database, channel: str, text: str) -> int:
-    return AlertStore(db).enqueue(channel, {"text": text, "blocks": []}, time.time())
+    return OutboxStore(db).enqueue(channel, {"text": text, "blocks": []}, time.time())
 
 
 async def test_a_message_slack_keeps_refusing_is_set_aside_and_the_channel_goes_on(
@@ -120,7 +120,7 @@ async def test_a_channel_the_bot_was_never_invited_to_tells_the_operator_how_to_
     await drain(one)
     hints = [getattr(r, "hint", "") for r in caplog.records if "set aside" in r.getMessage()]
     assert hints == ["invite the bot to the channel, or add the chat:write.public scope"] * 2
-    rows = AlertStore(db).outbox_rows(["dead"])
+    rows = OutboxStore(db).outbox_rows(["dead"])
     assert [r.last_error for r in rows] == ["not_in_channel", "not_in_channel"]
     db.dispose()
 
@@ -140,12 +140,12 @@ async def test_response_urls_expire_after_30_minutes_like_slacks(slack: FakeSlac
     slack.now = lambda: clock[0]
     url = slack.new_response_url()
     clock[0] += 31 * 60
-    delivery = ReplyDelivery(db, AlertStore(db), Metrics(), backoff=0.01)
+    delivery = ReplyDelivery(db, OutboxStore(db), Metrics(), backoff=0.01)
     await delivery.send(
         AsyncRespond(response_url=url), Caller("T0", "C0", "U0"), Reply(Message("late", [section("late")]))
     )
     await delivery.aclose()
-    [kept] = AlertStore(db).outbox_rows(["pending"])
+    [kept] = OutboxStore(db).outbox_rows(["pending"])
     assert kept.kind == "ephemeral" and kept.text == "late"
     db.dispose()
 

@@ -19,7 +19,7 @@ def sweep(bot: BotThread):
 def flush(bot: BotThread, timeout: float = 20) -> None:
     """Send everything due, waiting out retry delays, until the outbox is empty."""
     deadline = time.monotonic() + timeout
-    store = bot.bot.watch.store
+    store = bot.bot.outbox.store
     while bot.run(bot.bot.db.run(store.depth)) > 0:
         assert time.monotonic() < deadline, "the outbox did not drain"
         bot.run(bot.bot.outbox.send_due())
@@ -238,7 +238,7 @@ def test_slack_down_then_up_every_alert_arrives_once_in_order(watch_bot, world: 
     for channel in ("C0ALERTS", "C0READERS"):
         ok = [c.body["text"] for c in attempts if c.body.get("channel") == channel][-3:]  # failures came first
         assert ok == queued_texts(watch_bot, channel, "alert", "thread")  # in the order they were queued
-    assert watch_bot.run(watch_bot.bot.db.run(watch_bot.bot.watch.store.depth)) == 0
+    assert watch_bot.run(watch_bot.bot.db.run(watch_bot.bot.outbox.store.depth)) == 0
     metrics = watch_bot.bot.metrics.render().decode()
     assert "quaybot_slack_failures_total" in metrics
 

@@ -113,7 +113,7 @@ def test_even_concurrent_sweeps_do_not_double_post_on_postgresql(
 
         for _ in range(3):
             asyncio.run(both())
-        one.run(one.bot.db.run(one.bot.watch.store.depth))
+        one.run(one.bot.db.run(one.bot.outbox.store.depth))
         from sqlalchemy import func, select
 
         from bot.store.tables import Alert, OutboxItem
