@@ -23,7 +23,7 @@ def database_url(request, tmp_path) -> str:
     return server.create_database(f"quaybot_{uuid.uuid4().hex[:12]}")
 
 
-def replica(quay, slack, tmp_path, database_url) -> BotThread:
+def replica(quay, slack, tmp_path, database_url, **extra: object) -> BotThread:
     from tests.e2e.conftest import make_settings
 
     access = tmp_path / "replicas.yml"
@@ -33,10 +33,13 @@ def replica(quay, slack, tmp_path, database_url) -> BotThread:
         slack,
         tmp_path,
         access,
-        QUAYBOT_DATABASE_URL=database_url,
-        QUAYBOT_ALERT_INTERVAL_SECONDS=0.3,
-        QUAYBOT_INVENTORY_INTERVAL_SECONDS=0.3,
-        QUAYBOT_WATCH_REQUESTS_PER_SECOND=200,
+        **{
+            "QUAYBOT_DATABASE_URL": database_url,
+            "QUAYBOT_ALERT_INTERVAL_SECONDS": 0.3,
+            "QUAYBOT_INVENTORY_INTERVAL_SECONDS": 0.3,
+            "QUAYBOT_WATCH_REQUESTS_PER_SECOND": 200,
+            **extra,
+        },
     )
     bot = BotThread(settings, watch=True)
     bot.bot.outbox.per_channel_interval = 0.0
@@ -93,8 +96,11 @@ def test_even_concurrent_sweeps_do_not_double_post_on_postgresql(
     """The lease keeps one sweeper; if two ever overlap, row locks and unique keys still keep one post.
     (SQLite serialises writers by itself; PostgreSQL runs transactions concurrently, so it is tested here.)"""
     database_url = postgres.create_database(f"quaybot_{uuid.uuid4().hex[:12]}")
-    one = replica(quay, slack, tmp_path, database_url)
-    two = replica(quay, slack, tmp_path, database_url)
+    # A sweep stops reading at its deadline (its period: the alert interval here) and the next one
+    # reads the rest; at 0.3 s a loaded machine split the twenty into two posts. Ten seconds is
+    # never reached, so each sweep reads all twenty and both decide on the same new alerts.
+    one = replica(quay, slack, tmp_path, database_url, QUAYBOT_ALERT_INTERVAL_SECONDS=10)
+    two = replica(quay, slack, tmp_path, database_url, QUAYBOT_ALERT_INTERVAL_SECONDS=10)
     try:
         for bot in (one, two):  # stop both loops; drive the sweeps by hand, at the same time
             bot.run(bot.server.close_watch())
