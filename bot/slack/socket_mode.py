@@ -69,7 +69,11 @@ async def keep_connected(handler: AckFirstSocketModeHandler, stop: asyncio.Event
 async def _report(client: SocketModeClient, stop: asyncio.Event, connected: Gauge) -> None:
     """slack_sdk's own monitor reconnects when the connection drops; this only says whether it is up."""
     while not stop.is_set():
-        connected.set(1 if await client.is_connected() else 0)
+        try:
+            up = await client.is_connected()
+        except Exception:  # slack_sdk's state mid-change: not up, as far as anyone can say
+            up = False
+        connected.set(1 if up else 0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), REPORT_SECONDS)
 
