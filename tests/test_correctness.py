@@ -156,3 +156,19 @@ async def test_an_expired_write_never_clobbers_a_claim_made_meanwhile(postgres):
     assert row is not None and row.state == "running"
     other.dispose()
     db.dispose()
+
+
+def test_a_namespace_warning_is_recorded_only_with_its_posts(db):
+    """The warning is said once: recorded with its channel posts in one transaction. If the posts
+    cannot be written, neither is the warning, so the next sweep says it again instead of never."""
+    from bot.store.alerts import AlertStore
+    from bot.store.outbox import OutboxStore
+
+    store, outbox = AlertStore(db), OutboxStore(db)
+    unwritable = {"text": object()}  # json.dumps refuses it
+    with pytest.raises(TypeError):
+        store.set_warning("team-a", "no repo:admin", 10.0, posts=[("C1", {"text": "fine"}), ("C2", unwritable)])
+    assert store.namespace_state("team-a").warning is None and outbox.outbox_rows(["pending"]) == []
+    assert store.set_warning("team-a", "no repo:admin", 11.0, posts=[("C1", {"text": "said"})])
+    assert not store.set_warning("team-a", "no repo:admin", 12.0, posts=[("C1", {"text": "again"})])
+    assert [row.text for row in outbox.outbox_rows(["pending"])] == ["said"]
