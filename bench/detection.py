@@ -30,8 +30,9 @@ from bot.alerts.runner import WatchLoop
 from bot.alerts.watcher import Watcher, WatchSettings
 from bot.metrics import Metrics
 from bot.quay import QuayClient
-from bot.store.alerts import AlertStore, Check, Listed
+from bot.store.alerts import AlertStore
 from bot.store.db import Database
+from bot.store.inventory import Check, InventoryStore, Listed
 from bot.store.tables import Alert, OutboxItem
 from tests.conftest import T, seed
 from tests.fakes.quay import FakeQuay, FakeQuayServer
@@ -77,7 +78,7 @@ def build_quay(repos: int, with_notifications: int, clock: VirtualClock, rng: ra
 
 def prime(db: Database, fake: FakeQuay, now: float) -> None:
     """What an earlier run of the watch left in the database: the inventory, read once."""
-    store = AlertStore(db)
+    store = InventoryStore(db)
     with fake.lock:
         repos = sorted(fake.repos.values(), key=lambda r: r.name)
         with_notifications = {n.repo_id for n in fake.notifications.values()}
@@ -235,7 +236,7 @@ async def first_pass(speed: float, repos: int, with_notifications: int) -> tuple
         found_all = everything = math.nan
         while clock() < started + 3 * 3600:
             await asyncio.sleep(2.0)
-            inventory = await db.run(lambda: watcher.store.inventory("big"))
+            inventory = await db.run(lambda: watcher.inventory_store.inventory("big"))
             checked = {e.name for e in inventory if e.checked_at is not None}
             if math.isnan(found_all) and inventory and notified <= checked:
                 found_all = clock() - started

@@ -292,7 +292,7 @@ async def _audit_from_cli(
     from bot.alerts.hints import watch_after
     from bot.auditing import CommandAudit
     from bot.store import AuditLog, Database
-    from bot.store.alerts import AlertStore
+    from bot.store.inventory import InventoryStore
 
     try:
         db = Database(settings.database_url)
@@ -304,7 +304,7 @@ async def _audit_from_cli(
         await CommandAudit(AuditLog(db)).outcome(caller, outcome.command, outcome, confirmed=confirmed)
         soon = watch_after(outcome.result, time.time()) if isinstance(outcome, Succeeded) else None
         if soon is not None:  # a running watch reads it at once, as after a change made from Slack
-            AlertStore(db).watch_soon(soon.namespace, soon.repository, soon.at, time.time(), event_at=soon.event_at)
+            InventoryStore(db).watch_soon(soon.namespace, soon.repository, soon.at, time.time(), event_at=soon.event_at)
     finally:
         db.dispose()
 

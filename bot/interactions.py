@@ -58,6 +58,7 @@ from bot.service import CommandService
 from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
 from bot.store.alerts import AlertStore
 from bot.store.confirmations import INTERRUPTED
+from bot.store.inventory import InventoryStore
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,9 @@ class Interactions:
                 await self.announcer.note_reset(result.uuid, caller.user_id, now)
             soon = watch_after(result, now)
             if soon is not None and self.alerts is not None:
+                inventory = InventoryStore(self.alerts.db)
                 await self.alerts.db.run(
-                    partial(
-                        self.alerts.watch_soon, soon.namespace, soon.repository, soon.at, now, event_at=soon.event_at
-                    )
+                    partial(inventory.watch_soon, soon.namespace, soon.repository, soon.at, now, event_at=soon.event_at)
                 )
         except Exception:
             log.exception("could not record the change for the notification watch")

@@ -217,14 +217,14 @@ def test_a_notification_made_from_the_terminal_is_watched_at_once(env, capsys, t
     import time
 
     from bot.store import Database
-    from bot.store.alerts import AlertStore
+    from bot.store.inventory import InventoryStore
 
     code, out = run(
         capsys, "C0WRITE", "notify", "create", "team-a/api", "repo_push", "webhook", "url=https://ci.example.com/h"
     )
     assert code == 0, out
     db = Database(f"sqlite:///{tmp_path / 'quaybot.db'}")
-    [due] = AlertStore(db).due_checks("team-a", time.time())
+    [due] = InventoryStore(db).due_checks("team-a", time.time())
     assert due.name == "api" and due.has_notifications
     db.dispose()
 

@@ -161,10 +161,10 @@ async def test_an_expired_write_never_clobbers_a_claim_made_meanwhile(postgres):
 def test_a_namespace_warning_is_recorded_only_with_its_posts(db):
     """The warning is said once: recorded with its channel posts in one transaction. If the posts
     cannot be written, neither is the warning, so the next sweep says it again instead of never."""
-    from bot.store.alerts import AlertStore
+    from bot.store.inventory import InventoryStore
     from bot.store.outbox import OutboxStore
 
-    store, outbox = AlertStore(db), OutboxStore(db)
+    store, outbox = InventoryStore(db), OutboxStore(db)
     unwritable = {"text": object()}  # json.dumps refuses it
     with pytest.raises(TypeError):
         store.set_warning("team-a", "no repo:admin", 10.0, posts=[("C1", {"text": "fine"}), ("C2", unwritable)])

@@ -12,7 +12,7 @@ from bot.alerts.decide import Known, Seen, decide, digests
 from bot.alerts.schedule import QUAY, event_pending, next_read, push_time, what_quay_does_next
 from bot.alerts.states import Change, state_of, transition
 from bot.alerts.watcher import PriorityLimiter, WatchSettings, _rotation_order
-from bot.store.alerts import InventoryEntry
+from bot.store.inventory import InventoryEntry
 
 
 @pytest.mark.parametrize(

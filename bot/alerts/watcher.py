@@ -56,8 +56,9 @@ from bot.quay import (
     RepositoryRef,
 )
 from bot.quay.models import Notification
-from bot.store.alerts import AlertStore, Check, InventoryEntry, Listed, NamespaceState
+from bot.store.alerts import AlertStore
 from bot.store.db import Database
+from bot.store.inventory import Check, InventoryEntry, InventoryStore, Listed, NamespaceState
 
 log = logging.getLogger(__name__)
 OBSERVE_BATCH = 50
@@ -165,6 +166,7 @@ class Watcher:
         self.default_token = default_token
         self.db = db
         self.store = store
+        self.inventory_store = InventoryStore(db)
         self.metrics = metrics
         self.quay_url = quay_url
         self.settings = settings
@@ -220,7 +222,7 @@ class Watcher:
             return 0
         done = 0
         for namespace in self.policy.alert_namespaces():
-            watch = await self.db.run(lambda ns=namespace: self.store.namespace_state(ns))  # type: ignore[misc]
+            watch = await self.db.run(lambda ns=namespace: self.inventory_store.namespace_state(ns))  # type: ignore[misc]
             if watch.warning:
                 continue
             report = NamespaceReport(namespace)
@@ -238,7 +240,7 @@ class Watcher:
         report = NamespaceReport(namespace)
         client = self._client(namespace)
         now = self.clock()
-        watch = await self.db.run(lambda: self.store.namespace_state(namespace))
+        watch = await self.db.run(lambda: self.inventory_store.namespace_state(namespace))
         inventory_due = watch.listed_at is None or now - watch.listed_at >= self.settings.inventory_interval
         if watch.warning and not inventory_due:
             report.stopped = "warned"  # retried with the next inventory interval, not every sweep
@@ -252,7 +254,7 @@ class Watcher:
             else:
                 await self._earlier_schedule(client, namespace, report)
             if watch.warning:
-                await self.db.run(lambda: self.store.set_warning(namespace, None, now))
+                await self.db.run(lambda: self.inventory_store.set_warning(namespace, None, now))
         except _Stop as stop:
             report.stopped = stop.reason
         self._count(report)
@@ -277,7 +279,9 @@ class Watcher:
             batch = list(page)
             page.clear()
             found = await self.db.run(
-                lambda: self.store.record_listed(namespace, batch, now, hints=hints, listed_before=listed_before)
+                lambda: self.inventory_store.record_listed(
+                    namespace, batch, now, hints=hints, listed_before=listed_before
+                )
             )
             return len(found)
 
@@ -296,7 +300,7 @@ class Watcher:
             reason = Phrase("Listing its repositories failed: {error}", error=error.phrase or error.message)
             await self._warn(namespace, reason, now)
             raise _Stop("cannot list repositories") from None
-        removed = await self.db.run(lambda: self.store.finish_listing(namespace, names, now))
+        removed = await self.db.run(lambda: self.inventory_store.finish_listing(namespace, names, now))
         self._sizes[namespace] = len(names)
         self.metrics.inventory_size.labels(namespace).set(len(names))
         report.repositories, report.pushed = len(names), pushed
@@ -310,7 +314,7 @@ class Watcher:
             report.thread_lines += result.thread_lines
 
     async def _follow_ups(self, client: QuayClient, namespace: str, report: NamespaceReport) -> int:
-        due = await self.db.run(lambda: self.store.due_checks(namespace, self.clock()))
+        due = await self.db.run(lambda: self.inventory_store.due_checks(namespace, self.clock()))
         entries = [e for e in due if (namespace, e.name) not in self._reading]
         await self._check(client, namespace, entries, report, FOLLOW_UP, "follow")
         return len(entries)
@@ -321,7 +325,7 @@ class Watcher:
         """What is left of the budget until the next listing: the first pass, stale repositories with
         notifications, then everything from the stored cursor (`watch`: as the sweep found it; only
         this method changes the cursor)."""
-        inventory = await self.db.run(lambda: self.store.inventory(namespace))
+        inventory = await self.db.run(lambda: self.inventory_store.inventory(namespace))
         now = self.clock()
         order = _rotation_order(inventory, watch.rotation_cursor, now, self.settings.inventory_interval)
         unchecked = sum(1 for e in inventory if e.checked_at is None)
@@ -350,13 +354,13 @@ class Watcher:
             # The cursor moves to the furthest repository read in name order (the others come first).
             in_name_order = [i for i in read if order[i][1]]
             cursor = order[max(in_name_order)][0] if in_name_order else watch.rotation_cursor
-            await self.db.run(lambda: self.store.save_rotation(namespace, cursor, done_at))
+            await self.db.run(lambda: self.inventory_store.save_rotation(namespace, cursor, done_at))
             if first_pass_done:
                 log.info("first pass done", extra={"namespace": namespace, "repositories": len(inventory)})
 
     async def _earlier_schedule(self, client: QuayClient, namespace: str, report: NamespaceReport) -> None:
         """Hot every sweep, cold 1/K per sweep, no hints: kept to compare against."""
-        inventory = await self.db.run(lambda: self.store.inventory(namespace))
+        inventory = await self.db.run(lambda: self.inventory_store.inventory(namespace))
         alerting = await self.db.run(lambda: self.store.alerting_repositories(namespace, sorted(ALERTING)))
         report.repositories = len(inventory)
         rotation = self.settings.rotation
@@ -409,7 +413,7 @@ class Watcher:
                 return
             result = await self.announcer.observe(namespace, batch, channels, self.clock())
             now = self.clock()
-            await self.db.run(lambda: self.store.record_checks(namespace, results, now))
+            await self.db.run(lambda: self.inventory_store.record_checks(namespace, results, now))
             report.new_alerts += result.new_alerts
             report.edits += result.edits
             report.thread_lines += result.thread_lines
@@ -500,7 +504,7 @@ class Watcher:
         for channel in self.policy.alert_channels(namespace):
             locale = self.locale_of(channel)
             posts.append((channel, render_warning(namespace, reason.said(locale), locale).to_dict()))
-        if await self.db.run(lambda: self.store.set_warning(namespace, str(reason), now, posts=posts)):
+        if await self.db.run(lambda: self.inventory_store.set_warning(namespace, str(reason), now, posts=posts)):
             log.warning("watch disabled for a namespace", extra={"namespace": namespace, "reason": str(reason)})
 
 

@@ -58,7 +58,7 @@ def test_a_push_makes_a_cold_repository_read_in_the_next_sweep(quay, world: Fake
         [alert] = parents(slack, "C0ALERTS")
         assert "team-a/cold042" in alert.text and "Quay retries twice more, about 40 s apart" in alert.text
         # It is followed on Quay's retry schedule, without waiting for a sweep.
-        store, db = bot.bot.watch.store, bot.bot.db
+        store, db = bot.bot.watch.watcher.inventory_store, bot.bot.db
         [entry] = [e for e in bot.run(db.run(lambda: store.inventory("team-a"))) if e.name == "cold042"]
         assert entry.next_check_at is not None and entry.next_check_at - time.time() < 25
     finally:
@@ -74,7 +74,7 @@ def test_a_restart_resumes_without_a_new_first_pass(quay, world: FakeQuay, slack
     second = start(settings)
     try:
         no_rotation(second)
-        store, db = second.bot.watch.store, second.bot.db
+        store, db = second.bot.watch.watcher.inventory_store, second.bot.db
         inventory = second.run(db.run(lambda: store.inventory("team-a")))
         assert {e.name for e in inventory if e.has_notifications} == {f"hot{i}" for i in range(5)}  # hot set kept
         assert all(e.checked_at is not None for e in inventory)
@@ -108,7 +108,7 @@ def test_a_notification_created_through_the_bot_is_watched_at_once(
         before = len(notification_reads(world))
         assert bot.run(bot.bot.watch.watcher.follow_up()) == 1  # between sweeps, at once
         assert notification_reads(world)[before:] == ["/api/v1/repository/team-a/cold007/notification/"]
-        store, db = bot.bot.watch.store, bot.bot.db
+        store, db = bot.bot.watch.watcher.inventory_store, bot.bot.db
         [entry] = [e for e in bot.run(db.run(lambda: store.inventory("team-a"))) if e.name == "cold007"]
         assert entry.has_notifications  # hot from now on
     finally:
