@@ -19,6 +19,7 @@ from tests.conftest import T
 from tests.fakes.quay import FakeQuay, FakeQuayServer
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
+from tests.fakes.slack_socket import FakeSocketMode
 
 SIGNING_SECRET = "fake-signing-secret-e2e"
 ALICE, BOB, MALLORY = "U0ALICE", "U0BOB", "U0MALLORY"
@@ -108,6 +109,34 @@ class BotThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
         self.loop.close()
+
+
+def start_in_socket_mode(
+    quay_url: str, slack: FakeSlack, tmp_path: Path, access_file: Path, **extra: Any
+) -> tuple[BotThread, FakeSocketMode]:
+    """The bot in Socket Mode, connected to a fake Socket Mode endpoint that Slack's
+    apps.connections.open hands out; stop both."""
+    socket = FakeSocketMode().start()
+    slack.socket_url = socket.url
+    settings = make_settings(
+        quay_url,
+        slack,
+        tmp_path,
+        access_file,
+        **{"QUAYBOT_MODE": "socket", "SLACK_APP_TOKEN": SecretStr(APP_TOKEN), "SLACK_SIGNING_SECRET": None, **extra},
+    )
+    try:
+        bot = BotThread(settings)
+    except BaseException:
+        socket.stop()
+        raise
+    try:
+        socket.wait_connected()
+    except BaseException:
+        bot.stop()
+        socket.stop()
+        raise
+    return bot, socket
 
 
 async def _cancel_others() -> None:

@@ -16,16 +16,23 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 
 from bot import forms
 from bot.blocks import ids
 from bot.blocks.forms import EVENT_SELECT, METHOD_SELECT
 from bot.logs import JsonFormatter, SecretFilter
 from tests.conftest import T, seed
-from tests.e2e.conftest import ACCESS, ALICE, SIGNING_SECRET, BotThread, make_settings, seed_teams
+from tests.e2e.conftest import (
+    ACCESS,
+    ALICE,
+    SIGNING_SECRET,
+    BotThread,
+    make_settings,
+    seed_teams,
+    start_in_socket_mode,
+)
 from tests.fakes.quay import FakeQuay, FakeQuayServer
-from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 from tests.fakes.slack_socket import FakeSocketMode
 
@@ -62,16 +69,12 @@ class World:
         self.slack = FakeSlack().start()
         access = tmp / "access.yml"
         access.write_text(ACCESS)
-        mode: dict[str, object] = {}
         self.socket: FakeSocketMode | None = None
         if socket_mode:
-            self.socket = FakeSocketMode().start()
-            self.slack.socket_url = self.socket.url
-            mode = {"QUAYBOT_MODE": "socket", "SLACK_APP_TOKEN": SecretStr(APP_TOKEN), "SLACK_SIGNING_SECRET": None}
-        self.bot = BotThread(make_settings(self.quay.url, self.slack, tmp, access, **mode))
+            self.bot, self.socket = start_in_socket_mode(self.quay.url, self.slack, tmp, access)
+        else:
+            self.bot = BotThread(make_settings(self.quay.url, self.slack, tmp, access))
         self.driver = SlackDriver(self.bot.url, SIGNING_SECRET, self.slack)
-        if self.socket is not None:
-            self.socket.wait_connected()
 
     def stop(self) -> None:
         logging.getLogger().removeHandler(self.tracebacks)

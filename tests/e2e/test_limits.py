@@ -8,18 +8,15 @@ import threading
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 import psycopg
-from pydantic import SecretStr
 
 from bot.store.db import POOL_SIZE
-from tests.e2e.conftest import ALICE, SIGNING_SECRET, BotThread, make_settings
+from tests.e2e.conftest import ALICE, SIGNING_SECRET, BotThread, make_settings, start_in_socket_mode
 from tests.fakes.quay import FakeQuay, Fault
-from tests.fakes.slack_api import APP_TOKEN, FakeSlack
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
-from tests.fakes.slack_socket import FakeSocketMode
 
 
 def one_slot_bot(quay, world: FakeQuay, slack, tmp_path, access_file, quay_delay: float, **extra: Any):
@@ -87,19 +84,13 @@ def test_commands_ack_and_answer_while_slack_api_is_unreachable(quay, world, sla
 
 def test_socket_mode_acks_the_envelope_before_the_work(quay, world: FakeQuay, slack, tmp_path, access_file):
     world.inject(Fault(method="GET", path="/team-a/api$", delay=1.5))
-    socket = FakeSocketMode().start()
-    slack.socket_url = socket.url
-    settings = make_settings(
-        quay.url, slack, tmp_path, access_file, QUAYBOT_MODE="socket", SLACK_APP_TOKEN=SecretStr(APP_TOKEN)
-    )
-    bot = BotThread(settings)
+    bot, socket = start_in_socket_mode(quay.url, slack, tmp_path, access_file)
     try:
-        socket.wait_connected()
         response_url = slack.new_response_url()
         driver = SlackDriver(bot.url, "unused", slack)
-        body = driver.slash_body("repo info api", user=ALICE, channel="C0READ", response_url=response_url)
+        fields = driver.slash_fields("repo info api", user=ALICE, channel="C0READ", response_url=response_url)
         started = time.monotonic()
-        ack = socket.push("slash_commands", dict(parse_qsl(body.decode())))
+        ack = socket.push("slash_commands", fields)
         acked = time.monotonic() - started
         assert "envelope_id" in ack and acked < 1.0
         assert "The API" in slack.wait_for(response_url.rsplit("/", 1)[-1])[0].text

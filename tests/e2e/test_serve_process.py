@@ -3,6 +3,7 @@ line, commands answered, no secret in its logs, a clean stop on SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,15 +12,16 @@ import subprocess
 import sys
 import threading
 import time
-from urllib.parse import parse_qsl
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import T
 from tests.e2e.conftest import ALICE, SIGNING_SECRET
-from tests.fakes.slack_api import BOT_TOKEN
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN
 from tests.fakes.slack_driver import SlackDriver
+from tests.fakes.slack_socket import FakeSocketMode
 
 
 def base_env(quay, slack, tmp_path, access_file) -> dict[str, str]:
@@ -183,8 +185,6 @@ def socket_env(quay, slack, tmp_path, access_file, api_url: str, app_token: str)
 
 
 def test_socket_mode_with_slack_unreachable_stops_on_sigterm(quay, slack, tmp_path, access_file):
-    from tests.fakes.slack_api import APP_TOKEN
-
     env = socket_env(quay, slack, tmp_path, access_file, "http://127.0.0.1:9/api/", APP_TOKEN)
     process = Process(env, tmp_path)
     try:
@@ -229,22 +229,26 @@ def test_socket_mode_app_token_refused_is_said_once(quay, slack, tmp_path, acces
     assert "not-the-right-one" not in "\n".join(process.lines)
 
 
-def test_socket_mode_connected_stops_on_sigterm(quay, slack, tmp_path, access_file):
-    from tests.fakes.slack_api import APP_TOKEN
-    from tests.fakes.slack_socket import FakeSocketMode
-
+@contextlib.contextmanager
+def serving_in_socket_mode(quay, slack, tmp_path, access_file) -> Iterator[tuple[Process, FakeSocketMode]]:
+    """`quaybot serve` in Socket Mode, connected to a fake Socket Mode endpoint; both stopped after."""
     socket = FakeSocketMode().start()
     slack.socket_url = socket.url
     process = Process(socket_env(quay, slack, tmp_path, access_file, slack.api_url, APP_TOKEN), tmp_path)
     try:
         process.wait_for_port()
         socket.wait_connected()
-        started = time.monotonic()
-        assert process.stop() == 0 and time.monotonic() - started < 10
+        yield process, socket
     finally:
         if process.proc.poll() is None:
             process.proc.kill()
         socket.stop()
+
+
+def test_socket_mode_connected_stops_on_sigterm(quay, slack, tmp_path, access_file):
+    with serving_in_socket_mode(quay, slack, tmp_path, access_file) as (process, _):
+        started = time.monotonic()
+        assert process.stop() == 0 and time.monotonic() - started < 10
     assert any("connected to Slack in Socket Mode" in line for line in process.lines)
 
 
@@ -252,27 +256,16 @@ def test_socket_mode_hangs_up_at_once_on_sigterm_and_finishes_what_it_took(quay,
     """Draining in Socket Mode: the connection closes first, so Slack sends new work to the bot's
     other connections (another replica's), while a command already taken still finishes and answers."""
     from tests.fakes.quay import Fault
-    from tests.fakes.slack_api import APP_TOKEN
-    from tests.fakes.slack_socket import FakeSocketMode
 
     world.inject(Fault(method="GET", path="/team-a/api$", delay=3.0))
-    socket = FakeSocketMode().start()
-    slack.socket_url = socket.url
-    process = Process(socket_env(quay, slack, tmp_path, access_file, slack.api_url, APP_TOKEN), tmp_path)
-    try:
-        process.wait_for_port()
-        socket.wait_connected()
+    with serving_in_socket_mode(quay, slack, tmp_path, access_file) as (process, socket):
         response_url = slack.new_response_url()
         driver = SlackDriver("http://127.0.0.1:9", "unused", slack)
-        body = driver.slash_body("repo info api", user=ALICE, channel="C0READ", response_url=response_url)
-        assert socket.push("slash_commands", dict(parse_qsl(body.decode()))).get("envelope_id")
+        fields = driver.slash_fields("repo info api", user=ALICE, channel="C0READ", response_url=response_url)
+        assert socket.push("slash_commands", fields).get("envelope_id")
         time.sleep(0.3)  # the command is waiting on Quay
         process.proc.send_signal(signal.SIGTERM)
         assert socket.wait_hung_up(1.5)  # long before the command is done
         assert "The API" in slack.wait_for(response_url.rsplit("/", 1)[-1], timeout=10)[0].text
         driver.close()
         assert process.proc.wait(timeout=20) == 0
-    finally:
-        if process.proc.poll() is None:
-            process.proc.kill()
-        socket.stop()

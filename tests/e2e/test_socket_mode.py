@@ -6,43 +6,28 @@ import logging
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bot.blocks.ids import REPO_MENU_ACTION
-from tests.e2e.conftest import ALICE, BotThread, make_settings
+from tests.e2e.conftest import ALICE, start_in_socket_mode
 from tests.e2e.test_modals import chosen, radio, text
 from tests.fakes.slack_api import APP_TOKEN, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
-from tests.fakes.slack_socket import FakeSocketMode
 
 
 class SocketBot:
     def __init__(self, quay, slack: FakeSlack, tmp_path, access_file) -> None:
-        self.socket = FakeSocketMode().start()
         self.slack = slack
-        slack.socket_url = self.socket.url
-        settings = make_settings(
-            quay.url,
-            slack,
-            tmp_path,
-            access_file,
-            QUAYBOT_MODE="socket",
-            SLACK_APP_TOKEN=SecretStr(APP_TOKEN),
-            SLACK_SIGNING_SECRET=None,
-        )
-        self.bot = BotThread(settings)
+        self.bot, self.socket = start_in_socket_mode(quay.url, slack, tmp_path, access_file)
         self.driver = SlackDriver(self.bot.url, "unused", slack)
-        self.socket.wait_connected()
 
     def command(self, text: str, channel: str = "C0READ") -> tuple[dict[str, Any], str]:
         """Push `/quay text`; its envelope's ack and its response_url's id."""
         response_url = self.slack.new_response_url()
-        body = self.driver.slash_body(text, user=ALICE, channel=channel, response_url=response_url)
-        return self.socket.push("slash_commands", dict(parse_qsl(body.decode()))), response_url.rsplit("/", 1)[-1]
+        fields = self.driver.slash_fields(text, user=ALICE, channel=channel, response_url=response_url)
+        return self.socket.push("slash_commands", fields), response_url.rsplit("/", 1)[-1]
 
     def stop(self) -> None:
         self.driver.close()

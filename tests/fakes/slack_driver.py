@@ -67,7 +67,15 @@ class SlackDriver:
         )
 
     def slash_body(self, text: str, *, user: str, channel: str, response_url: str, command: str = "/quay") -> bytes:
-        fields = {
+        return urlencode(
+            self.slash_fields(text, user=user, channel=channel, response_url=response_url, command=command)
+        ).encode()
+
+    def slash_fields(
+        self, text: str, *, user: str, channel: str, response_url: str, command: str = "/quay"
+    ) -> dict[str, str]:
+        """A slash command's fields: the form body over HTTP, the envelope's payload in Socket Mode."""
+        return {
             "token": "legacy-verification-token",
             "team_id": self.team_id,
             "team_domain": "fake",
@@ -82,7 +90,6 @@ class SlackDriver:
             "response_url": response_url,
             "trigger_id": self.slack.new_trigger(),
         }
-        return urlencode(fields).encode()
 
     def slash(self, text: str, *, user: str, channel: str, **kw: Any) -> Sent:
         response_url = self.slack.new_response_url()
