@@ -90,6 +90,8 @@ class Interactions:
         test_checks: tuple[float, ...] = TEST_CHECKS,
     ) -> None:
         self.alerts = alerts
+        # A change the bot made goes first in the watch's read schedule.
+        self.inventory = InventoryStore(alerts.db) if alerts is not None else None
         self.announcer = announcer
         self.test_checks = test_checks
         self.service = service
@@ -133,9 +135,9 @@ class Interactions:
             if isinstance(result, FailuresReset) and self.announcer is not None:
                 await self.announcer.note_reset(result.uuid, caller.user_id, now)
             soon = watch_after(result, now)
-            if soon is not None and self.alerts is not None:
-                inventory = InventoryStore(self.alerts.db)
-                await self.alerts.db.run(
+            if soon is not None and self.inventory is not None:
+                inventory = self.inventory
+                await inventory.db.run(
                     partial(inventory.watch_soon, soon.namespace, soon.repository, soon.at, now, event_at=soon.event_at)
                 )
         except Exception:
