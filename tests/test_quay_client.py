@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -481,7 +480,13 @@ def test_masking_hides_secrets():
     assert mask_config("mystery", {"anything": "s3cret"}) == {"anything": "••••••"}
 
 
-def test_httpx_is_not_given_the_environment(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    c = QuayClient("https://quay.example.com")
-    assert isinstance(c._http, httpx.AsyncClient) and c._http._trust_env is False
+async def test_proxy_settings_of_the_environment_are_not_used(quay, fake: FakeQuay, monkeypatch):
+    """Quay is reached directly: a proxy variable meant for something else does not reroute (or
+    break) the bot's calls, nor see its token."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with client_for(quay, T) as client:
+        assert (await client.get_repository(SIMPLE)).name == "simple"
+    assert fake.requests_to("GET", "/devtable/simple$")

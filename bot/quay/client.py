@@ -10,6 +10,7 @@ Things worth knowing before changing it:
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import ssl
 import time
@@ -57,6 +58,14 @@ from bot.quay.transport import AiohttpTransport
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"quaybot/{__version__}"
+DEFAULT_HEADERS = {
+    "User-Agent": USER_AGENT,
+    # Quay rejects browser-like GETs without it (BROWSER_API_CALLS_XHR_ONLY).
+    "X-Requested-With": "XMLHttpRequest",
+    "Accept": "application/json",
+    # What httpx's client asks for; httpx.Response decodes either (the transport leaves bodies as sent).
+    "Accept-Encoding": "gzip, deflate",
+}
 M = TypeVar("M", bound=BaseModel)
 # Told of every HTTP exchange: (method, path, HTTP status or error kind, seconds). Metrics plug in here.
 CallObserver = Callable[[str, str, str, float], None]
@@ -74,7 +83,6 @@ class QuayClient:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        http: httpx.AsyncClient | None = None,
         observer: CallObserver | None = None,
         max_connections: int | None = None,
     ) -> None:
@@ -84,23 +92,18 @@ class QuayClient:
         self._token = token
         self._retry = retry or RetryPolicy()
         self._observer = observer
-        self._owns_http = http is None
-        self._http = http or _TokenOnlyClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout),
-            transport=transport or AiohttpTransport(ssl_context=_ssl_context(verify), max_connections=max_connections),
-            trust_env=False,
-            follow_redirects=False,
-            headers={
-                "User-Agent": USER_AGENT,
-                # Quay rejects browser-like GETs without it (BROWSER_API_CALLS_XHR_ONLY).
-                "X-Requested-With": "XMLHttpRequest",
-                "Accept": "application/json",
-            },
+        self._timeout = httpx.Timeout(timeout).as_dict()
+        self._owns_transport = True
+        self._transport = transport or AiohttpTransport(
+            ssl_context=_ssl_context(verify), max_connections=max_connections
         )
 
     def with_token(self, token: SecretStr | None) -> QuayClient:
-        return QuayClient(self.base_url, token, retry=self._retry, http=self._http, observer=self._observer)
+        """The same server, pool and policies, acting with another token."""
+        sibling = copy.copy(self)
+        sibling._token = token
+        sibling._owns_transport = False  # the pool stays with the client that made it
+        return sibling
 
     async def __aenter__(self) -> Self:
         return self
@@ -111,8 +114,8 @@ class QuayClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_transport:
+            await self._transport.aclose()
 
     def __repr__(self) -> str:
         return f"QuayClient({self.base_url!r}, token={'set' if self._token else 'none'})"
@@ -337,10 +340,16 @@ class QuayClient:
         merging a relative one into its base and then the parameters into that (a third of its cost)."""
         return f"{self.base_url}{path}?{httpx.QueryParams(params)}" if params else f"{self.base_url}{path}"
 
-    def _headers(self) -> dict[str, str]:
-        if self._token is None:
-            return {}
-        return {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+    def _request(self, method: str, path: str, params: Mapping[str, str] | None, json: Any) -> httpx.Request:
+        """The request as httpx's client would build it from this client's settings. It goes to the
+        transport as it is: httpx's client would only add layers this client does not use (auth
+        flows, redirects, a cookie jar, event hooks), at about 40 µs a call."""
+        headers = dict(DEFAULT_HEADERS)
+        if self._token is not None:
+            headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
+        return httpx.Request(
+            method, self._url(path, params), headers=headers, json=json, extensions={"timeout": self._timeout}
+        )
 
     async def _get(self, path: str, *, what: Phrase, params: Mapping[str, str] | None = None) -> httpx.Response:
         return await self._send("GET", path, what=what, params=params, idempotent=True)
@@ -364,7 +373,7 @@ class QuayClient:
             attempt += 1
             call_started = time.monotonic()
             try:
-                response = await self._http.request(method, self._url(path, params), json=json, headers=self._headers())
+                response = await self._transport.handle_async_request(self._request(method, path, params, json))
             except httpx.ConnectError as error:
                 if _is_tls_failure(error):
                     self._observe(method, path, "tls_error", call_started)
@@ -449,27 +458,6 @@ class QuayClient:
     def _observe(self, method: str, path: str, outcome: str, started: float) -> None:
         if self._observer is not None:
             self._observer(method, path, outcome, time.monotonic() - started)
-
-
-class _NoCookies(httpx.Cookies):
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-class _TokenOnlyClient(httpx.AsyncClient):
-    """httpx's client, keeping no cookies. Every call is authorised by its namespace's own token, and
-    the clients of all tokens share this one: a session cookie set in answer to one token must not
-    ride along with another token's calls. (It also spares httpx a cookie-jar pass per answer.)"""
-
-    _none = _NoCookies()
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._none
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        """httpx sets its jar at construction; there is none to set here."""
 
 
 def _repo_path(ref: RepositoryRef) -> str:

@@ -1,4 +1,4 @@
-"""httpx's client API over aiohttp's connection pool: the Quay client's transport.
+"""An httpx transport over aiohttp's connection pool: what the Quay client sends its requests through.
 
 Why not httpx's default transport: per Quay GET it costs about twice the CPU (httpcore's pool
 bookkeeping and anyio grow with the requests in flight; `make bench` row 5). Why not
@@ -43,6 +43,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             connector = aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl, keepalive_timeout=5.0)
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                # Every call carries its namespace's own token, and all tokens share this pool: a
+                # cookie set in answer to one token must not ride along with another's calls.
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,  # httpx decodes Content-Encoding itself
                 trust_env=False,
