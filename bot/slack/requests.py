@@ -73,6 +73,9 @@ class _BlockActions(_Loose):
     authorizations: list[dict[str, Any]] | None = None
     response_url: str | None = None
     actions: list[_Action] = Field(min_length=1, max_length=10)
+    # Present only for clicks in a modal or the App Home, and then an object: Bolt reads it as one
+    # (even to log a click no listener takes), so a `view` of null must not reach it.
+    view: dict[str, Any] = Field(default_factory=dict)
 
 
 class _View(_Loose):

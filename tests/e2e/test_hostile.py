@@ -209,6 +209,16 @@ INTERACTIONS = st.one_of(
 @example(  # a form's select with no form: it once crashed the listener after the ack
     payload={"type": "block_actions", "user": {"id": ALICE}, "actions": [{"action_id": METHOD_SELECT, "value": ""}]}
 )
+@example(  # a click no listener takes, with a null view: Bolt's log line for it once crashed
+    payload={
+        "type": "block_actions",
+        "user": {"id": ALICE},
+        "channel": {"id": "C0ADMIN"},
+        "team": {"id": "T0TEAM"},
+        "actions": [{"action_id": "other", "value": ""}],
+        "view": None,
+    }
+)
 def test_fuzzed_interaction_payloads(world: World, payload):
     if isinstance(payload, dict) and payload.get("type") == "block_actions":
         payload["response_url"] = world.slack.new_response_url()
