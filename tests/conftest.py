@@ -53,6 +53,12 @@ def fake(quay: FakeQuayServer) -> FakeQuay:
     return quay.fake
 
 
+def examples(count: int) -> int:
+    """A fuzzer's number of examples: `count` in CI, `count` × QUAYBOT_FUZZ_SCALE under `make fuzz`
+    (15), which hunts longer with the same properties."""
+    return count * int(os.environ.get("QUAYBOT_FUZZ_SCALE", "1"))
+
+
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, total_seconds=2.0)
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.quay.events import MODELS, InvalidEvent, parse_event
 from bot.store.subscriptions import Grouped
 from bot.subscriptions.grouping import route
+from tests.conftest import examples
 from tests.fakes import blockkit
 from tests.fakes.quay import payload_for
 
@@ -87,14 +88,14 @@ def check(message: dict[str, Any]) -> None:
     assert "<!channel>" not in shown and "<https://evil.example|x>" not in shown
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(event=st.sampled_from(EVENTS), fields=FIELDS)
 def test_any_payload_is_refused_or_renders_within_slacks_limits(event: str, fields: dict[str, Any]):
     for message in rendered(event, json.dumps(base() | fields).encode()):
         check(message)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     event=st.sampled_from([*EVENTS, "", "quota_warning", "../x"]),
     body=st.binary(max_size=300) | JSON_VALUE.map(lambda v: json.dumps(v).encode()),

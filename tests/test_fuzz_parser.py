@@ -13,6 +13,7 @@ from bot.commands.grammar import DEFINITIONS, ParseContext, parse
 from bot.commands.model import UsageError, namespace_of
 from bot.outcomes import Unparsed
 from bot.quay.names import RepositoryRef
+from tests.conftest import examples
 from tests.fakes import blockkit
 
 CONTEXTS = st.sampled_from([ParseContext(), ParseContext(("team-a",)), ParseContext(("team-a", "team-b"))])
@@ -65,7 +66,7 @@ TEXT = st.one_of(
     st.lists(WORDS, max_size=12).map(" ".join),
     st.lists(st.one_of(WORDS, st.text(alphabet=string.printable, max_size=12)), max_size=10).map(" ".join),
 )
-FAST = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
@@ -120,7 +121,7 @@ def destructive_commands(draw):
     return NotifyDelete(repo, draw(UUIDS))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(command=destructive_commands(), context=CONTEXTS)
 def test_stored_confirmation_text_parses_back_to_the_same_command(command, context):
     """A click runs what `command_text` stored, parsed again (with no channel context): it must be the

@@ -21,7 +21,7 @@ from bot import forms
 from bot.blocks import ids
 from bot.blocks.forms import EVENT_SELECT, METHOD_SELECT
 from bot.logs import JsonFormatter, SecretFilter
-from tests.conftest import T, seed
+from tests.conftest import T, examples, seed
 from tests.e2e.conftest import (
     ACCESS,
     ALICE,
@@ -122,7 +122,9 @@ SLASH_FIELDS = ["token", "team_id", "channel_id", "user_id", "command", "text", 
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=examples(120),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     fields=st.dictionaries(st.sampled_from(SLASH_FIELDS), FIELD_VALUES, max_size=8),
@@ -203,7 +205,9 @@ INTERACTIONS = st.one_of(
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=examples(120),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(payload=INTERACTIONS)
 @example(  # a form's select with no form: it once crashed the listener after the ack
@@ -230,7 +234,7 @@ def test_fuzzed_interaction_payloads(world: World, payload):
     assert_contained(world)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     raw=st.binary(max_size=2000),
     content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain"]),
@@ -253,7 +257,7 @@ EVENTS = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event=EVENTS)
 @example(event={"type": [], "user": ALICE})  # an event type that is not a string once gave a 500
 def test_fuzzed_events(world: World, event):
@@ -263,7 +267,7 @@ def test_fuzzed_events(world: World, event):
     assert_contained(world)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     envelope=st.one_of(
         st.tuples(st.just("interactive"), INTERACTIONS.filter(lambda payload: isinstance(payload, dict))),
@@ -287,7 +291,7 @@ FORM_ELEMENT = st.dictionaries(st.sampled_from(["type", "value", "selected_optio
 FORM_BLOCKS = [forms.NAMESPACE, forms.NAME, forms.VISIBILITY, forms.DESCRIPTION, forms.EVENT, forms.METHOD]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     callback_id=st.sampled_from([forms.REPO_CREATE, forms.NOTIFY_CREATE, forms.REPO_DESCRIBE]),
     values=st.dictionaries(
