@@ -60,6 +60,7 @@ async def test_the_ca_bundle_of_quay_verify_tls_is_trusted(
 class OddServer:
     url: str
     cookies_seen: list[str | None]
+    accepted_encodings: list[str | None]
 
 
 @pytest.fixture
@@ -70,6 +71,18 @@ async def odd_server() -> AsyncIterator[OddServer]:
         body = json.dumps({"namespace": "devtable", "name": "simple", "description": "zipped"}).encode()
         return web.Response(
             body=gzip.compress(body), headers={"Content-Encoding": "gzip"}, content_type="application/json"
+        )
+
+    async def repository_gzipped(request: web.Request) -> web.Response:
+        # What nginx in front of Quay does with `gzip on`: compress JSON for a client that asks.
+        accepted.append(request.headers.get("Accept-Encoding"))
+        body = {"namespace": "zipped", "name": "simple", "kind": "image", "is_public": False, "description": "zipped"}
+        body |= {"can_write": True, "can_admin": True, "is_starred": False, "state": "NORMAL"}
+        raw = json.dumps(body).encode()
+        if "gzip" not in request.headers.get("Accept-Encoding", ""):
+            return web.Response(body=raw, content_type="application/json")
+        return web.Response(
+            body=gzip.compress(raw), headers={"Content-Encoding": "gzip"}, content_type="application/json"
         )
 
     async def huge(request: web.Request) -> web.StreamResponse:
@@ -88,15 +101,21 @@ async def odd_server() -> AsyncIterator[OddServer]:
         return web.json_response(body, headers={"Set-Cookie": "session=for-the-first-token; Path=/"})
 
     cookies_seen: list[str | None] = []  # the Cookie header of each request for a repository
+    accepted: list[str | None] = []  # the Accept-Encoding of each request for zipped/simple
     app = web.Application()
     app.add_routes(
-        [web.get("/gzip", gzipped), web.get("/huge", huge), web.get("/api/v1/repository/{ns}/{name}", repository)]
+        [
+            web.get("/gzip", gzipped),
+            web.get("/huge", huge),
+            web.get("/api/v1/repository/zipped/simple", repository_gzipped),
+            web.get("/api/v1/repository/{ns}/{name}", repository),
+        ]
     )
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    yield OddServer(f"http://127.0.0.1:{runner.addresses[0][1]}", cookies_seen)
+    yield OddServer(f"http://127.0.0.1:{runner.addresses[0][1]}", cookies_seen, accepted)
     await runner.cleanup()
 
 
@@ -108,6 +127,13 @@ async def test_a_compressed_answer_is_decoded(odd_server: OddServer) -> None:
     async with httpx.AsyncClient(base_url=odd_server.url, transport=transport()) as http:
         response = await http.get("/gzip")
     assert response.json()["description"] == "zipped"
+
+
+async def test_the_client_asks_for_and_reads_a_compressed_answer(odd_server: OddServer) -> None:
+    async with QuayClient(odd_server.url, SecretStr(T), retry=FAST_RETRY) as client:
+        repository = await client.get_repository(RepositoryRef("zipped", "simple"), include_tags=False)
+    assert repository.description == "zipped"
+    assert odd_server.accepted_encodings == ["gzip, deflate"]
 
 
 async def test_an_oversized_answer_is_refused_not_buffered(odd_server: OddServer) -> None:
