@@ -10,7 +10,7 @@ import jsonschema
 import yaml
 
 from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION
-from bot.slack.listeners import COMMAND
+from bot.slack.requests import COMMAND
 from bot.slack.scopes import BOT_SCOPES
 
 ROOT = Path(__file__).resolve().parent.parent

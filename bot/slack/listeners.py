@@ -44,9 +44,8 @@ from bot.i18n import t
 from bot.interactions import Interactions, Reply
 from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
-from bot.slack.requests import caller_of
+from bot.slack.requests import COMMAND, caller_of
 
-COMMAND = "/quay"
 # What a Web API call can end in besides an answer: Slack's refusal, or no answer at all (slack_sdk has
 # already retried a dropped connection once).
 SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError)

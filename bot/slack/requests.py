@@ -24,6 +24,7 @@ from bot.access import Caller
 # ack has no body. "ok" is anything else accepted (a view submission, whose ack may carry errors).
 Verdict = Literal["command", "action", "event", "ok", "malformed", "unsupported"]
 EVENTS = frozenset({"app_home_opened"})
+COMMAND = "/quay"  # the one slash command the manifest declares
 MAX_AGE = 300  # Slack's own window: a request older than five minutes is refused
 
 
@@ -133,8 +134,14 @@ def classify(body: object) -> Verdict:
         return "ok"
     if kind is not None:
         return "unsupported"  # no shortcuts, no other interactions or events
-    # A slash command's flat form fields; anything else (Slack's ssl_check) Bolt answers itself.
-    return "command" if "command" in body else "ok"
+    # Untyped: a slash command's flat form fields, or Slack's ssl_check, which Bolt answers itself.
+    # Nothing else may reach Bolt: no listener takes it, and Bolt's log line for a request no
+    # listener takes reads some fields (`view`) as objects whatever they hold.
+    if "command" in body:
+        if not isinstance(body["command"], str):
+            return "malformed"
+        return "command" if body["command"] == COMMAND else "unsupported"
+    return "ok" if body.get("ssl_check") == "1" else "unsupported"
 
 
 def _shaped(model: type[BaseModel], data: dict[str, Any], verdict: Verdict) -> Verdict:

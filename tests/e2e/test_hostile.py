@@ -118,7 +118,8 @@ def assert_contained(world: World) -> None:
 
 
 FIELD_VALUES = st.one_of(st.text(max_size=200), st.sampled_from(CHANNELS + USERS + ["/quay", "/other"]))
-SLASH_FIELDS = ["token", "team_id", "channel_id", "user_id", "command", "text", "response_url", "trigger_id"]
+# With `view`, which no command carries but Bolt reads as an object when no listener takes a request.
+SLASH_FIELDS = ["token", "team_id", "channel_id", "user_id", "command", "text", "response_url", "trigger_id", "view"]
 
 
 @settings(
@@ -213,6 +214,7 @@ INTERACTIONS = st.one_of(
 @example(  # a form's select with no form: it once crashed the listener after the ack
     payload={"type": "block_actions", "user": {"id": ALICE}, "actions": [{"action_id": METHOD_SELECT, "value": ""}]}
 )
+@example(payload={"view": None})  # no type at all: it once reached Bolt, whose log line for it crashed
 @example(  # a click no listener takes, with a null view: Bolt's log line for it once crashed
     payload={
         "type": "block_actions",
@@ -311,6 +313,21 @@ def test_fuzzed_form_submissions(world: World, callback_id, values):
     response = world.driver.submit_view(view, values, user=ALICE)
     assert response.status_code == 200, response.status_code  # the form closes, or says what to fix
     assert ("team-a", "api") in world.quay.fake.repos
+    assert_contained(world)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"command=%2Fother&view=x&text=help&user_id=U0ALICE&channel_id=C0ADMIN&team_id=T0TEAM",
+        b"view=x&user_id=U0ALICE&channel_id=C0ADMIN",
+        b"payload=%7B%22view%22%3A+null%7D",
+    ],
+    ids=["another-command", "untyped-form", "untyped-payload"],
+)
+def test_only_quay_and_slacks_ssl_check_come_untyped(world: World, raw: bytes):
+    """A body with no `type` is /quay or Slack's ssl_check; anything else is refused before Bolt."""
+    assert world.driver.post(raw).status_code == 404
     assert_contained(world)
 
 

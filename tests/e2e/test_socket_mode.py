@@ -86,7 +86,7 @@ def test_payloads_it_cannot_read_are_acked_and_dropped_without_a_traceback(socke
         logging.getLogger().removeHandler(handler)
     assert not [f"{r.getMessage()}: {r.exc_info}" for r in crashed]
     metrics = socket_bot.bot.bot.metrics.render().decode()
-    assert 'quaybot_slack_requests_refused_total{reason="malformed"} 4.0' in metrics
+    assert 'quaybot_slack_requests_refused_total{reason="malformed"} 5.0' in metrics
     assert 'quaybot_slack_requests_refused_total{reason="unsupported"} 1.0' in metrics
     assert not slack.calls_to("chat.postMessage") and not slack.calls_to("views.publish")
 
