@@ -28,7 +28,7 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# The fuzzers with 15 times their CI examples (about 6 minutes on 2 cores): a longer hunt, same properties.
+# The fuzzers with 15 times their CI examples (6 to 7 minutes on 2 cores): a longer hunt, same properties.
 fuzz: $(STAMP)
 	QUAYBOT_FUZZ_SCALE=15 $(BIN)/pytest tests/test_fuzz_parser.py tests/test_fuzz_events.py tests/e2e/test_hostile.py
 
