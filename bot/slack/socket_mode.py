@@ -18,6 +18,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot.slack.refusals import Refusals
 from bot.slack.requests import classify
 from bot.slack.serving import Serving, start_in_turn
 from bot.slack.tokens import app_token_problem
@@ -36,6 +37,7 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
     def __init__(self, app: AsyncApp, app_token: str, bot: Serving) -> None:
         super().__init__(app, app_token)
         self.bot = bot
+        self.refusals = Refusals(bot.metrics)
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         # The same shape checks as over HTTP. Only Slack can send here, but a payload Bolt cannot
@@ -48,7 +50,7 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         if verdict != "ok" or req.payload.get("type") != "view_submission":
             # Malformed, or nothing this app handles (no ssl_check or url_verification comes this way).
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            self.bot.metrics.slack_refused.labels(verdict if verdict != "ok" else "unsupported").inc()
+            self.refusals.refused(verdict if verdict != "ok" else "unsupported")
             log.warning("a Socket Mode request was dropped", extra={"envelope": req.type, "verdict": verdict})
             return
         started = asyncio.get_running_loop().time()
