@@ -392,6 +392,45 @@ def command_rows() -> list[str]:
     return rows + breakdown_rows(last["bot"][0], last["minimal"][0])
 
 
+def cpu_one_at_a_time(process: Process, slack: RemoteSlack, count: int) -> float:
+    """CPU ms per command, each sent after the previous one's reply came."""
+    before = cpu_seconds(process.proc.pid)
+    one_at_a_time(process.url, slack, count)
+    return (cpu_seconds(process.proc.pid) - before) / count * 1000
+
+
+def latency_rows() -> list[str]:
+    """Row 4 again with Quay answering at once: how much of the gap depends on the load's shape."""
+    quay = Child("quay_server", "commands", "0")
+    slack = RemoteSlack()
+    rows = [
+        f"4c. Row 4 with Quay answering at once: CPU ms per `repo info`, medians of {COST_ROUNDS} rounds taken in turn",
+        f"   {'':<44} {'bot':>6} {'minimal':>8} {'ratio':>6}",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        processes = {"bot": start_bot(quay, slack, workdir), "minimal": start_minimal(quay, slack, workdir)}
+        time.sleep(1.0)
+        shapes: dict[str, Callable[[Process], float]] = {
+            "one at a time (each after the previous reply)": lambda p: cpu_one_at_a_time(p, slack, 200),
+            f"{SLOTS} in flight": lambda p: cost(p, slack, quay, SLOTS)[0],
+        }
+        try:
+            for shape, measure in shapes.items():
+                runs: dict[str, list[float]] = {name: [] for name in processes}
+                for _ in range(COST_ROUNDS):
+                    for name, process in processes.items():
+                        runs[name].append(measure(process))
+                bot, minimal = median(runs["bot"]), median(runs["minimal"])
+                rows.append(f"   {shape:<44} {bot:6.2f} {minimal:8.2f} {bot / minimal:6.2f}")
+        finally:
+            for process in processes.values():
+                process.stop()
+            quay.stop()
+            slack.stop()
+    return rows
+
+
 def main() -> None:
     only = os.environ.get("BENCH_ONLY")  # commands, watch, detection or events; all when unset
     rows: list[str] = []
@@ -399,6 +438,7 @@ def main() -> None:
         rows += command_rows()
     repos, hot = int(os.environ.get("BENCH_REPOS", "10000")), int(os.environ.get("BENCH_HOT", "1000"))
     if only in (None, "commands"):
+        rows += latency_rows()
         rows += transport_rows()
     if only in (None, "watch"):
         rows += sweep.main(repos, hot)
