@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import gc
 import json
+import logging
 import os
 import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +31,7 @@ from bot.store.db import DatabaseUnusable
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
+log = logging.getLogger(__name__)
 # `quaybot run` exit codes, part of its interface for scripts.
 EXIT_OK, EXIT_ERROR, EXIT_DENIED, EXIT_CONFIRM = 0, 1, 2, 3
 
@@ -109,13 +113,14 @@ def _watch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) -> int:
-    from bot.app import SlackSettingsMissing, build_bot, secret_values
+    from bot.app import SlackSettingsMissing, build_bot, check_slack_settings, secret_values
     from bot.logs import configure
     from bot.slack.server import CannotListen, serve
 
     configure(secret_values(settings))
     try:
-        bot = build_bot(settings, watch_only=not slack)
+        check_slack_settings(settings, watch_only=not slack)
+        policy = load_policy(settings.access_file, os.environ, settings.quay_token)
     except SlackSettingsMissing as error:
         print(f"quaybot: configuration error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -124,6 +129,12 @@ def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) 
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_ERROR
+    configure(secret_values(settings, policy))
+    # Settings and the access file are checked first: a mistake there is said at once, not after
+    # the wait for the database.
+    if not _database_answers(settings):
+        return EXIT_OK
+    bot = build_bot(settings, policy, watch_only=not slack)
     configure(bot.secrets)
     tracing.configure()
     # What start-up made (modules, models, the policy) lives as long as the process: full
@@ -136,6 +147,23 @@ def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) 
         print(f"quaybot: {error}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
+
+
+def _database_answers(settings: Settings) -> bool:
+    """Wait up to QUAYBOT_DATABASE_WAIT_SECONDS for the database; False when SIGTERM or SIGINT came
+    first (the bot had taken no work: it stops at once). `DatabaseUnusable` when it never answered."""
+    from bot.store.db import wait_until_it_answers
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        answered = wait_until_it_answers(settings.database_url, settings.database_wait_seconds, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not answered:
+        log.info("stopped while waiting for the database")
+    return answered
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:

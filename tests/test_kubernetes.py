@@ -107,3 +107,17 @@ def test_a_pod_stop_fits_its_grace_period(name):
     unwind = 1.0  # interrupted commands get a second to stop
     needed = float(command[1]) + grace + 2 * TELL_SECONDS + unwind
     assert spec["terminationGracePeriodSeconds"] >= needed + 5, (spec["terminationGracePeriodSeconds"], needed)
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_the_liveness_probe_outlasts_the_wait_for_the_database(name):
+    """A pod started beside its PostgreSQL waits for it (QUAYBOT_DATABASE_WAIT_SECONDS) before it
+    serves /healthz: the liveness probe must not restart it during that wait."""
+    from bot.settings import Settings
+
+    [container] = deployment(render(name))["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    wait = float(env.get("QUAYBOT_DATABASE_WAIT_SECONDS") or Settings.model_fields["database_wait_seconds"].default)
+    probe = container["livenessProbe"]
+    tolerated = probe.get("initialDelaySeconds", 0) + probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+    assert tolerated > wait + 15, (tolerated, wait)  # + the start after the wait (migrations, listening)

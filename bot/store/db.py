@@ -11,6 +11,9 @@ taking every thread of the process with it.
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -20,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 POOL_SIZE = 8  # connections, and threads to use them
 WAIT_SECONDS = 5  # connecting, a pool checkout, SQLite's busy wait
 STATEMENT_MS = 10_000  # PostgreSQL: no statement runs longer
@@ -87,6 +91,36 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+
+
+def wait_until_it_answers(url: str, within: float, stop: threading.Event, *, first_delay: float = 1.0) -> bool:
+    """Ping the database until it answers (True) or `stop` is set (False), waiting longer between
+    tries (up to 15 s), one warning a try. `DatabaseUnusable` once `within` seconds have gone by
+    without an answer. For a bot started beside its PostgreSQL: without the wait it would exit and
+    leave its restart to the platform's growing back-off."""
+    database = Database(url)
+    deadline = time.monotonic() + within
+    delay = first_delay
+    try:
+        while True:
+            try:
+                database.ping()
+                return True
+            except SQLAlchemyError as error:
+                problem = database._unusable(error)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise problem
+            pause = min(delay, left)
+            log.warning(
+                f"the database does not answer yet; trying again in {pause:.0f} s",
+                extra={"error": str(problem), "gives_up_in_seconds": round(left)},
+            )
+            if stop.wait(pause):
+                return False
+            delay = min(delay * 2, 15.0)
+    finally:
+        database.dispose()
 
 
 def _engine(url: str) -> Engine:

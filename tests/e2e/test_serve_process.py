@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -131,11 +132,14 @@ def test_missing_slack_settings_are_one_clear_line(quay, slack, tmp_path, access
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_database_it_cannot_use_is_one_clear_line(quay, slack, tmp_path, access_file):
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # nothing listens there
-    refused = f"postgresql+psycopg://quaybot:hunter2@127.0.0.1:{port}/quaybot"
+        return int(s.getsockname()[1])  # nothing listens there once closed
+
+
+def test_a_database_it_cannot_use_is_one_clear_line(quay, slack, tmp_path, access_file):
+    refused = f"postgresql+psycopg://quaybot:hunter2@127.0.0.1:{free_port()}/quaybot"
     future = tmp_path / "future.db"
     engine = create_engine(f"sqlite:///{future}")
     with engine.begin() as connection:  # what a newer quaybot's migration left behind
@@ -144,13 +148,57 @@ def test_a_database_it_cannot_use_is_one_clear_line(quay, slack, tmp_path, acces
     engine.dispose()
     expected = {refused: "is not usable: OperationalError: connection failed", f"sqlite:///{future}": "a newer quaybot"}
     for url, message in expected.items():
-        env = base_env(quay, slack, tmp_path, access_file) | {"QUAYBOT_DATABASE_URL": url}
+        env = base_env(quay, slack, tmp_path, access_file) | {
+            "QUAYBOT_DATABASE_URL": url,
+            "QUAYBOT_DATABASE_WAIT_SECONDS": "2",
+        }
         result = subprocess.run(
             [sys.executable, "-m", "bot", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
         )
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         [line] = [x for x in result.stderr.splitlines() if x.startswith("quaybot: ")]
         assert message in line and "hunter2" not in result.stderr
+        waited = [json.loads(x) for x in result.stderr.splitlines() if "does not answer yet" in x]
+        # The unreachable one is tried again within the wait, each try said; the one it reaches
+        # but cannot upgrade is not waited for.
+        assert (len(waited) >= 1) == (url == refused), result.stderr
+        assert all(w["level"] == "warning" and "Connection refused" in w["error"] for w in waited)
+
+
+def test_a_database_that_answers_later_is_waited_for(quay, world, slack, tmp_path, access_file, postgres):
+    """A pod started beside its PostgreSQL: the bot waits for the database, then serves."""
+    url = postgres.create_database(f"quaybot_{uuid.uuid4().hex[:12]}")
+    postgres.pause()
+    try:
+        process = Process(base_env(quay, slack, tmp_path, access_file) | {"QUAYBOT_DATABASE_URL": url}, tmp_path)
+        deadline = time.monotonic() + 20
+        while not any("does not answer yet" in line for line in process.lines) and time.monotonic() < deadline:
+            assert process.proc.poll() is None, "\n".join(process.lines)
+            time.sleep(0.1)
+    finally:
+        postgres.resume()
+    try:
+        port = process.wait_for_port(timeout=60)
+        driver = SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack)
+        assert "The API" in driver.reply(driver.slash("repo info api", user=ALICE, channel="C0READ")).text
+        driver.close()
+    finally:
+        code = process.stop()
+    assert code == 0
+    assert not any("Traceback" in line for line in process.lines), "\n".join(process.lines)
+
+
+def test_sigterm_while_waiting_for_the_database_stops_at_once(quay, slack, tmp_path, access_file):
+    url = f"postgresql+psycopg://quaybot@127.0.0.1:{free_port()}/quaybot"
+    process = Process(base_env(quay, slack, tmp_path, access_file) | {"QUAYBOT_DATABASE_URL": url}, tmp_path)
+    deadline = time.monotonic() + 20
+    while not any("does not answer yet" in line for line in process.lines) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert any("does not answer yet" in line for line in process.lines), "\n".join(process.lines)
+    started = time.monotonic()
+    assert process.stop() == 0
+    assert time.monotonic() - started < 5  # not the rest of the 60 s wait
+    assert not any("listening" in line or "Traceback" in line for line in process.lines)
 
 
 def test_sigterm_lets_a_running_command_finish_and_drains(quay, world, slack, tmp_path, access_file):
