@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # PUBLIC_URL/quay/events/<token>. Without it, `subscribe` says what is missing.
     public_url: str | None = Field(default=None, validation_alias=_env("QUAYBOT_PUBLIC_URL"))
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, validation_alias=_env("QUAYBOT_SHUTDOWN_GRACE_SECONDS"))
-    # `serve` and `watch` wait this long at start for a database that does not answer yet (a
+    # `serve` and `watch` wait this long at start for a database server that does not answer yet (a
     # PostgreSQL starting beside the bot) before giving up; 0 gives up at once.
     database_wait_seconds: float = Field(default=60.0, ge=0, validation_alias=_env("QUAYBOT_DATABASE_WAIT_SECONDS"))
 

@@ -97,9 +97,10 @@ def wait_until_it_answers(url: str, within: float, stop: threading.Event, *, fir
     """Ping the database until it answers (True) or `stop` is set (False), waiting longer between
     tries (up to 15 s), one warning a try. `DatabaseUnusable` once `within` seconds have gone by
     without an answer. For a bot started beside its PostgreSQL: without the wait it would exit and
-    leave its restart to the platform's growing back-off."""
+    leave its restart to the platform's growing back-off. A SQLite file is not waited for: nothing
+    starts it later, and a path it cannot open is a mistake to say at once."""
     database = Database(url)
-    deadline = time.monotonic() + within
+    deadline = time.monotonic() + (0 if database.engine.dialect.name == "sqlite" else within)
     delay = first_delay
     try:
         while True:

@@ -146,7 +146,11 @@ def test_a_database_it_cannot_use_is_one_clear_line(quay, slack, tmp_path, acces
         connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
         connection.execute(text("INSERT INTO alembic_version VALUES ('9999_from_the_future')"))
     engine.dispose()
-    expected = {refused: "is not usable: OperationalError: connection failed", f"sqlite:///{future}": "a newer quaybot"}
+    expected = {
+        refused: "is not usable: OperationalError: connection failed",
+        f"sqlite:///{future}": "a newer quaybot",
+        f"sqlite:///{tmp_path / 'no-such-directory' / 'quaybot.db'}": "unable to open database file",
+    }
     for url, message in expected.items():
         env = base_env(quay, slack, tmp_path, access_file) | {
             "QUAYBOT_DATABASE_URL": url,
@@ -159,8 +163,8 @@ def test_a_database_it_cannot_use_is_one_clear_line(quay, slack, tmp_path, acces
         [line] = [x for x in result.stderr.splitlines() if x.startswith("quaybot: ")]
         assert message in line and "hunter2" not in result.stderr
         waited = [json.loads(x) for x in result.stderr.splitlines() if "does not answer yet" in x]
-        # The unreachable one is tried again within the wait, each try said; the one it reaches
-        # but cannot upgrade is not waited for.
+        # The unreachable server is tried again within the wait, each try said; a database it
+        # reaches but cannot upgrade, or a SQLite file it cannot open, is not waited for.
         assert (len(waited) >= 1) == (url == refused), result.stderr
         assert all(w["level"] == "warning" and "Connection refused" in w["error"] for w in waited)
 
