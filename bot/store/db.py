@@ -114,7 +114,7 @@ def wait_until_it_answers(url: str, within: float, stop: threading.Event, *, fir
                 raise problem
             pause = min(delay, left)
             log.warning(
-                f"the database does not answer yet; trying again in {pause:.0f} s",
+                f"the database does not answer yet; trying again in {pause:.3g} s",
                 extra={"error": str(problem), "gives_up_in_seconds": round(left)},
             )
             if stop.wait(pause):
