@@ -178,7 +178,25 @@ def test_every_form(text, expected):
             DOCUMENTED[8],
         ),
         ("notify create api repo_push webhook", ONE, "webhook needs url=…", DOCUMENTED[8]),
-        ("notify create api repo_push webhook url", ONE, "unexpected `url`", DOCUMENTED[8]),
+        (
+            "notify create api repo_push webhook url",
+            ONE,
+            "`webhook` takes its settings as key=value: `url=…`",
+            DOCUMENTED[8],
+        ),
+        (
+            "notify create api repo_push slack https://hooks.slack.com/services/T0/B0/secret",
+            ONE,
+            "`slack` takes its settings as key=value: `url=…`",
+            DOCUMENTED[8],
+        ),
+        ("notify create api repo_push email ops@example.com", ONE, "`email` takes its settings as key=value", None),
+        (
+            "notify create api repo_push webhook url=https://x.example stray",
+            ONE,
+            "unexpected `stray` (put text with spaces inside quotes)",
+            None,
+        ),
         ("notify create api repo_push webhook url=ftp://x", ONE, "http(s) URL with a host", DOCUMENTED[8]),
         (
             "notify create api repo_push webhook url=https://x.example url=https://y.example",
@@ -224,6 +242,7 @@ def test_usage_errors_name_the_problem_and_show_the_form(text, context, message,
     assert message in result.message
     if usage is not None:
         assert usage in result.usage
+    assert "secret" not in result.message  # a webhook URL typed without its key is not echoed back
 
 
 @pytest.mark.parametrize(

@@ -580,15 +580,29 @@ def _bind(definition: Definition, words: list[str]) -> Bound:
         elif looks_like_pair:
             bound.pairs.append(word)
         else:
-            raise (
-                _usage("unexpected `{word}`", word=_short(word))
-                if not _quote_hint(definition)
-                else _usage("unexpected `{word}` (put text with spaces inside quotes)", word=_short(word))
-            )
+            raise _unexpected(word, definition, bound)
     missing = [arg.usage for arg in definition.args[len(bound.args) :] if not arg.optional]
     if missing:
         raise _usage("missing {what}", what=" ".join(missing))
     return bound
+
+
+def _unexpected(word: str, definition: Definition, bound: Bound) -> _Usage:
+    """A word with no place. After a notification's method it is most likely a setting typed
+    without its key (`webhook https://…`): say which keys, without echoing the value (a webhook
+    URL is a secret)."""
+    method = next(
+        (value for arg, value in zip(definition.args, bound.args, strict=False) if arg.kind == "method"), None
+    )
+    spec = METHODS.get(method.lower()) if method is not None else None
+    given = {pair.partition("=")[0] for pair in bound.pairs}
+    missing = [key for key in spec.required if key not in given] if spec is not None else []
+    if spec is not None and missing and "=" not in word:
+        keys = ", ".join(f"`{key}=…`" for key in missing)
+        return _usage("`{method}` takes its settings as key=value: {keys}", method=spec.name, keys=keys)
+    if _quote_hint(definition):
+        return _usage("unexpected `{word}` (put text with spaces inside quotes)", word=_short(word))
+    return _usage("unexpected `{word}`", word=_short(word))
 
 
 def _quote_hint(definition: Definition) -> bool:

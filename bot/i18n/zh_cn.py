@@ -378,6 +378,7 @@ MESSAGES: dict[str, str] = {
     "this channel's subscriptions": "此频道的订阅",
     "unexpected `{word}`": "意外的 `{word}`",
     "unexpected `{word}` (put text with spaces inside quotes)": "意外的 `{word}`（请把含空格的文字放在引号中）",
+    "`{method}` takes its settings as key=value: {keys}": "`{method}` 的设置要写成 key=value：{keys}",
     "unknown": "未知",
     "unknown (the token cannot list them)": "未知（此令牌无法列出）",
     "unknown command `{word}`; commands start with `repo`, `notify`, `subscribe`, `unsubscribe`, `subscriptions` or `help`": "未知命令 `{word}`；命令以 `repo`、`notify`、`subscribe`、`unsubscribe`、`subscriptions` 或 `help` 开头",
