@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.harness import Child, RemoteSlack, drive, ms, pct, start_bot
+from bench.harness import drive, fakes, ms, pct, start_bot
 from bot.store.db import Database
 from bot.store.subscriptions import SubscriptionStore
 from bot.subscriptions import tokens
@@ -76,37 +76,31 @@ async def timed(url: str, requests: list[tuple[str, str, bytes | None]], in_flig
 
 
 def main() -> list[str]:
-    quay = Child("quay_server", "commands", "0")
-    slack = RemoteSlack()
     rows = [
         f"8. Quay webhook deliveries (POST /quay/events/<token>), {DELIVERIES} per row, vs GET /healthz (ms)",
         f"   {'in flight':>9} {'bot p50':>8} {'bot p99':>8} {'max':>8} {'base p50':>8} {'base p99':>8} {'ratio p99':>9}",
     ]
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            workdir = Path(tmp)
-            paths = seed(f"sqlite:///{workdir / 'bench.db'}", DELIVERIES * len(IN_FLIGHT))
-            bot = start_bot(quay, slack, workdir)
-            try:
-                time.sleep(1.0)
-                for row, in_flight in enumerate(IN_FLIGHT):
-                    deliveries = []
-                    for index in range(row * DELIVERIES, (row + 1) * DELIVERIES):
-                        event, data = body(index)
-                        deliveries.append(("POST", f"{paths[index]}?event={event}", data))
-                    bot_times = asyncio.run(timed(bot.url, deliveries, in_flight))
-                    health = [("GET", "/healthz", None)] * DELIVERIES
-                    base_times = asyncio.run(timed(bot.url, health, in_flight))
-                    rows.append(
-                        f"   {in_flight:>9} {ms(pct(bot_times, 50))} {ms(pct(bot_times, 99))} {ms(max(bot_times))}"
-                        f" {ms(pct(base_times, 50))} {ms(pct(base_times, 99))}"
-                        f" {pct(bot_times, 99) / pct(base_times, 99):9.2f}"
-                    )
-            finally:
-                bot.stop()
-    finally:
-        quay.stop()
-        slack.stop()
+    with fakes() as (quay, slack), tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        paths = seed(f"sqlite:///{workdir / 'bench.db'}", DELIVERIES * len(IN_FLIGHT))
+        bot = start_bot(quay, slack, workdir)
+        try:
+            time.sleep(1.0)
+            for row, in_flight in enumerate(IN_FLIGHT):
+                deliveries = []
+                for index in range(row * DELIVERIES, (row + 1) * DELIVERIES):
+                    event, data = body(index)
+                    deliveries.append(("POST", f"{paths[index]}?event={event}", data))
+                bot_times = asyncio.run(timed(bot.url, deliveries, in_flight))
+                health = [("GET", "/healthz", None)] * DELIVERIES
+                base_times = asyncio.run(timed(bot.url, health, in_flight))
+                rows.append(
+                    f"   {in_flight:>9} {ms(pct(bot_times, 50))} {ms(pct(bot_times, 99))} {ms(max(bot_times))}"
+                    f" {ms(pct(base_times, 50))} {ms(pct(base_times, 99))}"
+                    f" {pct(bot_times, 99) / pct(base_times, 99):9.2f}"
+                )
+        finally:
+            bot.stop()
     return rows
 
 

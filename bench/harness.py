@@ -11,7 +11,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -82,6 +83,21 @@ class RemoteSlack(Child):
             if call["kind"] == "response":
                 first.setdefault(call["name"], call["at"])
         return first
+
+
+@contextmanager
+def fakes(quay_latency: float = 0.0) -> Iterator[tuple[Child, RemoteSlack]]:
+    """The fake Quay of the command benchmarks (one repository, answering in `quay_latency` seconds)
+    and the fake Slack, each in its own process, stopped on the way out."""
+    quay = Child("quay_server", "commands", str(quay_latency))
+    try:
+        slack = RemoteSlack()
+        try:
+            yield quay, slack
+        finally:
+            slack.stop()
+    finally:
+        quay.stop()
 
 
 class Process:

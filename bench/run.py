@@ -11,9 +11,8 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 
@@ -26,6 +25,7 @@ from bench.harness import (
     Shot,
     bot_env,
     cpu_seconds,
+    fakes,
     fire,
     median,
     ms,
@@ -142,85 +142,71 @@ def _cpu_us(work: Callable[[], object], count: int = 2000) -> float:
     return min(rounds)
 
 
-async def _card_reads(url: str, rounds: int = 8, count: int = 200) -> tuple[float, float]:
-    """CPU microseconds for the card's two reads (the repository with its tags, its notifications)
-    through the Quay client and through aiohttp alone, as the minimal app makes them: best of
-    `rounds` alternating rounds against the same fake Quay."""
-    import aiohttp
-    from pydantic import SecretStr
-
-    from bot.quay.client import QuayClient
-    from bot.quay.names import RepositoryRef
-
-    ref = RepositoryRef("team-a", "api")
-    headers = {"Authorization": f"Bearer {T}"}
-    async with QuayClient(url, SecretStr(T)) as client, aiohttp.ClientSession() as session:
-
-        async def through_client() -> None:
-            await client.get_repository(ref)
-            await client.list_notifications(ref, verify_repository=False)
-
-        async def through_aiohttp() -> None:
-            async with session.get(f"{url}/api/v1/repository/team-a/api?includeTags=true", headers=headers) as answer:
-                await answer.json()
-            async with session.get(f"{url}/api/v1/repository/team-a/api/notification/", headers=headers) as answer:
-                await answer.json()
-
-        best = {through_client: float("inf"), through_aiohttp: float("inf")}
-        for _ in range(rounds):
-            for reads in best:
-                for _ in range(20):  # warm: connections open, caches filled
-                    await reads()
-                started = time.process_time()
-                for _ in range(count):
-                    await reads()
-                best[reads] = min(best[reads], (time.process_time() - started) / count * 1e6)
-    return best[through_client], best[through_aiohttp]
+async def _best_cpu_us(
+    works: dict[str, Callable[[], Awaitable[object]]], rounds: int = 8, count: int = 200
+) -> dict[str, float]:
+    """CPU microseconds per call of each work, the best of `rounds` rounds taken in turn, each round
+    after 20 calls that open connections and fill caches."""
+    best = dict.fromkeys(works, float("inf"))
+    for _ in range(rounds):
+        for name, work in works.items():
+            for _ in range(20):
+                await work()
+            started = time.process_time()
+            for _ in range(count):
+                await work()
+            best[name] = min(best[name], (time.process_time() - started) / count * 1e6)
+    return best
 
 
-async def _command_work(environ: dict[str, str], rounds: int = 8, count: int = 200) -> tuple[float, float]:
-    """CPU microseconds for a `repo info`'s work in this process, with no Slack: the bot's (access,
-    parsing, the two Quay reads, the card, serialised as it is posted) and the minimal app's (its two
-    reads through aiohttp and its line of text); best of `rounds` alternating rounds."""
+async def _in_process(environ: dict[str, str]) -> dict[str, float]:
+    """CPU microseconds for a `repo info`'s work in this process, with no Slack, against the fake
+    Quay: the bot's (access, parsing, the two Quay reads, the card, serialised as it is posted) and
+    its two reads alone through its Quay client; the minimal app's (its two reads through aiohttp and
+    its line of text) and its two reads alone."""
     import json
+    from typing import Any
     from unittest import mock
 
     import aiohttp
 
     from bot.access import Caller
     from bot.app import build_bot
-    from bot.blocks.message import Message
+    from bot.quay.names import RepositoryRef
     from bot.settings import Settings
 
     with mock.patch.dict(os.environ, environ):
         bot = build_bot(Settings(_env_file=None))
-    caller = Caller("T0BENCH", "C0BENCH", "U0BENCH")
+    caller, ref = Caller("T0BENCH", "C0BENCH", "U0BENCH"), RepositoryRef("team-a", "api")
     quay, headers = environ["QUAY_URL"], {"Authorization": f"Bearer {T}"}
-    async with aiohttp.ClientSession() as session:
+    try:
+        async with aiohttp.ClientSession() as session:
 
-        async def the_bots() -> None:
-            for reply in await bot.interactions.command("repo info api", caller):
-                assert isinstance(reply.message, Message)
-                json.dumps(reply.message.to_dict())
+            async def aiohttp_reads() -> tuple[dict[str, Any], list[Any]]:
+                async with session.get(f"{quay}/api/v1/repository/team-a/api?includeTags=true", headers=headers) as got:
+                    repository = await got.json()
+                async with session.get(f"{quay}/api/v1/repository/team-a/api/notification/", headers=headers) as got:
+                    return repository, (await got.json())["notifications"]
 
-        async def the_minimal_apps() -> None:
-            async with session.get(f"{quay}/api/v1/repository/team-a/api?includeTags=true", headers=headers) as got:
-                repository = await got.json()
-            async with session.get(f"{quay}/api/v1/repository/team-a/api/notification/", headers=headers) as got:
-                notifications = (await got.json())["notifications"]
-            json.dumps({"text": f"{repository['name']}: {repository.get('description')}, {len(notifications)}"})
+            client = bot.service.client_for(ref.namespace)  # the client, and token, a command uses
 
-        best = {the_bots: float("inf"), the_minimal_apps: float("inf")}
-        for _ in range(rounds):
-            for work in best:
-                for _ in range(20):
-                    await work()
-                started = time.process_time()
-                for _ in range(count):
-                    await work()
-                best[work] = min(best[work], (time.process_time() - started) / count * 1e6)
-    await bot.aclose()
-    return best[the_bots], best[the_minimal_apps]
+            async def client_reads() -> None:
+                await client.get_repository(ref)
+                await client.list_notifications(ref, verify_repository=False)
+
+            async def the_bots() -> None:
+                for reply in await bot.interactions.command("repo info api", caller):
+                    json.dumps(reply.message.to_dict())
+
+            async def the_minimal_apps() -> None:
+                repository, notifications = await aiohttp_reads()
+                json.dumps({"text": f"{repository['name']}: {repository.get('description')}, {len(notifications)}"})
+
+            return await _best_cpu_us(
+                {"bot": the_bots, "minimal": the_minimal_apps, "client": client_reads, "aiohttp": aiohttp_reads}
+            )
+    finally:
+        await bot.aclose()
 
 
 def breakdown_rows(bot_cpu_ms: float, minimal_cpu_ms: float) -> list[str]:
@@ -240,17 +226,13 @@ def breakdown_rows(bot_cpu_ms: float, minimal_cpu_ms: float) -> list[str]:
         def new_trigger(self) -> str:
             return "1.2.abc"
 
-    quay = Child("quay_server", "commands", "0")
-    try:
+    with fakes() as (quay, slack), tempfile.TemporaryDirectory() as tmp:
         headers = {"Authorization": f"Bearer {T}"}
         raw = httpx.get(f"{quay.url}/api/v1/repository/team-a/api?includeTags=true", headers=headers).json()
         notes = httpx.get(f"{quay.url}/api/v1/repository/team-a/api/notification/", headers=headers).json()
-        client_us, aiohttp_us = asyncio.run(_card_reads(quay.url))
-        with tempfile.TemporaryDirectory() as tmp:
-            environ = bot_env(quay, SimpleNamespace(api_url="http://127.0.0.1:9/api/"), Path(tmp))  # type: ignore[arg-type]
-            bot_work_us, minimal_work_us = asyncio.run(_command_work(environ))
-    finally:
-        quay.stop()
+        measured = asyncio.run(_in_process(bot_env(quay, slack, Path(tmp))))
+    bot_work_us, minimal_work_us = measured["bot"], measured["minimal"]
+    client_us, aiohttp_us = measured["client"], measured["aiohttp"]
     shown = RepositoryShown(
         Repository.model_validate(raw), tuple(Notification.model_validate(n) for n in notes["notifications"])
     )
@@ -298,10 +280,8 @@ def breakdown_rows(bot_cpu_ms: float, minimal_cpu_ms: float) -> list[str]:
 
 
 def command_rows() -> list[str]:
-    quay = Child("quay_server", "commands", str(QUAY_LATENCY))
-    slack = RemoteSlack()
     rows: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with fakes(QUAY_LATENCY) as (quay, slack), tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         bot = start_bot(quay, slack, workdir)
         baseline = start_baseline(quay, slack, workdir)
@@ -387,8 +367,6 @@ def command_rows() -> list[str]:
         finally:
             bot.stop()
             baseline.stop()
-            quay.stop()
-            slack.stop()
     return rows + breakdown_rows(last["bot"][0], last["minimal"][0])
 
 
@@ -401,13 +379,11 @@ def cpu_one_at_a_time(process: Process, slack: RemoteSlack, count: int) -> float
 
 def latency_rows() -> list[str]:
     """Row 4 again with Quay answering at once: how much of the gap depends on the load's shape."""
-    quay = Child("quay_server", "commands", "0")
-    slack = RemoteSlack()
     rows = [
         f"4c. Row 4 with Quay answering at once: CPU ms per `repo info`, medians of {COST_ROUNDS} rounds taken in turn",
         f"   {'':<44} {'bot':>6} {'minimal':>8} {'ratio':>6}",
     ]
-    with tempfile.TemporaryDirectory() as tmp:
+    with fakes() as (quay, slack), tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         processes = {"bot": start_bot(quay, slack, workdir), "minimal": start_minimal(quay, slack, workdir)}
         time.sleep(1.0)
@@ -426,8 +402,6 @@ def latency_rows() -> list[str]:
         finally:
             for process in processes.values():
                 process.stop()
-            quay.stop()
-            slack.stop()
     return rows
 
 
