@@ -595,11 +595,11 @@ def _unexpected(word: str, definition: Definition, bound: Bound) -> _Usage:
         (value for arg, value in zip(definition.args, bound.args, strict=False) if arg.kind == "method"), None
     )
     spec = METHODS.get(method.lower()) if method is not None else None
-    given = {pair.partition("=")[0] for pair in bound.pairs}
-    missing = [key for key in spec.required if key not in given] if spec is not None else []
-    if spec is not None and missing and "=" not in word:
-        keys = ", ".join(f"`{key}=…`" for key in missing)
-        return _usage("`{method}` takes its settings as key=value: {keys}", method=spec.name, keys=keys)
+    if spec is not None and "=" not in word:
+        given = {pair.partition("=")[0] for pair in bound.pairs}
+        if missing := [key for key in spec.required if key not in given]:
+            keys = ", ".join(f"`{key}=…`" for key in missing)
+            return _usage("`{method}` takes its settings as key=value: {keys}", method=spec.name, keys=keys)
     if _quote_hint(definition):
         return _usage("unexpected `{word}` (put text with spaces inside quotes)", word=_short(word))
     return _usage("unexpected `{word}`", word=_short(word))
