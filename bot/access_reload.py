@@ -84,11 +84,13 @@ class AccessReloader:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before the check, not after: a SIGHUP that comes while a check reads the file
+            # (perhaps its old content) wakes the next check instead of being lost.
+            self._wake.clear()
             try:
                 await asyncio.to_thread(self.check)
             except Exception:
                 log.exception("checking the access file failed")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, self._wake), self.every)
 

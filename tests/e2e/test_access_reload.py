@@ -3,9 +3,16 @@ included) and on SIGHUP; a broken file never replaces the policy in force."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import threading
 import time
 
+from pydantic import SecretStr
+
+from bot.access import AccessPolicy
+from bot.access_reload import AccessReloader
+from bot.metrics import Metrics
 from tests.e2e.conftest import ACCESS, ALICE, SIGNING_SECRET, BotThread, make_settings
 from tests.fakes.quay import FakeQuay
 from tests.fakes.slack_driver import SlackDriver
@@ -142,3 +149,32 @@ def test_sighup_reloads_the_running_process(quay, world, slack, tmp_path, access
     finally:
         if process.proc.poll() is None:
             process.proc.kill()
+
+
+async def test_a_sighup_that_comes_while_the_file_is_being_checked_is_not_lost(tmp_path):
+    path = tmp_path / "access.yml"
+    path.write_text(ACCESS)
+    applied: list[AccessPolicy] = []
+    reloader = AccessReloader(path, {}, SecretStr("t"), applied.append, Metrics(), every=3600)
+    loop, check, signalled = asyncio.get_running_loop(), reloader.check, threading.Event()
+
+    def check_then_signal() -> bool | None:
+        """The first check reads the file as it was; the operator's edit and SIGHUP land before it returns."""
+        result = check()
+        if not signalled.is_set():
+            path.write_text(NEW_CHANNEL)
+            loop.call_soon_threadsafe(lambda: (reloader.reload_now(), signalled.set()))
+            assert signalled.wait(5)
+        return result
+
+    reloader.check = check_then_signal  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    running = asyncio.create_task(reloader.run(stop))
+    try:
+        async with asyncio.timeout(5):  # not the 3600 s of the next periodic check
+            while not applied:
+                await asyncio.sleep(0.01)
+        assert "C0NEW" in applied[-1].channels
+    finally:
+        stop.set()
+        await running
