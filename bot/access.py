@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import yaml
 from pydantic import SecretStr
@@ -107,6 +107,11 @@ class AccessPolicy:
     def token_for(self, namespace: str, default: SecretStr | None) -> SecretStr | None:
         return self.tokens.get(namespace, default)
 
+    def named(self, locale: str) -> str:
+        """The policy as replies in Slack name it: by its file's name, never its path on the server."""
+        name = PurePath(self.source).name
+        return t(locale, "access file") + ("" if self.source == "access file" else f" (`{name}`)")
+
     def alert_channels(self, namespace: str) -> list[str]:
         return [c.channel_id for c in self.channels.values() if c.alerts and namespace in c.namespaces]
 
@@ -134,7 +139,7 @@ class AccessPolicy:
         if access is None:
             return Denied(
                 f"This channel ({caller.channel_id}) is not mapped to any Quay namespace.",
-                f"An operator can map it under `channels:` in the {self.source}.",
+                f"An operator can map it under `channels:` in the {self.named(DEFAULT_LOCALE)}.",
             )
         if access.users is not None and caller.user_id not in access.users:
             loc = access.locale
@@ -144,7 +149,7 @@ class AccessPolicy:
                     loc,
                     "Ask an operator to add your user ID ({user}) to this channel's `users` in the {source}.",
                     user=caller.user_id,
-                    source=self.source,
+                    source=self.named(loc),
                 ),
             )
         return Allowed(access)
@@ -169,7 +174,7 @@ class AccessPolicy:
                     "Ask an operator to add {namespace} to this channel's namespaces in the {source}, or run the "
                     "command in a channel mapped to it.",
                     namespace=f"`{namespace}`",
-                    source=self.source,
+                    source=self.named(loc),
                 ),
             )
         if access.role < needed:
@@ -186,7 +191,7 @@ class AccessPolicy:
                     "Ask an operator to give this channel the {needed} role in the {source}, or run it from a "
                     "channel that has it for {namespace}.",
                     needed=t(loc, needed.label),
-                    source=self.source,
+                    source=self.named(loc),
                     namespace=f"`{namespace}`",
                 ),
             )

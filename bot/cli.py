@@ -445,7 +445,7 @@ def exit_code(outcome: Outcome) -> int:
     match outcome:
         case Succeeded():
             return EXIT_OK
-        case Refused():
+        case Refused() | Unparsed(refusal=(_, _)):
             return EXIT_DENIED
         case ConfirmationNeeded():
             return EXIT_CONFIRM

@@ -49,7 +49,6 @@ from bot.outcomes import (
     Outcome,
     Refused,
     Succeeded,
-    Unparsed,
 )
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.models import Repository
@@ -106,8 +105,9 @@ class Interactions:
     async def command(self, text: str, caller: Caller) -> list[Reply]:
         parsed = self.service.parse(text, caller)
         if isinstance(parsed, UsageError):
-            self.metrics.commands.labels("unparsed", "usage").inc()
-            return [Reply(render(Unparsed(parsed), self._ctx(caller)))]
+            unparsed = self.service.unparsed(parsed, caller)
+            self.metrics.commands.labels("unparsed", "usage" if unparsed.refusal is None else "refused").inc()
+            return [Reply(render(unparsed, self._ctx(caller)))]
         return await self.run(parsed, caller)
 
     async def run(self, parsed: Command, caller: Caller) -> list[Reply]:

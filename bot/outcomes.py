@@ -184,7 +184,12 @@ class Refused:
 
 @dataclass(frozen=True)
 class Unparsed:
+    """The text is not a command. `refusal` is set when no command may run from where it was typed
+    (a channel not mapped, a direct message, a user not listed): the reason and remedy the policy
+    gave, shown instead of the usage, since fixing the spelling would only lead to them."""
+
     problem: UsageError
+    refusal: tuple[str, str] | None = None  # (reason, remedy)
 
 
 @dataclass(frozen=True)

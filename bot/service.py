@@ -111,6 +111,11 @@ class CommandService:
     def parse(self, text: str, caller: Caller) -> Command | UsageError:
         return parse(text, self.context_for(caller))
 
+    def unparsed(self, problem: UsageError, caller: Caller) -> Unparsed:
+        decision = self.policy.check_channel(caller)
+        refusal = (decision.reason, decision.remedy) if isinstance(decision, Denied) else None
+        return Unparsed(problem, refusal)
+
     def authorize(self, command: Command, caller: Caller) -> Decision:
         namespace = namespace_of(command)
         if namespace is None:
@@ -123,7 +128,7 @@ class CommandService:
     async def handle_text(self, text: str, caller: Caller, *, confirmed: bool = False) -> Outcome:
         command = self.parse(text, caller)
         if isinstance(command, UsageError):
-            return Unparsed(command)
+            return self.unparsed(command, caller)
         return await self.handle(command, caller, confirmed=confirmed)
 
     async def handle(self, command: Command, caller: Caller, *, confirmed: bool = False) -> Outcome:

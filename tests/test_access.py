@@ -199,7 +199,7 @@ def test_role_matrix(service, name, channel, role):
             caller("C0UNKNOWN"),
             "repo list team-a",
             "This channel (C0UNKNOWN) is not mapped",
-            "map it under `channels:` in the access.yml",
+            "map it under `channels:` in the access file (`access.yml`)",
         ),
         (
             caller("C0ADMIN", "U0CCC"),

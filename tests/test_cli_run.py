@@ -141,6 +141,7 @@ def test_denials_exit_2_and_make_no_quay_call(env, capsys, fake: FakeQuay):
         ("C0WRITE", ("repo", "info", "team-b/web"), "U0AAA", "team-b is not one of them"),
         ("C0ADMIN", ("repo", "info", "team-a/api"), "U0ZZZ", "Only the users listed"),
         ("C0NOPE", ("repo", "list", "team-a"), "U0AAA", "is not mapped"),
+        ("C0NOPE", ("repo", "list"), "U0AAA", "is not mapped"),  # not "name the namespace", which leads here
         ("D0DM", ("repo", "list", "team-a"), "U0AAA", "direct messages"),
     ]
     for channel, words, user, reason in cases:

@@ -115,6 +115,8 @@ def render(outcome: Outcome, ctx: RenderContext) -> Message:
             name = outcome.command.command_name
             text = ctx.t(":warning: *`{name}` is not available.*", name=name) + f" {outcome.reason}\n{outcome.remedy}"
             return Message(_plain(f"{name}: {outcome.reason}"), [section(text)])
+        case Unparsed(refusal=(reason, remedy)):
+            return render_refusal(reason, remedy, ctx.locale)
         case Unparsed(problem=problem):
             return render_usage(problem, ctx.locale)
         case ConfirmationNeeded():

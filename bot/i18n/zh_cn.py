@@ -141,6 +141,7 @@ MESSAGES: dict[str, str] = {
     "Next": "下一页",
     "No": "否",
     "No channel has `alerts: true` for {namespace}, so nobody will be told if Quay cannot reach the bot. An operator can turn it on in the access file.": "没有频道为 {namespace} 设置 `alerts: true`，因此当 Quay 无法访问机器人时不会通知任何人。运维人员可以在访问文件中开启。",
+    "access file": "访问文件",
     "No channel's `users` list in the access file names you, so none is shown here.": "访问文件中没有任何频道的 `users` 列表包含你，因此这里不显示频道。",
     "No failure counted within {seconds} s of the test of {where}. Quay records only failures, not deliveries: check that the receiver got it.": "{where} 的测试在 {seconds} 秒内没有记录失败。Quay 只记录失败，不记录投递：请确认接收方已收到。",
     "No repositories in {namespace} on this page.": "{namespace} 在此页没有仓库。",

@@ -40,6 +40,10 @@ def test_independent_signature_matches_slack_sdk():
         ),
         ("C0READ", "repo delete api", "needs the admin role; this channel has read", False),
         ("C0READ", "repo frob", "unknown subcommand", False),
+        # Where nothing may run, the refusal comes first, not a usage hint that would only lead to it.
+        ("C0NOWHERE", "repo list", "This channel (C0NOWHERE) is not mapped to any Quay namespace.", False),
+        ("C0NOWHERE", "repo info api", "This channel (C0NOWHERE) is not mapped", False),
+        ("C0NOWHERE", "repo frob", "This channel (C0NOWHERE) is not mapped", False),
     ],
 )
 def test_commands(driver: SlackDriver, channel, text, expected, in_channel):
@@ -49,6 +53,20 @@ def test_commands(driver: SlackDriver, channel, text, expected, in_channel):
     assert expected in reply.text
     assert reply.body["response_type"] == ("in_channel" if in_channel else "ephemeral")
     assert "hook/secret" not in reply.text  # webhook paths are masked
+
+
+def test_refusals_name_the_access_file_but_not_where_it_lives_on_the_server(driver: SlackDriver, access_file):
+    replies = [
+        driver.reply(driver.slash(text, user=user, channel=channel)).text
+        for text, user, channel in [
+            ("repo list team-a", ALICE, "C0NOWHERE"),  # not mapped
+            ("repo delete api", ALICE, "C0READ"),  # the role
+            ("repo list other-team", ALICE, "C0READ"),  # the namespace
+        ]
+    ]
+    for reply in replies:
+        assert "in the access file (`access.yml`)" in reply.replace("\n", " ")
+        assert str(access_file.parent) not in reply
 
 
 def test_notification_commands_end_to_end(driver: SlackDriver, world: FakeQuay):
