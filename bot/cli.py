@@ -118,16 +118,21 @@ def _serve(settings: Settings, args: argparse.Namespace, *, slack: bool = True) 
     from bot.slack.server import CannotListen, serve
 
     configure(secret_values(settings))
+    # Both checks run before either is said, so that one start lists every mistake of both kinds.
+    slack_ready = True
     try:
         check_slack_settings(settings, watch_only=not slack)
-        policy = load_policy(settings.access_file, os.environ, settings.quay_token)
     except SlackSettingsMissing as error:
+        slack_ready = False
         print(f"quaybot: configuration error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    try:
+        policy = load_policy(settings.access_file, os.environ, settings.quay_token)
     except AccessFileError as error:
         print("quaybot: the access file has problems:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    if not slack_ready:
         return EXIT_ERROR
     configure(secret_values(settings, policy))
     # Settings and the access file are checked first: a mistake there is said at once, not after

@@ -132,6 +132,18 @@ def test_missing_slack_settings_are_one_clear_line(quay, slack, tmp_path, access
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_slack_settings_and_the_access_file_are_said_in_one_start(quay, slack, tmp_path, access_file):
+    env = base_env(quay, slack, tmp_path, access_file)
+    env.pop("SLACK_SIGNING_SECRET")
+    access_file.write_text(access_file.read_text().replace("role: read", "role: reader", 1))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "needs SLACK_SIGNING_SECRET (not set)" in result.stderr
+    assert "the access file has problems" in result.stderr and "role must be read, write or admin" in result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
