@@ -246,6 +246,40 @@ def test_usage_errors_name_the_problem_and_show_the_form(text, context, message,
 
 
 @pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("rpo info api", "`repo`"),
+        ("subscibe team-a", "`subscribe`"),
+        ("repo infp api", "`repo info`"),
+        ("notify lst api", "`notify list`"),
+        ("repo create api --descripton hi", "`--description`"),
+        ("repo list --publik", "`--public`"),
+        ("subscribe team-a/api repo_psh", "`repo_push`"),
+        ("notify create api push webhook url=https://x.example", "repo_push"),
+        ("notify create api repo_push webhok url=https://x.example", "webhook"),
+        # Nothing near enough: no guess.
+        ("frobnicate", None),
+        ("repo frob api", None),
+        ("repo create api --colour red", None),
+        ("subscribe team-a " + "x" * 200, None),
+    ],
+)
+def test_a_near_miss_is_answered_with_what_was_meant(text, meant):
+    result = parse(text, ONE)
+    assert isinstance(result, UsageError), result
+    if meant is None:
+        assert "did you mean" not in result.message
+    else:
+        assert f"did you mean {meant}?" in result.message
+
+
+def test_the_guess_is_said_in_the_channels_language():
+    result = parse("repo infp api", ParseContext(("team-a",), "zh-CN"))
+    assert isinstance(result, UsageError)
+    assert result.message == "未知子命令 `repo infp`；你是不是想输入 `repo info`？"
+
+
+@pytest.mark.parametrize(
     ("raw", "plain"),
     [
         ("<https://example.com/a|example.com/a>", "https://example.com/a"),

@@ -7,7 +7,7 @@ the right form of the subcommand.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,6 +39,7 @@ from bot.commands.model import (
 from bot.i18n import t
 from bot.quay.catalogue import EVENTS, METHODS, InvalidNotification, validate_event, validate_method
 from bot.quay.names import InvalidName, RepositoryRef, check_namespace, check_notification_uuid
+from bot.spelling import closest
 
 ArgKind = Literal["repo", "namespace", "text", "visibility", "uuid", "event", "method", "topic", "target"]
 _PLACEHOLDERS: dict[ArgKind, str] = {
@@ -122,6 +123,16 @@ _LOCALE: ContextVar[str] = ContextVar("quaybot_parse_locale", default="en")
 
 def _usage(message: str, /, **params: object) -> _Usage:
     return _Usage(t(_LOCALE.get(), message, **params))
+
+
+def _meant(problem: str, word: str, known: Iterable[str], prefix: str = "") -> str:
+    """`problem`, said with the known word that `word` is nearest to, when one is near enough."""
+    suggestion = closest(word, known)
+    if suggestion is None:
+        return problem
+    return t(
+        _LOCALE.get(), "{problem}; did you mean {suggestion}?", problem=problem, suggestion=f"`{prefix}{suggestion}`"
+    )
 
 
 @dataclass(frozen=True)
@@ -327,7 +338,10 @@ def _events(words: Sequence[str]) -> tuple[str, ...]:
     for word in words:
         event = word.lower()
         if event not in EVENTS:
-            raise _usage("unknown event `{word}`; events: {events}", word=_short(word), events=", ".join(EVENTS))
+            problem = t(
+                _LOCALE.get(), "unknown event `{word}`; events: {events}", word=_short(word), events=", ".join(EVENTS)
+            )
+            raise _Usage(_meant(problem, event, EVENTS))
         if event not in events:
             events.append(event)
     return tuple(events)
@@ -486,13 +500,14 @@ def _parse(text: str, context: ParseContext) -> Command | UsageError:
         return _parse_with(TOP_LEVEL[head], words[1:], context)
     group = GROUP_ALIASES.get(head)
     if group is None:
+        problem = t(
+            loc,
+            "unknown command `{word}`; commands start with `repo`, `notify`, `subscribe`, `unsubscribe`, "
+            "`subscriptions` or `help`",
+            word=_short(words[0]),
+        )
         return UsageError(
-            t(
-                loc,
-                "unknown command `{word}`; commands start with `repo`, `notify`, `subscribe`, `unsubscribe`, "
-                "`subscriptions` or `help`",
-                word=_short(words[0]),
-            ),
+            _meant(problem, head, [*TOP_LEVEL, *GROUP_ALIASES]),
             ("repo …", "notify …", "subscribe <ns>[/<name>] [<event> ...]", "help [repo|notify|subscribe]"),
         )
     topic: HelpTopic = "repo" if group == "repo" else "notify"
@@ -503,7 +518,9 @@ def _parse(text: str, context: ParseContext) -> Command | UsageError:
     for definition in DEFINITIONS:
         if definition.group == group and verb in (definition.verb, *definition.aliases):
             return _parse_with(definition, words[2:], context)
-    return UsageError(t(loc, "unknown subcommand `{words}`", words=f"{group} {_short(words[1])}"), group_usage, topic)
+    problem = t(loc, "unknown subcommand `{words}`", words=f"{group} {_short(words[1])}")
+    verbs = [word for d in DEFINITIONS if d.group == group for word in (d.verb, *d.aliases)]
+    return UsageError(_meant(problem, verb, verbs, prefix=f"{group} "), group_usage, topic)
 
 
 @functools.cache
@@ -542,7 +559,8 @@ def _bind(definition: Definition, words: list[str]) -> Bound:
             flag = flags.get(name)
             if flag is None:
                 known = ", ".join(flags) or "no options"
-                raise _usage("unknown option `{name}` (it takes {known})", name=name, known=known)
+                problem = t(_LOCALE.get(), "unknown option `{name}` (it takes {known})", name=_short(name), known=known)
+                raise _Usage(_meant(problem, name, flags))
             in_flag_pairs = flag.pairs
             if flag.pairs:
                 if equals:

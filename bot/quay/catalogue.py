@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.i18n import Translatable
+from bot.spelling import closest
 
 # Quay stops delivering once a notification has failed this many times in a row (a literal 3 in
 # data/model/notification.py); only a reset brings it back.
@@ -99,6 +100,14 @@ def validate_event(event: str, event_config: Mapping[str, Any]) -> dict[str, Any
         )
     spec = EVENTS.get(event)
     if spec is None:
+        suggestion = closest(event, EVENTS)
+        if suggestion is not None:
+            raise InvalidNotification(
+                "unknown event {event}, did you mean {suggestion}? Known events: {events}",
+                event=repr(event),
+                suggestion=suggestion,
+                events=", ".join(EVENTS),
+            )
         raise InvalidNotification(
             "unknown event {event}; known events: {events}", event=repr(event), events=", ".join(EVENTS)
         )
@@ -164,6 +173,14 @@ def validate_method(method: str, config: Mapping[str, Any], namespace: str) -> d
     """Return the config for `method`, or raise `InvalidNotification`."""
     spec = METHODS.get(method)
     if spec is None:
+        suggestion = closest(method, METHODS)
+        if suggestion is not None:
+            raise InvalidNotification(
+                "unknown method {method}, did you mean {suggestion}? Known methods: {methods}",
+                method=repr(method),
+                suggestion=suggestion,
+                methods=", ".join(METHODS),
+            )
         raise InvalidNotification(
             "unknown method {method}; known methods: {methods}", method=repr(method), methods=", ".join(METHODS)
         )
