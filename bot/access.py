@@ -47,6 +47,7 @@ ROLES = {role.label: role for role in Role}
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NOT_FROM_A_FILE = "access file"  # the source of a policy built in code
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ Decision = Allowed | Denied
 class AccessPolicy:
     channels: Mapping[str, ChannelAccess]
     tokens: Mapping[str, SecretStr] = field(default_factory=dict, repr=False)
-    source: str = "access file"
+    source: str = NOT_FROM_A_FILE
 
     def channel(self, channel_id: str) -> ChannelAccess | None:
         return self.channels.get(channel_id)
@@ -110,7 +111,7 @@ class AccessPolicy:
     def named(self, locale: str) -> str:
         """The policy as replies in Slack name it: by its file's name, never its path on the server."""
         name = PurePath(self.source).name
-        return t(locale, "access file") + ("" if self.source == "access file" else f" (`{name}`)")
+        return t(locale, "access file") + ("" if self.source == NOT_FROM_A_FILE else f" (`{name}`)")
 
     def alert_channels(self, namespace: str) -> list[str]:
         return [c.channel_id for c in self.channels.values() if c.alerts and namespace in c.namespaces]
