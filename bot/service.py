@@ -140,7 +140,7 @@ class CommandService:
             unavailable = f"{decision.reason} {decision.remedy}" if isinstance(decision, Denied) else None
             return Succeeded(command, help_page(command.topic, access, unavailable))
         if isinstance(decision, Denied):
-            return Refused(command, decision.reason, decision.remedy)
+            return Refused(command, decision.reason, decision.remedy + self._repository_meant(command, caller))
         if isinstance(command, Subscriptions | Subscribe | Unsubscribe):
             return await self._subscription(command, caller, confirmed)
         namespace = namespace_of(command)
@@ -152,6 +152,25 @@ class CommandService:
             return Succeeded(command, await self._execute(command, client))
         except QuayError as error:
             return Failed(command, error)
+
+    def _repository_meant(self, command: Command, caller: Caller) -> str:
+        """`subscribe api` in a channel mapped to `team-a` alone reads `api` as a namespace (the grammar
+        is `<ns>[/<name>]`), where every other command reads a bare word as `team-a/api`: when that
+        namespace is refused, say how to name the repository."""
+        if not isinstance(command, Subscribe | Unsubscribe) or command.target.repository is not None:
+            return ""
+        allowed = self.policy.check_channel(caller)
+        if not isinstance(allowed, Allowed) or allowed.access.default_namespace is None:
+            return ""
+        if command.target.namespace in allowed.access.namespaces:
+            return ""  # refused for its role, not for the name
+        repo = f"{allowed.access.default_namespace}/{command.target.namespace}"
+        return " " + t(
+            allowed.access.locale,
+            "For the repository {repo}, write {command}.",
+            repo=f"`{repo}`",
+            command=f"`/quay {command.command_name} {repo}`",
+        )
 
     async def repository(self, ref: RepositoryRef, caller: Caller) -> Repository | Outcome:
         """The repository alone, checked as `repo info` is: what a form fills itself in with (the

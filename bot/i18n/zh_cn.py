@@ -111,6 +111,7 @@ MESSAGES: dict[str, str] = {
     "Failures": "失败次数",
     "Failures reset by {who}.": "{who} 已重置失败次数。",
     "Fix the command and run it again.": "请修正命令后重新运行。",
+    "For the repository {repo}, write {command}.": "如果指的是仓库 {repo}，请输入 {command}。",
     "Give the repository a name.": "请为仓库命名。",
     "HTTP {status} instead of {expected}": "返回 HTTP {status}，而不是 {expected}",
     "If it keeps happening, ask an operator to look at the bot's logs.": "如果持续发生，请运维人员查看机器人的日志。",

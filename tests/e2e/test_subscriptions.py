@@ -264,6 +264,17 @@ def test_subscribing_needs_the_write_role_and_the_channels_own_namespace(subs: S
     assert "Not allowed" in refused.text and subs.hooks() == []
     other = subs.command("subscribe team-b/jobs")
     assert "Not allowed" in other.text and subs.hooks("team-b/jobs") == []
+    assert "For the repository" not in refused.text + other.text
+
+
+def test_a_bare_repository_name_read_as_a_namespace_is_refused_with_how_to_name_it(subs: Subscriptions):
+    # Elsewhere a bare word is a repository of the channel's one namespace; here it is a namespace.
+    refused = subs.command("subscribe api repo_push")
+    assert "Not allowed" in refused.text and subs.hooks() == []
+    assert "For the repository `team-a/api`, write `/quay subscribe team-a/api`." in refused.text
+    refused = subs.command("unsubscribe api")
+    assert "write `/quay unsubscribe team-a/api`" in refused.text
+    assert "For the repository" not in subs.command("subscribe team-a", channel="C0READ").text  # the role
 
 
 def test_without_a_public_url_subscribe_says_what_is_missing(quay, world, slack, tmp_path, access_file):
