@@ -273,6 +273,13 @@ def test_a_near_miss_is_answered_with_what_was_meant(text, meant):
         assert f"did you mean {meant}?" in result.message
 
 
+def test_an_unknown_command_with_a_guess_says_the_guess_first():
+    result = parse("rpo info api", ONE)
+    assert isinstance(result, UsageError)
+    assert result.message == "unknown command `rpo`; did you mean `repo`?"
+    assert "repo …" in result.usage
+
+
 def test_the_guess_is_said_in_the_channels_language():
     result = parse("repo infp api", ParseContext(("team-a",), "zh-CN"))
     assert isinstance(result, UsageError)

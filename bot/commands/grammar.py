@@ -500,15 +500,25 @@ def _parse(text: str, context: ParseContext) -> Command | UsageError:
         return _parse_with(TOP_LEVEL[head], words[1:], context)
     group = GROUP_ALIASES.get(head)
     if group is None:
-        problem = t(
-            loc,
-            "unknown command `{word}`; commands start with `repo`, `notify`, `subscribe`, `unsubscribe`, "
-            "`subscriptions` or `help`",
-            word=_short(words[0]),
+        meant = closest(head, [*TOP_LEVEL, *GROUP_ALIASES])
+        # A guess goes first, not after the list of command words (the usage lines show those).
+        problem = (
+            t(
+                loc,
+                "unknown command `{word}`; did you mean {suggestion}?",
+                word=_short(words[0]),
+                suggestion=f"`{meant}`",
+            )
+            if meant is not None
+            else t(
+                loc,
+                "unknown command `{word}`; commands start with `repo`, `notify`, `subscribe`, `unsubscribe`, "
+                "`subscriptions` or `help`",
+                word=_short(words[0]),
+            )
         )
         return UsageError(
-            _meant(problem, head, [*TOP_LEVEL, *GROUP_ALIASES]),
-            ("repo …", "notify …", "subscribe <ns>[/<name>] [<event> ...]", "help [repo|notify|subscribe]"),
+            problem, ("repo …", "notify …", "subscribe <ns>[/<name>] [<event> ...]", "help [repo|notify|subscribe]")
         )
     topic: HelpTopic = "repo" if group == "repo" else "notify"
     group_usage = _group_usage(group)
