@@ -513,8 +513,8 @@ async def check(settings: Settings, out: TextIO) -> int:
             print(f"  ! {problem}", file=out)
         problems += len(error.problems)
         print(
-            "  A running bot does not load this file (nor refuses to start with it, when it is already "
-            "running): it keeps the policy it last loaded until the file is fixed.",
+            "  A bot already running keeps the policy it last loaded until the file is fixed; "
+            "a bot starting now would refuse to start with it.",
             file=out,
         )
     else:

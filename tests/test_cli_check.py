@@ -62,6 +62,8 @@ async def test_access_file_is_validated(quay: FakeQuayServer, access_file) -> No
     code, text = await run_check(quay.url, T)
     assert code == 1
     assert f"{access_file}:4:11: role must be read, write or admin, not `owner`" in text
+    # What this means for the bots: one running keeps its policy, one starting refuses.
+    assert "keeps the policy it last loaded" in text and "would refuse to start" in text
 
 
 async def test_good_token(quay: FakeQuayServer) -> None:
