@@ -200,10 +200,10 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
             rows = store.outbox_rows(["pending", "sending", "dead"])
             for row in rows:
                 when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row.created_at))
-                error = f" last error: {row.last_error}" if row.last_error else ""
+                error = f" last error: {_printable(row.last_error)}" if row.last_error else ""
                 print(
                     f"{row.id:>6} {row.state:<8} {row.channel_id} {row.kind:<9} {when}Z "
-                    f"tries {row.attempts}{error} | {row.text[:80]}"
+                    f"tries {row.attempts}{error} | {_printable(row.text[:80])}"
                 )
             if not rows:
                 print("The outbox is empty: nothing pending, nothing set aside.")
@@ -236,11 +236,20 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         else:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.at))
             status = f" (Quay {record.quay_status})" if record.quay_status else ""
-            print(f"{when}Z {record.channel_id} {record.user_id} {record.outcome}{status}: /quay {record.command}")
+            command = _printable(record.command)
+            print(f"{when}Z {record.channel_id} {record.user_id} {record.outcome}{status}: /quay {command}")
+            if record.detail:  # why it failed or was refused, on a line of its own
+                print(f"    {_printable(record.detail)}")
     if not records and not args.json:
         print(f"No changes in the last {args.since}.")
     db.dispose()
     return EXIT_OK
+
+
+def _printable(text: str) -> str:
+    """Text typed in Slack or sent by Quay, safe for an operator's terminal: control characters (an
+    escape sequence, a newline that would fake another row) are shown escaped, not obeyed."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def parse_duration(text: str) -> float:

@@ -27,7 +27,7 @@ def db_url(tmp_path, monkeypatch):
 async def test_audit_command_prints_recent_rows(db_url, capsys):
     db = Database(db_url)
     db.create_tables()
-    clock = iter([time.time() - 3 * 86400, time.time() - 60])
+    clock = iter([time.time() - 3 * 86400, time.time() - 60, time.time() - 30])
     audit = AuditLog(db, clock=lambda: next(clock))
     caller = Caller("T0", "C0ADMIN", "U0ALICE")
     await audit.record(
@@ -40,16 +40,24 @@ async def test_audit_command_prints_recent_rows(db_url, capsys):
         namespace="team-a",
         repository="team-a/new",
         quay_status=403,
-        detail="403",
+        detail="Quay refused: the token may not create repositories in team-a.",
+    )
+    await audit.record(  # typed in Slack: a row of its own must not be faked, nor the terminal driven
+        caller, "repo describe team-a/x 'a\n2026-01-01 00:00:00Z C0 U0 succeeded: \x1b[2J'", "failed"
     )
     db.dispose()
     assert main(["audit"]) == 0
     out = capsys.readouterr().out
-    assert "C0ADMIN U0ALICE failed (Quay 403): /quay repo create team-a/new --private" in out
+    assert (
+        "C0ADMIN U0ALICE failed (Quay 403): /quay repo create team-a/new --private\n"
+        "    Quay refused: the token may not create repositories in team-a.\n"
+    ) in out
     assert "team-a/old" not in out  # three days ago is outside --since 24h
+    assert "\x1b" not in out and "'a\\n2026-01-01 00:00:00Z C0 U0 succeeded: \\x1b[2J'" in out
+    assert len(out.splitlines()) == 3
     assert main(["audit", "--since", "7d", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["outcome"] for r in rows] == ["confirmed_succeeded", "failed"] and rows[1]["quay_status"] == 403
+    assert [r["outcome"] for r in rows] == ["confirmed_succeeded", "failed", "failed"] and rows[1]["quay_status"] == 403
 
 
 def test_since_parsing():

@@ -78,6 +78,20 @@ async def test_a_message_slack_keeps_refusing_is_set_aside_and_the_channel_goes_
     db.dispose()
 
 
+def test_the_outbox_listing_shows_control_characters_escaped(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    db = Database(url)
+    db.create_tables()
+    row = enqueue(db, "C1", "a description from Quay\n     9 dead \x1b[2J")  # would fake a row, clear the screen
+    db.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUAY_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("QUAYBOT_DATABASE_URL", url)
+    assert main(["outbox", "list"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"{row:>6} pending") and line.endswith("| a description from Quay\\n     9 dead \\x1b[2J")
+
+
 async def test_two_senders_send_each_row_once_in_order(slack: FakeSlack, database_url):
     db = Database(database_url)
     db.create_tables()
