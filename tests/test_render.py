@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.access import ChannelAccess, Role
+from bot.blocks.alerts import AlertView, render_alert
 from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION, parse_list_value, parse_reset_value
 from bot.blocks.render import RenderContext, render
 from bot.blocks.text import to_text
@@ -135,6 +136,19 @@ def test_notifications_are_masked_and_disabled_is_explained():
     assert "3: *disabled by Quay after 3 failures*" in text
     assert "2 (Quay disables it at 3)" in text
     assert "prod alerts" in text
+
+
+def test_counts_of_one_read_in_the_singular():
+    one = payload(Succeeded(RepoInfo(API), NotificationsListed(API, (notification(1),))))
+    assert "*1 notification on `team-a/api`*" in all_text(one)
+    assert one["text"] == "1 notification on team-a/api (0 disabled)"
+    alert = render_alert(
+        AlertView("team-a", "api", notification().uuid, "repo_push", "webhook", "https://h", 1, "failing"),
+        "https://quay.example.com",
+    )
+    assert alert.text.endswith("repo_push notification on team-a/api (1 failure)")
+    confirm = payload(ConfirmationNeeded(NotifyDelete(API, notification().uuid), notification=notification(1)))
+    assert "1 failure" in all_text(confirm) and "1 failures" not in all_text(confirm)
 
 
 def test_many_notifications_stay_under_50_blocks():

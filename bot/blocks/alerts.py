@@ -22,7 +22,7 @@ from bot.blocks.message import (
     plain,
     section,
 )
-from bot.i18n import t
+from bot.i18n import plural, t
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.names import RepositoryRef
 from bot.subscriptions.tokens import TITLE_PREFIX
@@ -86,11 +86,11 @@ def render_alert(view: AlertView, quay_url: str, locale: str = "en") -> Message:
     blocks.append(context(f"`/quay notify get {repo.full_name} {view.uuid}`"))
     plain = t(
         locale,
-        "{state}: {event} notification on {repo} ({count} failures)",
+        "{state}: {event} notification on {repo} ({failures})",
         state=_plain_state(view, locale),
         event=view.event,
         repo=repo.full_name,
-        count=view.failures,
+        failures=plural(locale, view.failures, "{count} failure", "{count} failures"),
     )
     if unreachable:
         plain = t(

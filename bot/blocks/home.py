@@ -19,7 +19,7 @@ from bot.blocks.ids import (
 )
 from bot.blocks.message import actions, button, chunk_lines, code, context, escape, header, section
 from bot.home import Home
-from bot.i18n import t
+from bot.i18n import plural, t
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 
 CAN = {
@@ -47,11 +47,13 @@ def render_home(home: Home, now: float | None = None) -> View:
     if home.unlisted:
         blocks.append(
             context(
-                t(
+                plural(
                     loc,
+                    home.unlisted,
+                    "{count} mapped channel is open to all its members: it is not listed here, since the bot "
+                    "does not read channel membership. `/quay help` in a channel says what you can do there.",
                     "{count} mapped channels are open to all their members: they are not listed here, since the bot "
                     "does not read channel membership. `/quay help` in a channel says what you can do there.",
-                    count=home.unlisted,
                 )
             )
         )

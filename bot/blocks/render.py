@@ -52,7 +52,7 @@ from bot.blocks.message import (
 )
 from bot.commands.help import HelpPage
 from bot.commands.model import PAGE_SIZE, NotifyDelete, RepoDelete, RepoVisibility, Subscribe, UsageError
-from bot.i18n import t
+from bot.i18n import plural, t
 from bot.outcomes import (
     ConfirmationNeeded,
     DescriptionSet,
@@ -379,7 +379,13 @@ def render_notification_list(repo: RepositoryRef, notifications: Sequence[Notifi
             [section(ctx.t("{repo} has no notifications.", repo=code(repo.full_name)))],
         )
     disabled = sum(1 for n in notifications if n.disabled)
-    summary = ctx.t("*{count} notifications on {repo}*", count=len(notifications), repo=code(repo.full_name))
+    summary = plural(
+        ctx.locale,
+        len(notifications),
+        "*{count} notification on {repo}*",
+        "*{count} notifications on {repo}*",
+        repo=code(repo.full_name),
+    )
     if disabled:
         summary += ctx.t(" — {count} disabled by Quay", count=disabled)
     blocks: list[Block] = [section(summary)]
@@ -391,8 +397,13 @@ def render_notification_list(repo: RepositoryRef, notifications: Sequence[Notifi
     if hidden > 0:
         where = link(repository_url(ctx, repo.full_name), str(repo))
         blocks.append(context(ctx.t("{count} more not shown; see them in Quay: {link}", count=hidden, link=where)))
-    text = ctx.t(
-        "{count} notifications on {repo} ({disabled} disabled)", count=len(notifications), repo=repo, disabled=disabled
+    text = plural(
+        ctx.locale,
+        len(notifications),
+        "{count} notification on {repo} ({disabled} disabled)",
+        "{count} notifications on {repo} ({disabled} disabled)",
+        repo=repo,
+        disabled=disabled,
     )
     return Message(text, blocks)
 
@@ -580,13 +591,13 @@ def render_subscription(
             ]
             blocks: list[Block] = [header(ctx.t("Subscriptions of this channel"))]
             blocks += [section(chunk) for chunk in chunk_lines(lines)][:45]
-            summary = ctx.t("{count} subscriptions:", count=len(result.lines))
+            summary = _count(ctx, len(result.lines), "{count} subscription:", "{count} subscriptions:")
             return Message(_plain(summary + " " + "; ".join(s.target for s in result.lines)), blocks)
     raise AssertionError(f"unhandled result {result!r}")
 
 
 def _count(ctx: RenderContext, count: int, one: str, many: str) -> str:
-    return ctx.t(one if count == 1 else many, count=count)
+    return plural(ctx.locale, count, one, many)
 
 
 # Confirmation ------------------------------------------------------------------------------------
@@ -620,10 +631,11 @@ def confirmation_summary(outcome: ConfirmationNeeded, locale: str = "en") -> tup
             namespace=code(command.target.namespace),
         )
         facts.append(
-            t(
+            plural(
                 locale,
+                outcome.new_notifications or 0,
+                "It adds {count} webhook notification in Quay: one per repository and event.",
                 "It adds {count} webhook notifications in Quay: one per repository and event.",
-                count=outcome.new_notifications,
             )
         )
         facts.append(t(locale, "Events: {events}", events=", ".join(code(e) for e in command.events)))
@@ -639,7 +651,7 @@ def confirmation_summary(outcome: ConfirmationNeeded, locale: str = "en") -> tup
         if n is not None:
             facts.append(
                 f"{code(n.event)} → {code(n.method)} {code(n.target)}, "
-                + t(locale, "{count} failures", count=n.number_of_failures)
+                + plural(locale, n.number_of_failures, "{count} failure", "{count} failures")
             )
         facts.append(t(locale, "Whoever relies on it will stop hearing about these events."))
     else:  # pragma: no cover - is_destructive() names exactly these

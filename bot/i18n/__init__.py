@@ -29,6 +29,12 @@ def t(locale: str, message: str, /, **params: object) -> str:
     return template.format(**{k: v.said(locale) if isinstance(v, Phrase) else v for k, v in params.items()})
 
 
+def plural(locale: str, count: int, one: str, many: str, /, **params: object) -> str:
+    """`one` when `count` is 1, else `many`, with `count` filled in as {count} (English needs two
+    forms; Chinese's two entries read the same)."""
+    return t(locale, one if count == 1 else many, count=count, **params)
+
+
 class Phrase:
     """A message and what fills it in, said later in whichever language its reader has (a Quay error is
     made before anyone knows to whom it will be shown). `str()` is the English."""

@@ -68,7 +68,7 @@ def test_the_home_shows_only_channels_that_name_the_user(home, slack: FakeSlack)
     assert driver.home_opened(ALICE).status_code == 200
     mine = words(published(slack, ALICE))
     assert "<#C0OPS>" in mine and "<#C0SECRET>" not in mine and "<#C0OPEN>" not in mine
-    assert "1 mapped channels are open to all their members" in mine
+    assert "1 mapped channel is open to all its members" in mine
     driver.home_opened(MALLORY)
     nobody = words(published(slack, MALLORY))
     assert "No channel's `users` list" in nobody and "C0OPS" not in nobody and "C0SECRET" not in nobody
