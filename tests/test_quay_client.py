@@ -391,6 +391,19 @@ class TestErrorShapes:
         with pytest.raises(QuayUnexpectedResponse, match="not JSON"):
             await client.get_repository(SIMPLE)
 
+    @pytest.mark.parametrize(
+        ("body", "said"),
+        [
+            ('{"namespace": "devtable", "name": "simple"}', "(1 problem)"),  # no is_public
+            ("{}", "problems)"),
+        ],
+    )
+    async def test_json_of_the_wrong_shape_says_how_many_problems(self, client, fake: FakeQuay, body, said):
+        fake.inject(Fault(method="GET", status=200, body=body))
+        with pytest.raises(QuayUnexpectedResponse, match="does not match") as info:
+            await client.get_repository(SIMPLE)
+        assert said in str(info.value)
+
 
 class TestRetries:
     @pytest.mark.parametrize("status", [502, 503, 504, 429])

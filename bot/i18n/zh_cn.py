@@ -374,6 +374,7 @@ MESSAGES: dict[str, str] = {
     "template is not valid JSON: {error}": "template 不是有效的 JSON：{error}",
     "template must be a JSON document written as a string": "template 必须是以字符串形式写出的 JSON 文档",
     "testing notification {uuid} of {repo}": "测试 {repo} 的通知 {uuid}",
+    "the body does not match (1 problem)": "响应体不符合预期（1 处问题）",
     "the body does not match ({count} problems)": "响应体不符合预期（{count} 处问题）",
     "the description is {count} characters long; {limit} at most": "描述长 {count} 个字符；最多 {limit} 个",
     "the event comes before the method: `{method} {event}`": "事件应写在方式之前：`{method} {event}`",

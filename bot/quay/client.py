@@ -507,9 +507,13 @@ def _parse(model: type[M], response: httpx.Response, *, what: Phrase) -> M:
     try:
         return model.model_validate(body)
     except ValidationError as error:
-        raise unexpected(
-            response, what=what, why=Phrase("the body does not match ({count} problems)", count=error.error_count())
-        ) from None
+        count = error.error_count()
+        why = (
+            Phrase("the body does not match (1 problem)")
+            if count == 1
+            else Phrase("the body does not match ({count} problems)", count=count)
+        )
+        raise unexpected(response, what=what, why=why) from None
 
 
 def _expect_status(response: httpx.Response, status: int, *, what: Phrase) -> None:
