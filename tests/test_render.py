@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -120,6 +121,15 @@ def test_empty_list():
     message = payload(Succeeded(RepoList("team-a"), listed))
     assert "No repositories in `team-a`" in message["text"] + all_text(message)
     assert not [b for b in message["blocks"] if b["type"] == "actions"]
+    assert "for one of them" not in all_text(message)  # there is none to pick
+
+
+@pytest.mark.parametrize(("role", "offered"), [(Role.READ, False), (Role.WRITE, True), (Role.ADMIN, True)])
+def test_an_empty_namespace_offers_to_make_a_repository_where_the_channel_may(role, offered):
+    listed = RepositoryListed(RepoList("team-a"), ())
+    message = payload(Succeeded(RepoList("team-a"), listed), dataclasses.replace(CTX, role=role))
+    assert ("`/quay repo create team-a/<name>` makes one" in all_text(message)) is offered
+    assert "team-a in Quay" in all_text(message)
 
 
 def test_notifications_are_masked_and_disabled_is_explained():

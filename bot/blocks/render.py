@@ -313,13 +313,14 @@ def render_repository_list(result: RepositoryListed, ctx: RenderContext) -> Mess
         buttons.append(button(ctx.t("Next"), LIST_NEXT_ACTION, list_value(result.command, result.next)))
     if buttons:
         blocks.append(actions(*buttons))
-    blocks.append(
-        context(
-            ctx.t("{command} for one of them", command=f"`/quay repo info {namespace}/<name>`")
-            + " · "
-            + link(f"{ctx.quay_url}/organization/{namespace}", ctx.t("{namespace} in Quay", namespace=namespace))
-        )
-    )
+    if repos or result.page:
+        hint = ctx.t("{command} for one of them", command=f"`/quay repo info {namespace}/<name>`")
+    elif ctx.role is not None and ctx.role >= Role.WRITE:
+        hint = ctx.t("{command} makes one", command=f"`/quay repo create {namespace}/<name>`")
+    else:
+        hint = ""  # nothing to pick from, and no right to make one
+    in_quay = link(f"{ctx.quay_url}/organization/{namespace}", ctx.t("{namespace} in Quay", namespace=namespace))
+    blocks.append(context(f"{hint} · {in_quay}" if hint else in_quay))
     names = ", ".join(r.name for r in repos[:10]) + (" …" if len(repos) > 10 else "") if repos else ctx.t("none")
     text = ctx.t("Repositories in {namespace}, page {page}:", namespace=namespace, page=result.page + 1) + " " + names
     return Message(text, blocks)

@@ -407,6 +407,7 @@ MESSAGES: dict[str, str] = {
     "{action} needs the {needed} role; this channel has {role}.": "{action} 需要 {needed} 角色；此频道的角色是 {role}。",
     "{added}, {kept} already there; {covered}.": "{added}，{kept} 个已存在；{covered}。",
     "{command} failed:": "{command} 失败：",
+    "{command} makes one": "{command} 可新建一个",
     "{command} for one of them": "用 {command} 查看其中一个",
     "{count} (Quay disables it at {limit})": "{count}（达到 {limit} 时 Quay 会停用它）",
     "{count} Quay notification": "{count} 个 Quay 通知",
