@@ -79,7 +79,10 @@ class Server:
             # Also delivers replies that response_url lost, so it runs even without alert channels.
             self._watch_task = asyncio.create_task(self.bot.watch.run(self._watch_stop))
             if not self.bot.policy.alert_namespaces():
-                log.info("no channel has alerts: true; the notification watch is off")
+                log.info(
+                    "no channel has alerts: true, so no notification is watched until one does "
+                    "(the access file is reloaded without a restart)"
+                )
         if self.slack and settings.effective_mode == "socket":
             assert settings.slack_app_token is not None
             self.socket = AckFirstSocketModeHandler(
