@@ -409,7 +409,7 @@ def _check_database(settings: Settings, out: TextIO) -> int:
     from bot.store import Database, migrate
 
     db = Database(settings.database_url)
-    print(f"Database: {db!r}", file=out)
+    print(f"Database: {db.shown_url}", file=out)
     try:
         path = db.engine.url.database
         if db.engine.dialect.name == "sqlite" and path and path != ":memory:" and not Path(path).exists():

@@ -137,6 +137,7 @@ async def test_a_database_that_is_not_there_is_a_problem(quay: FakeQuayServer, m
     monkeypatch.setenv("QUAYBOT_DATABASE_URL", f"postgresql+psycopg://quaybot:pw@127.0.0.1:{port}/quaybot")
     code, text = await run_check(quay.url, T)
     assert code == 1 and "is not usable: OperationalError: connection failed" in text and ":pw@" not in text
+    assert f"Database: postgresql+psycopg://quaybot:***@127.0.0.1:{port}/quaybot\n" in text
 
 
 async def test_a_schema_from_a_newer_quaybot_is_a_problem(quay: FakeQuayServer, tmp_path) -> None:

@@ -89,8 +89,13 @@ class Database:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
+    @property
+    def shown_url(self) -> str:
+        """The URL with its password masked, for messages and logs."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def __repr__(self) -> str:
-        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"Database({self.shown_url!r})"
 
 
 def wait_until_it_answers(url: str, within: float, stop: threading.Event, *, first_delay: float = 1.0) -> bool:
