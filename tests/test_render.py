@@ -260,6 +260,18 @@ def test_help_shows_channel_role_and_hides_what_it_cannot_run():
     assert "3 more commands need a higher role" in text
     notify = payload(Succeeded(Help("notify"), help_page("notify", access)))
     assert "vulnerability_found" in all_text(notify) and "target=&lt;user|org|team&gt;:&lt;name&gt;" in all_text(notify)
+    assert "1 more command needs a higher role" in all_text(notify)  # notify delete
+
+
+def test_help_says_what_a_bare_name_means_where_it_is_read():
+    access = ChannelAccess("C0X", ("team-a",), Role.WRITE)
+    notes = {topic: " ".join(help_page(topic, access).notes) for topic in (None, "repo", "notify", "subscribe")}
+    assert "A bare name means team-a/<name> (in subscribe and unsubscribe: a namespace)." in notes[None]
+    assert "A bare name means team-a/<name>." in notes["repo"] and "A bare name means team-a/<name>." in notes["notify"]
+    assert "a bare name is a namespace: write team-a/<name> for one repository" in notes["subscribe"]
+    assert "A bare name means" not in notes["subscribe"]
+    several = ChannelAccess("C0X", ("team-a", "team-b"), Role.WRITE)
+    assert "bare name" not in " ".join(help_page(None, several).notes)  # it means nothing there
 
 
 def test_plain_text_rendering():

@@ -759,7 +759,14 @@ def render_help(page: HelpPage, locale: str = "en") -> Message:
         )
     if page.hidden and page.access is not None:
         blocks.append(
-            context(t(locale, "{count} more commands need a higher role than this channel has.", count=page.hidden))
+            context(
+                plural(
+                    locale,
+                    page.hidden,
+                    "{count} more command needs a higher role than this channel has.",
+                    "{count} more commands need a higher role than this channel has.",
+                )
+            )
         )
     notes = [escape(t(locale, n)) for n in page.notes]
     if page.topic is None:

@@ -45,7 +45,22 @@ def help_page(topic: HelpTopic | None, access: ChannelAccess | None, unavailable
     shown = [d for d in definitions if allowed_role is not None and d.role <= allowed_role]
     notes: list[str] = []
     if access is not None and access.default_namespace:
-        notes.append(t(access.locale, "A bare name means {namespace}/<name>.", namespace=access.default_namespace))
+        loc, namespace = access.locale, access.default_namespace
+        if topic == "subscribe":  # where the grammar reads a bare name as a namespace
+            note = t(
+                loc,
+                "In subscribe and unsubscribe a bare name is a namespace: write {namespace}/<name> for one repository.",
+                namespace=namespace,
+            )
+        elif topic is None:
+            note = t(
+                loc,
+                "A bare name means {namespace}/<name> (in subscribe and unsubscribe: a namespace).",
+                namespace=namespace,
+            )
+        else:
+            note = t(loc, "A bare name means {namespace}/<name>.", namespace=namespace)
+        notes.append(note)
     if topic == "notify":
         notes.append("Events: " + ", ".join(EVENTS) + ".")
         notes.append("Methods and their settings: " + "; ".join(_method_line(m) for m in METHODS) + ".")
