@@ -28,6 +28,7 @@ from bot.commands.model import (
 from bot.outcomes import (
     ConfirmationNeeded,
     Failed,
+    NotificationCreated,
     NotificationsListed,
     NotificationTestQueued,
     Refused,
@@ -37,7 +38,7 @@ from bot.outcomes import (
     Succeeded,
     Unparsed,
 )
-from bot.quay import QuayForbidden, QuayInvalidToken, QuayUnavailable
+from bot.quay import QuayBadRequest, QuayForbidden, QuayInvalidToken, QuayUnavailable
 from bot.quay.models import CreatedRepository, Notification, Repository, RepositorySummary, Tag
 from bot.quay.names import RepositoryRef
 from tests.fakes import blockkit
@@ -249,6 +250,21 @@ def test_refusal_and_usage():
     usage = payload(Unparsed(UsageError("repo create: missing <ns>/<name>", ("repo create <ns>/<name>",), "repo")))
     text = all_text(usage)
     assert "missing &lt;ns&gt;/&lt;name&gt;" in text and "/quay repo create" in text and "/quay help repo" in text
+
+
+def test_no_fallback_text_turns_what_a_user_or_quay_wrote_into_a_mention():
+    # The fallback `text` is mrkdwn too: what shows as `<!channel>` must stay escaped there as well.
+    hostile = "<!channel>@evil.example"
+    created = NotificationCreated(API, notification(method="email", config={"email": hostile}, title="<!here>"))
+    messages = [
+        payload(Succeeded(RepoCreate(API), created), dataclasses.replace(CTX, user_id="U0AAA")),  # in the channel
+        payload(Failed(RepoDelete(API), QuayBadRequest(f"Quay said {hostile}", status=400))),
+        payload(Refused(RepoDelete(API), f"`{hostile}` is not mapped", "remedy")),
+        payload(Unparsed(UsageError(f"unknown command `{hostile}`"))),
+    ]
+    for message in messages:
+        assert "<!" not in message["text"] and "&lt;!" in message["text"], message["text"]
+        assert "<!" not in all_text(message)
 
 
 def test_help_shows_channel_role_and_hides_what_it_cannot_run():

@@ -114,7 +114,7 @@ def render(outcome: Outcome, ctx: RenderContext) -> Message:
         case NotAvailable():
             name = outcome.command.command_name
             text = ctx.t(":warning: *`{name}` is not available.*", name=name) + f" {outcome.reason}\n{outcome.remedy}"
-            return Message(_plain(f"{name}: {outcome.reason}"), [section(text)])
+            return Message(_plain(escape(f"{name}: {outcome.reason}")), [section(text)])
         case Unparsed(refusal=(reason, remedy)):
             return render_refusal(reason, remedy, ctx.locale)
         case Unparsed(problem=problem):
@@ -496,9 +496,10 @@ def render_change(result: Result, ctx: RenderContext) -> Message:
 
 
 def _plain(mrkdwn: str) -> str:
-    """A readable fallback: links become their labels, code marks go."""
-    text = re.sub(r"<([^|<>]+)\|([^<>]+)>", r"\2", mrkdwn)
-    return text.replace("`", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """A readable fallback: links become their labels, code marks go. Escapes stay: Slack reads the
+    fallback as mrkdwn too (and shows `&lt;` as `<`), so unescaping would turn a notification title or
+    an e-mail target such as `<!channel>@x.example` into a mention of the whole channel."""
+    return re.sub(r"<([^|<>]+)\|([^<>]+)>", r"\2", mrkdwn).replace("`", "")
 
 
 # Subscriptions ---------------------------------------------------------------------------------
@@ -716,13 +717,13 @@ def render_failure(command_name: str, error: quay_errors.QuayError, locale: str 
     failed = t(locale, ":x: *`{command}` failed.*", command=command_name)
     said = error.said(locale)
     text = f"{failed} {escape(said)}\n{_what_to_do(error, locale)}"
-    return Message(_plain(t(locale, "{command} failed:", command=command_name) + f" {said}"), [section(text)])
+    return Message(_plain(t(locale, "{command} failed:", command=command_name) + f" {escape(said)}"), [section(text)])
 
 
 def render_refusal(reason: str, remedy: str, locale: str = "en") -> Message:
     return Message(
-        t(locale, "Not allowed:") + f" {_plain(reason)}",
-        [section(t(locale, ":no_entry: *Not allowed.*") + f" {reason}\n{remedy}")],
+        t(locale, "Not allowed:") + f" {_plain(escape(reason))}",
+        [section(t(locale, ":no_entry: *Not allowed.*") + f" {escape(reason)}\n{escape(remedy)}")],
     )
 
 
@@ -731,7 +732,7 @@ def render_usage(problem: UsageError, locale: str = "en") -> Message:
     if problem.usage:
         lines.append("```" + "\n".join(f"/quay {escape(u)}" for u in problem.usage) + "```")
     lines.append(t(locale, "See {command}.", command=f"`/quay help{' ' + problem.topic if problem.topic else ''}`"))
-    return Message(t(locale, "Usage:") + f" {problem.message}", [section("\n".join(lines))])
+    return Message(t(locale, "Usage:") + f" {escape(problem.message)}", [section("\n".join(lines))])
 
 
 def render_help(page: HelpPage, locale: str = "en") -> Message:
