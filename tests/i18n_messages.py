@@ -1,5 +1,5 @@
 """Every message the bot can show, as written in English: the string literals given to `t(...)`,
-`ctx.t(...)`, `plural(...)`, `_count(...)` and `_label(...)` anywhere in bot/, plus the tables whose entries are
+`ctx.t(...)`, `plural(...)` and `_label(...)` anywhere in bot/, plus the tables whose entries are
 translated where they are used (help summaries and notes, catalogue summaries, role and state words,
 headlines, form labels)."""
 
@@ -12,7 +12,6 @@ ROOT = Path(__file__).resolve().parent.parent / "bot"
 CALLS = {
     "t",
     "plural",
-    "_count",
     "_label",
     "_modal",
     "_text_input",

@@ -524,8 +524,10 @@ def render_subscription(
                 line = ctx.t(
                     "{who} subscribed this channel to {target}: {events}", who=who, target=target, events=events
                 )
-            added = _count(ctx, result.created, "{count} Quay notification added", "{count} Quay notifications added")
-            covered = _count(ctx, result.repositories, "{count} repository", "{count} repositories")
+            added = plural(
+                ctx.locale, result.created, "{count} Quay notification added", "{count} Quay notifications added"
+            )
+            covered = plural(ctx.locale, result.repositories, "{count} repository", "{count} repositories")
             facts = [ctx.t("{added}, {kept} already there; {covered}.", added=added, kept=result.kept, covered=covered)]
             if result.problem:
                 facts.append(
@@ -551,8 +553,8 @@ def render_subscription(
                 target=code(str(result.target)),
                 events=", ".join(code(e) for e in result.removed),
             )
-            deleted = _count(
-                ctx, result.deleted, "{count} Quay notification deleted", "{count} Quay notifications deleted"
+            deleted = plural(
+                ctx.locale, result.deleted, "{count} Quay notification deleted", "{count} Quay notifications deleted"
             )
             if result.already_gone:
                 fact = ctx.t("{deleted}, {gone} already gone.", deleted=deleted, gone=result.already_gone)
@@ -586,20 +588,16 @@ def render_subscription(
                 f"{code(s.target)}{ctx.t(' (every repository)') if '/' not in s.target else ''}: "
                 + ", ".join(code(e) for e in s.events)
                 + " · "
-                + _count(ctx, s.notifications, "{count} Quay notification", "{count} Quay notifications")
+                + plural(ctx.locale, s.notifications, "{count} Quay notification", "{count} Quay notifications")
                 + " · "
                 + ctx.t("by {who}", who=f"<@{s.created_by}>")
                 for s in result.lines
             ]
             blocks: list[Block] = [header(ctx.t("Subscriptions of this channel"))]
             blocks += [section(chunk) for chunk in chunk_lines(lines)][:45]
-            summary = _count(ctx, len(result.lines), "{count} subscription:", "{count} subscriptions:")
+            summary = plural(ctx.locale, len(result.lines), "{count} subscription:", "{count} subscriptions:")
             return Message(_plain(summary + " " + "; ".join(s.target for s in result.lines)), blocks)
     raise AssertionError(f"unhandled result {result!r}")
-
-
-def _count(ctx: RenderContext, count: int, one: str, many: str) -> str:
-    return plural(ctx.locale, count, one, many)
 
 
 # Confirmation ------------------------------------------------------------------------------------
