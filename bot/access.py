@@ -44,9 +44,9 @@ class Role(IntEnum):
 
 
 ROLES = {role.label: role for role in Role}
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NOT_FROM_A_FILE = "access file"  # the source of a policy built in code
 
 
@@ -329,7 +329,7 @@ def _namespace_tokens(top: _Entry | None, environ: Mapping[str, str], problems: 
         env_name = _scalar(env_node)
         if env_node is None:
             problems.add(item.key, f"namespace `{name}` needs `token_env`")
-        elif env_name is None or not ENV_NAME.match(env_name):
+        elif env_name is None or not ENV_NAME.fullmatch(env_name):
             problems.add(env_node, "`token_env` must be the name of an environment variable")
         elif not environ.get(env_name):
             problems.add(env_node, f"`token_env` {env_name} is not set in the environment")
@@ -355,7 +355,7 @@ def _channels(top: _Entry | None, problems: _Problems, root: yaml.Node) -> dict[
         if channel_id.startswith("D"):
             problems.add(key_node, f"{channel_id} looks like a direct message; only channels can be mapped")
             continue
-        if not CHANNEL_ID.match(channel_id):
+        if not CHANNEL_ID.fullmatch(channel_id):
             problems.add(
                 key_node,
                 f"`{channel_id}` is not a Slack channel ID (like C0123ABCD); names change, IDs do not",
@@ -401,7 +401,7 @@ def _channel(channel_id: str, node: yaml.Node, problems: _Problems) -> ChannelAc
     if "users" in entry:
         listed = _string_list(entry["users"], problems, "`users`")
         for user, item in listed:
-            if not USER_ID.match(user):
+            if not USER_ID.fullmatch(user):
                 problems.add(item, f"`{user}` is not a Slack user ID (like U0123ABCD)")
         users = frozenset(user for user, _ in listed)
     locale = _scalar(entry.get("locale")) or DEFAULT_LOCALE

@@ -22,6 +22,7 @@ from bot.access import AccessFileError, AccessPolicy, Caller, load_policy
 from bot.blocks.render import RenderContext, render
 from bot.blocks.text import to_text
 from bot.commands.model import Subscribe, Subscriptions, Unsubscribe, is_destructive
+from bot.egress import egress_policy
 from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, Outcome, Refused, Succeeded, Unparsed
 from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, QuayUnavailable
 from bot.service import CommandService
@@ -292,7 +293,7 @@ async def run_command(
     async with QuayClient(
         settings.quay_url, verify=settings.quay_verify_tls, timeout=settings.quay_timeout_seconds
     ) as quay:
-        service = CommandService(policy, quay, settings.quay_token)
+        service = CommandService(policy, quay, settings.quay_token, egress=egress_policy(settings))
         parsed = service.parse(text, caller)
         if isinstance(parsed, Subscribe | Unsubscribe | Subscriptions):
             # Subscriptions live in the database the serving bot reads (it receives the events).

@@ -42,6 +42,7 @@ from bot.commands.model import (
     is_destructive,
     namespace_of,
 )
+from bot.egress import EgressPolicy, EgressRefused
 from bot.i18n import Phrase, t
 from bot.outcomes import (
     ConfirmationNeeded,
@@ -94,8 +95,10 @@ class CommandService:
         default_token: SecretStr | None,
         *,
         subscriptions: SubscriptionManager | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self.subscriptions = subscriptions
+        self.egress = egress or EgressPolicy()
         self.policy = policy
         self._quay = quay
         self._default_token = default_token
@@ -150,6 +153,9 @@ class CommandService:
             if is_destructive(command) and not confirmed:
                 return await self._preview(command, client)
             return Succeeded(command, await self._execute(command, client))
+        except EgressRefused as refused:
+            loc = self.policy.locale_of(caller.channel_id)
+            return Refused(command, refused.said(loc), t(loc, refused.remedy) if refused.remedy else "")
         except QuayError as error:
             return Failed(command, error)
 
@@ -250,6 +256,7 @@ class CommandService:
             case NotifyList():
                 return NotificationsListed(command.repo, tuple(await client.list_notifications(command.repo)))
             case NotifyCreate():
+                await self.egress.check_notification(command.method, command.config)
                 new = NewNotification(
                     event=command.event,
                     method=command.method,
@@ -262,12 +269,16 @@ class CommandService:
                 return NotificationShown(command.repo, await client.get_notification(command.repo, command.uuid))
             case NotifyTest():
                 before = await client.get_notification(command.repo, command.uuid)
+                await self.egress.check_notification(before.method, before.config)
                 if before.disabled:
                     # Quay would accept the test and then silently drop it.
                     return NotificationTestQueued(command.repo, before, sent=False)
                 await client.test_notification(command.repo, command.uuid, known=before)
                 return NotificationTestQueued(command.repo, before, sent=True)
             case NotifyReset():
+                # A reset starts deliveries again, so its target is checked as a new one would be.
+                target = await client.get_notification(command.repo, command.uuid)
+                await self.egress.check_notification(target.method, target.config)
                 await client.reset_notification_failures(command.repo, command.uuid)
                 return FailuresReset(command.repo, command.uuid)
             case NotifyDelete():

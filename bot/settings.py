@@ -6,11 +6,13 @@ them, so each field names its variable explicitly instead of relying on a prefix
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _env(name: str) -> AliasChoices:
@@ -64,10 +66,29 @@ class Settings(BaseSettings):
     # The base URL at which Quay can reach this bot: subscriptions point Quay's webhooks at
     # PUBLIC_URL/quay/events/<token>. Without it, `subscribe` says what is missing.
     public_url: str | None = Field(default=None, validation_alias=_env("QUAYBOT_PUBLIC_URL"))
+    # Where users may point webhook notifications beyond the public internet (`bot/egress.py`):
+    # comma-separated networks (10.20.0.0/16) and host names (ci.internal.example).
+    notify_allowed_networks: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=_env("QUAYBOT_NOTIFY_ALLOWED_NETWORKS")
+    )
+    notify_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=_env("QUAYBOT_NOTIFY_ALLOWED_HOSTS")
+    )
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, validation_alias=_env("QUAYBOT_SHUTDOWN_GRACE_SECONDS"))
     # `serve` and `watch` wait this long at start for a database server that does not answer yet (a
     # PostgreSQL starting beside the bot) before giving up; 0 gives up at once.
     database_wait_seconds: float = Field(default=60.0, ge=0, validation_alias=_env("QUAYBOT_DATABASE_WAIT_SECONDS"))
+
+    @field_validator("quay_url", "public_url", "slack_api_url")
+    @classmethod
+    def _no_credentials_in_urls(cls, value: str | None) -> str | None:
+        # Checked before the other URL checks, whose messages never quote the value either: a
+        # password in a URL would otherwise reach logs, `quaybot check` and the Quay client.
+        if value is not None and "@" in urlsplit(value.strip()).netloc:
+            raise ValueError(
+                "must not contain a user name or password (user:password@); the tokens carry the credentials"
+            )
+        return value
 
     @field_validator("quay_url")
     @classmethod
@@ -98,6 +119,30 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("notify_allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        words = _comma_separated(value)
+        for word in words:
+            try:
+                ipaddress.ip_network(word, strict=False)
+            except ValueError:
+                raise ValueError(f"{word[:60]!r} is not a network; write networks such as 10.20.0.0/16") from None
+        return words
+
+    @field_validator("notify_allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        words = tuple(word.lower().rstrip(".") for word in _comma_separated(value))
+        for word in words:
+            if "/" in word or ":" in word or not word:
+                raise ValueError(f"{word[:60]!r} is not a host name; networks go in QUAYBOT_NOTIFY_ALLOWED_NETWORKS")
+        return words
+
     @field_validator("quay_verify_tls", mode="before")
     @classmethod
     def _verify_tls_bool_or_bundle(cls, value: object) -> object:
@@ -122,6 +167,10 @@ class Settings(BaseSettings):
     @property
     def effective_mode(self) -> Literal["socket", "http"]:
         return self.mode or "http"
+
+
+def _comma_separated(value: str) -> tuple[str, ...]:
+    return tuple(word.strip() for word in value.split(",") if word.strip())
 
 
 # Maps field names back to the environment variable a person would set.

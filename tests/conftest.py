@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from pydantic import SecretStr
 
+from bot import egress
 from bot.quay import QuayClient, RetryPolicy
+from tests.fakes.dns import documentation_names
 from tests.fakes.postgres import PostgresServer
 from tests.fakes.quay import FakeQuay, FakeQuayServer
 
@@ -26,6 +28,12 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.upper().endswith("_PROXY") or name.startswith(("QUAY", "SLACK_", "QUAYBOT_")):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No DNS here: the names tests give webhooks resolve as `tests/fakes/dns.py` says."""
+    monkeypatch.setattr(egress, "system_resolver", documentation_names)
 
 
 def seed(fake: FakeQuay) -> FakeQuay:

@@ -22,9 +22,10 @@ CALLS = {
     "LexError",
     "InvalidName",
     "InvalidNotification",
+    "EgressRefused",
     "Phrase",
 }
-TRANSLATED_KEYWORDS = {"hint"}  # keyword arguments translated by the helper (placeholders are examples)
+TRANSLATED_KEYWORDS = {"hint", "remedy"}  # keyword arguments translated by the helper (placeholders are examples)
 KEYWORDS_ONLY = {"Change": {"thread"}}  # an alert's thread line is translated where it is posted
 
 

@@ -244,3 +244,12 @@ def test_subscriptions_from_the_terminal_are_the_same_as_from_slack(env, fake: F
     assert run(capsys, "C0READ", "unsubscribe", "team-a/api")[0] == 2  # read role: denied
     code, out = run(capsys, "C0WRITE", "unsubscribe", "team-a/api")
     assert code == 0 and "1 Quay notification deleted" in out and hook.uuid not in fake.notifications
+
+
+def test_the_cli_applies_the_egress_policy_and_the_operators_allowance(env, capsys, fake: FakeQuay, monkeypatch):
+    code, out = run(capsys, "C0WRITE", "notify", "create", "api", "repo_push", "webhook", "url=http://10.0.0.5/hook")
+    assert code == 2 and "private or internal network" in out and "QUAYBOT_NOTIFY_ALLOWED_NETWORKS" in out
+    assert fake.requests_to("POST") == []
+    monkeypatch.setenv("QUAYBOT_NOTIFY_ALLOWED_NETWORKS", "10.0.0.0/24")
+    code, out = run(capsys, "C0WRITE", "notify", "create", "api", "repo_push", "webhook", "url=http://10.0.0.5/hook")
+    assert code == 0 and "added a repo_push notification" in out

@@ -95,14 +95,19 @@ def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     assert isinstance(s, Settings)
 
 
-def test_cli_reports_a_missing_setting_in_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
+def quaybot_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`quaybot check` as a new operator runs it: in an empty directory, with only `env` set."""
+    return subprocess.run(
         [sys.executable, "-m", "bot", "check"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin"},
+        env={"PATH": "/usr/bin", **env},
     )
+
+
+def test_cli_reports_a_missing_setting_in_one_line(tmp_path: Path) -> None:
+    result = quaybot_check(tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == "quaybot: configuration error: QUAY_URL is not set"
     assert "Traceback" not in result.stderr
@@ -118,3 +123,45 @@ def test_public_url_is_a_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(SettingsProblem) as problem:
             load_settings(env_file=None)
         assert "QUAYBOT_PUBLIC_URL" in str(problem.value)
+
+
+@pytest.mark.parametrize("variable", ["QUAY_URL", "QUAYBOT_PUBLIC_URL", "SLACK_API_URL"])
+@pytest.mark.parametrize("userinfo", ["bob:hunter2@", "bob@", ":hunter2@", "bob:hunter2%40x@"])
+def test_a_url_setting_with_a_user_or_password_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, userinfo: str
+) -> None:
+    monkeypatch.setenv("QUAY_URL", "https://quay.example.com")
+    monkeypatch.setenv(variable, f"https://{userinfo}host.example.com/")
+    with pytest.raises(SettingsProblem) as problem:
+        load_settings(env_file=None)
+    said = str(problem.value)
+    assert said.startswith(f"{variable}: must not contain a user name or password")
+    assert "hunter2" not in said and "bob" not in said
+
+
+def test_quaybot_check_with_a_password_in_quay_url_says_one_line(tmp_path: Path) -> None:
+    result = quaybot_check(tmp_path, QUAY_URL="https://bob:hunter2@127.0.0.1:9/", QUAY_TOKEN="x")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "quaybot: configuration error: QUAY_URL: must not contain a user name or password (user:password@); "
+        "the tokens carry the credentials"
+    )
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_notify_allowances_are_comma_separated_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUAY_URL", "https://quay.example.com")
+    monkeypatch.setenv("QUAYBOT_NOTIFY_ALLOWED_NETWORKS", " 10.20.0.0/16, fd00::/8 ,10.9.8.7")
+    monkeypatch.setenv("QUAYBOT_NOTIFY_ALLOWED_HOSTS", "CI.Internal.Example., jenkins.corp.example")
+    s = load_settings(env_file=None)
+    assert s.notify_allowed_networks == ("10.20.0.0/16", "fd00::/8", "10.9.8.7")
+    assert s.notify_allowed_hosts == ("ci.internal.example", "jenkins.corp.example")
+    for variable, bad, said in [
+        ("QUAYBOT_NOTIFY_ALLOWED_NETWORKS", "10.20.0.0/33", "is not a network"),
+        ("QUAYBOT_NOTIFY_ALLOWED_HOSTS", "10.0.0.0/8", "networks go in QUAYBOT_NOTIFY_ALLOWED_NETWORKS"),
+    ]:
+        monkeypatch.setenv(variable, bad)
+        with pytest.raises(SettingsProblem) as problem:
+            load_settings(env_file=None)
+        assert str(problem.value).startswith(variable) and said in str(problem.value)
+        monkeypatch.delenv(variable)

@@ -88,7 +88,9 @@ METHODS: dict[str, MethodSpec] = {
     )
 }
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Slack's incoming webhooks, commercial and GovSlack: the only hosts a `slack` notification may post to.
+SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TARGET_KINDS = ("user", "org", "team")
 
 
@@ -205,17 +207,38 @@ def validate_method(method: str, config: Mapping[str, Any], namespace: str) -> d
             json.loads(template)
         except ValueError as error:
             raise InvalidNotification("template is not valid JSON: {error}", error=str(error)) from None
-    if method == "email" and not _EMAIL.match(str(config["email"])):
+    if method == "email" and not _is_email(str(config["email"])):
         raise InvalidNotification("{value} is not an e-mail address", value=repr(config["email"]))
     if method == "quay_notification":
         _check_target(config["target"], namespace)
     return dict(config)
 
 
+def _is_email(value: str) -> bool:
+    return bool(_EMAIL.fullmatch(value)) and value.isprintable()  # no NUL or escape hiding in it
+
+
 def _check_url(url: str, method: str) -> None:
-    parts = urlsplit(url)
+    """The URL's shape. Where it may point is the egress policy's to say (`bot/egress.py`), with the
+    operator's settings and a resolver; this is what needs neither."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise InvalidNotification("{method} url is not a URL", method=method) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidNotification("{method} url must be an http(s) URL with a host", method=method)
+    if parts.username is not None or parts.password is not None:
+        raise InvalidNotification("{method} url must not contain a user name or password", method=method)
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise InvalidNotification("{method} url must not contain spaces or control characters", method=method)
+    if method == "slack" and (
+        parts.scheme != "https" or parts.hostname not in SLACK_HOOK_HOSTS or port not in (None, 443)
+    ):
+        raise InvalidNotification(
+            "a slack notification posts to a Slack incoming webhook: https://hooks.slack.com/services/… "
+            "(or GovSlack's https://hooks.slack-gov.com/…)"
+        )
     if parts.hostname in ("localhost", "127.0.0.1"):
         raise InvalidNotification("Quay refuses webhook URLs on localhost or 127.0.0.1")
 

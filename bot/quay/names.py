@@ -1,7 +1,8 @@
 """Quay's name rules (quay-api.md §4), checked before anything is sent.
 
 Validating here is what keeps user input from ever changing a request path: a name that passes
-these patterns contains no `%`, `?`, `#`, `..` component or whitespace.
+these patterns contains no `%`, `?`, `#`, `..` component or whitespace. Every pattern is applied with
+`fullmatch`: `re.match` with `$` also accepts a name followed by a newline.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from urllib.parse import quote
 from bot.i18n import Translatable
 
 # util/validation.py validate_username: 2-255 characters.
-NAMESPACE_PATTERN = re.compile(r"^([a-z0-9]+(?:[._-][a-z0-9]+)*)$")
+NAMESPACE_PATTERN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 NAMESPACE_MIN, NAMESPACE_MAX = 2, 255
 # util/names.py with FEATURE_EXTENDED_REPOSITORY_NAMES (on by default): nested names allowed.
-REPOSITORY_PATTERN = re.compile(r"^(?=.{0,255}$)[a-z0-9][\.a-z0-9_-]*(?:\/[a-z0-9][\.a-z0-9_-]*)*$")
+REPOSITORY_PATTERN = re.compile(r"(?=.{0,255}\Z)[a-z0-9][\.a-z0-9_-]*(?:\/[a-z0-9][\.a-z0-9_-]*)*")
 
 
 class InvalidName(Translatable):
@@ -25,7 +26,7 @@ class InvalidName(Translatable):
 
 
 def check_namespace(namespace: str) -> str:
-    if not (NAMESPACE_MIN <= len(namespace) <= NAMESPACE_MAX) or not NAMESPACE_PATTERN.match(namespace):
+    if not (NAMESPACE_MIN <= len(namespace) <= NAMESPACE_MAX) or not NAMESPACE_PATTERN.fullmatch(namespace):
         raise InvalidName(
             "{value} is not a valid Quay namespace: use 2-255 lowercase letters and digits, separated by single "
             "'.', '_' or '-'",
@@ -35,7 +36,7 @@ def check_namespace(namespace: str) -> str:
 
 
 def check_repository_name(name: str) -> str:
-    if not REPOSITORY_PATTERN.match(name):
+    if not REPOSITORY_PATTERN.fullmatch(name):
         raise InvalidName(
             "{value} is not a valid repository name: use lowercase letters, digits, '.', '_' and '-', each "
             "'/'-separated part starting with a letter or digit, 255 characters at most",

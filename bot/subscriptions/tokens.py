@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 EVENTS_PATH = "/quay/events/"
 # Every notification the bot makes for a subscription has a title starting with this.
 TITLE_PREFIX = "quaybot"
-_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
 
 def mint() -> str:
@@ -27,7 +27,7 @@ def token_hash(token: str) -> str:
 
 
 def well_formed(token: str) -> bool:
-    return bool(_SHAPE.match(token))
+    return bool(_SHAPE.fullmatch(token))
 
 
 def matches(token: str, stored_hash: str) -> bool:
