@@ -18,6 +18,7 @@ from bot.access import AccessPolicy, load_policy
 from bot.access_reload import AccessReloader
 from bot.alerts.runner import WatchLoop
 from bot.alerts.watcher import Watcher, WatchSettings
+from bot.egress import egress_policy
 from bot.interactions import Interactions
 from bot.logs import add_secrets
 from bot.metrics import Metrics
@@ -30,8 +31,11 @@ from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
 from bot.slack.identity import BotIdentity
 from bot.slack.outbox import OutboxSender
+from bot.slack.replays import ReplayGuard
+from bot.slack.views import OpenedViews
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.alerts import AlertStore
+from bot.store.guards import GuardStore
 from bot.store.outbox import OutboxStore
 from bot.store.subscriptions import SubscriptionStore
 from bot.subscriptions.manager import SubscriptionManager
@@ -82,6 +86,7 @@ class Bot:
     subscriptions: SubscriptionManager
     receiver: EventReceiver
     background: Background
+    replays: ReplayGuard
     secrets: list[str] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -124,7 +129,9 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     )
     subscription_store = SubscriptionStore(db)
     subscriptions = SubscriptionManager(db, subscription_store, settings.public_url, metrics)
-    service = CommandService(policy, quay, settings.quay_token, subscriptions=subscriptions)
+    service = CommandService(
+        policy, quay, settings.quay_token, subscriptions=subscriptions, egress=egress_policy(settings)
+    )
     alerts = AlertStore(db)
     outbox = OutboxStore(db)
     watcher = Watcher(
@@ -168,7 +175,9 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     gate = WorkGate(settings.max_concurrent_commands, settings.command_queue_size, metrics)
     delivery = ReplyDelivery(db, outbox, metrics, gate=gate)
     background = Background()
-    listeners.register(slack, interactions, delivery, background)
+    guards = GuardStore(db)
+    replays = ReplayGuard(db, guards, metrics)
+    listeners.register(slack, interactions, delivery, background, OpenedViews(db, guards))
     sender = OutboxSender(db, outbox, client, metrics)
     stuck_after = 2 * RetryPolicy().total_seconds + 4 * settings.quay_timeout_seconds  # longer than any action
 
@@ -214,6 +223,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         subscriptions,
         EventReceiver(db, subscription_store, lambda: bot.policy, metrics),
         background,
+        replays,
         secret_values(settings, policy),
     )
     return bot

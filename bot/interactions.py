@@ -413,25 +413,23 @@ class Interactions:
             return form_views.describe_modal(caller.channel_id, repo, found.description, self.locale_of(caller))
         return render(found, self._ctx(caller))
 
-    def read_form(
-        self, callback_id: str, view: dict[str, object], user_id: str, team_id: str
-    ) -> tuple[Caller, Command | forms.Invalid]:
-        """Who submitted it from where, and the command it stands for (or what to fix, per field)."""
-        channel, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
-        caller = Caller(team_id, channel, user_id)
+    def read_form(self, callback_id: str, view: dict[str, object], caller: Caller) -> Command | forms.Invalid:
+        """The command a submitted form stands for (or what to fix, per field). `caller` is who the bot
+        opened it for, and where (`bot/slack/views.py`), not what the submission says."""
+        _, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
         values = _state(view)
-        access = self.service.policy.channel(channel)
+        access = self.service.policy.channel(caller.channel_id)
         namespaces = access.namespaces if access is not None else ()
         loc = self.locale_of(caller)
         if callback_id == forms.REPO_CREATE:
-            return caller, forms.read_repo_create(values, namespaces, loc)
+            return forms.read_repo_create(values, namespaces, loc)
         if callback_id == forms.NOTIFY_CREATE:
-            return caller, forms.read_notify_create(values, namespaces, loc)
+            return forms.read_notify_create(values, namespaces, loc)
         try:
             ref = RepositoryRef.parse(repo or "")
         except InvalidName:
-            return caller, forms.Invalid({forms.DESCRIPTION: t(loc, "This form lost its repository; open it again.")})
-        return caller, forms.read_describe(values, ref, loc)
+            return forms.Invalid({forms.DESCRIPTION: t(loc, "This form lost its repository; open it again.")})
+        return forms.read_describe(values, ref, loc)
 
     # App Home ----------------------------------------------------------------------------------
 

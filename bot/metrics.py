@@ -119,7 +119,8 @@ class Metrics:
         )
         self.events_received = Counter(
             "quaybot_quay_events",
-            "Quay webhook deliveries to /quay/events, by verdict: posted, dropped, unknown, too_large, invalid",
+            "Quay webhook deliveries to /quay/events, by verdict: posted, dropped, unknown, too_large, invalid, "
+            "unreadable (a body cut off or too slow)",
             ["verdict"],
             registry=self.registry,
         )

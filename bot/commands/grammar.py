@@ -54,6 +54,7 @@ _PLACEHOLDERS: dict[ArgKind, str] = {
     "target": "<ns>[/<name>]",
 }
 MAX_TEXT = 2000
+MAX_COMMAND_TEXT = 4000  # a description of MAX_TEXT and the rest of its command fit well inside
 DESCRIPTION_TOO_LONG = "the description is {count} characters long; {limit} at most"
 MAX_TITLE = 255
 
@@ -489,6 +490,17 @@ def parse(text: str, context: ParseContext | None = None) -> Command | UsageErro
 
 def _parse(text: str, context: ParseContext) -> Command | UsageError:
     loc = context.locale
+    if len(text) > MAX_COMMAND_TEXT:
+        # Before the lexer: a text of hundreds of KB would hold the event loop for seconds.
+        return UsageError(
+            t(
+                loc,
+                "the command is {count} characters long; a command takes {limit} at most",
+                count=len(text),
+                limit=MAX_COMMAND_TEXT,
+            ),
+            ("help",),
+        )
     try:
         words = split_words(unescape_slack(text))
     except LexError as error:

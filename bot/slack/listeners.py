@@ -45,6 +45,7 @@ from bot.interactions import Interactions, Reply
 from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
 from bot.slack.requests import COMMAND, caller_of
+from bot.slack.views import OpenedViews
 
 # What a Web API call can end in besides an answer: Slack's refusal, or no answer at all (slack_sdk has
 # already retried a dropped connection once).
@@ -52,7 +53,9 @@ SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError)
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery, background: Background) -> None:
+def register(
+    app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery, background: Background, views: OpenedViews
+) -> None:
     async def on_quay(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()  # before any Quay call: Slack gives up after 3 seconds
         caller = caller_of(command)
@@ -60,7 +63,7 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
         locale = interactions.locale_of(caller)
         form = interactions.form_for_text(text, caller)
         if form is not None:
-            await _open(client, str(command.get("trigger_id") or ""), form, respond, caller, delivery, locale)
+            await _open(client, str(command.get("trigger_id") or ""), form, respond, caller, delivery, locale, views)
             return
         await delivery.answer(
             respond,
@@ -84,7 +87,7 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
             await ack()
             value, caller = _action(body)
             trigger, locale = str(body.get("trigger_id") or ""), interactions.locale_of(caller)
-            await _open(client, trigger, form(value, caller), respond, caller, delivery, locale)
+            await _open(client, trigger, form(value, caller), respond, caller, delivery, locale, views)
 
         return listener
 
@@ -99,7 +102,7 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
             return
         trigger = str(body.get("trigger_id") or "")
         describe = interactions.describe_form(caller, repo)
-        view_id = await _open(client, trigger, describe, respond, caller, delivery, locale)
+        view_id = await _open(client, trigger, describe, respond, caller, delivery, locale, views)
         if view_id is not None:  # opened at once; the current description follows from Quay
             loaded = await interactions.describe_form_loaded(caller, repo)
             await _update(
@@ -120,12 +123,15 @@ def register(app: AsyncApp, interactions: Interactions, delivery: ReplyDelivery,
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body.get("user") or {}
         team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-        caller, checked = interactions.read_form(
-            str(view.get("callback_id")), view, str(user.get("id") or ""), str(team)
-        )
+        caller = await views.opener(view, str(user.get("id") or ""), str(team))
+        if caller is None:  # not a form the bot opened for this user: nothing is done
+            await ack()
+            return
+        checked = interactions.read_form(str(view.get("callback_id")), view, caller)
         if isinstance(checked, Invalid):
             await ack(response_action="errors", errors=checked.errors)
             return
+        await views.closed(str(view["id"]))
         await ack()  # the modal closes; the result is posted where the form was opened, as for the typed command
         locale = interactions.locale_of(caller)
         # Bolt answers Slack only when this listener returns: the work goes on after that.
@@ -197,14 +203,15 @@ async def _open(
     caller: Caller,
     delivery: ReplyDelivery,
     locale: str,
+    views: OpenedViews,
 ) -> str | None:
-    """Open the form at once (its trigger lasts 3 s), or say why not; the opened view's id."""
+    """Open the form at once (its trigger lasts 3 s), or say why not; the opened view's id, which
+    is remembered with who it was opened for."""
     if isinstance(form, Reply):
         await delivery.send(respond, caller, form)
         return None
     try:
         opened = await client.views_open(trigger_id=trigger_id, view=form)
-        return str((opened.get("view") or {}).get("id") or "") or None
     except SLACK_FAILURES as error:
         code = _failure(error)
         log.warning("a form could not be opened", extra={"error": code})
@@ -215,6 +222,10 @@ async def _open(
         )
         await delivery.send(respond, caller, Reply(plain(text)))
         return None
+    view_id = str((opened.get("view") or {}).get("id") or "") or None
+    if view_id is not None:
+        await views.opened(view_id, str(form.callback_id), caller)
+    return view_id
 
 
 async def _update(client: AsyncWebClient, view_id: str, view: View, known_hash: str | None = None) -> None:

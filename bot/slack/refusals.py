@@ -25,6 +25,10 @@ WHY = {
         "machine's clock: check that the clock is synchronised (NTP)"
     ),
     "unsigned": "requests without Slack's signature headers were posted to /slack/events: not from Slack",
+    "unsupported": (
+        "Slack sent requests this app does not handle (an event, shortcut or command the manifest does not "
+        "declare): if the app's configuration in Slack was changed by hand, compare it with manifest.yml"
+    ),
 }
 
 

@@ -1,34 +1,49 @@
 """What may reach Bolt: signed bodies of the shapes Bolt's parsing assumes.
 
-The body is parsed once, by Bolt (`bolt_request`), and the checks read Bolt's result: they cannot
-disagree with Bolt about what a body says (which of two `payload` fields counts, whether it is
-JSON). Bolt's parsing fails on some malformed bodies, and its listeners on others (a `payload` that
-is not an object, block_actions with no actions, a user that is a number): such requests get a
-plain 400 instead of a traceback.
+The body is parsed once, here (`parse_body`), by key, and Bolt is handed the result: Bolt's own
+parse guesses a form's kind from a substring, and the checks and Bolt cannot disagree about what a
+body says when there is only one reading of it. Bolt's listeners fail on some bodies that parse (a
+`payload` that is not an object, block_actions with no actions, a user that is a number): such
+requests get a plain 400 instead of a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import logging
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.access import Caller
 
+log = logging.getLogger(__name__)
+
 # "command", "action" (block_actions) and "event" (Events API) can be acked before Bolt runs: their
 # ack has no body. "ok" is anything else accepted (a view submission, whose ack may carry errors).
-Verdict = Literal["command", "action", "event", "ok", "malformed", "unsupported"]
+# "rate_limited" is Slack telling the app that it dropped events for a minute: answered 200, and said.
+# "ignored" is an event the app does not handle: answered 200 too, as Slack retries any other answer
+# and turns off an app's event subscriptions when most deliveries fail.
+Verdict = Literal["command", "action", "event", "ok", "rate_limited", "ignored", "malformed", "unsupported"]
 EVENTS = frozenset({"app_home_opened"})
 COMMAND = "/quay"  # the one slash command the manifest declares
 MAX_AGE = 300  # Slack's own window: a request older than five minutes is refused
+MAX_FIELDS = 64  # a slash command has about 15
 
 
-SignatureProblem = Literal["unsigned", "signature_stale", "signature_mismatch"]
+SignatureProblem = Literal["unsigned", "malformed", "signature_stale", "signature_mismatch"]
+# Slack's headers as Slack writes them: a Unix time in seconds and a hex SHA-256. Anything else
+# (a timestamp of 400 digits, non-ASCII digits, a signature int() or compare_digest chokes on) is
+# malformed, said before any arithmetic on it.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
 def signature_problem(
@@ -37,9 +52,11 @@ def signature_problem(
     """What is wrong with Slack's v0 signature over the raw bytes, or None when it is right
     (slack_sdk's verifier decodes the bytes first and fails on bytes that are not UTF-8)."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    timestamp, signature = lowered.get("x-slack-request-timestamp", ""), lowered.get("x-slack-signature", "")
-    if not timestamp.isdigit() or not signature.startswith("v0="):
+    timestamp, signature = lowered.get("x-slack-request-timestamp"), lowered.get("x-slack-signature")
+    if timestamp is None or signature is None:
         return "unsigned"
+    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+        return "malformed"
     if abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE:
         return "signature_stale"
     expected = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
@@ -106,12 +123,55 @@ class _EventCallback(_Loose):
     event: _Event
 
 
-def bolt_request(body: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest | None:
-    """Bolt's request for a signed body, or None when Bolt cannot read it."""
+def parse_body(body: bytes, content_type: str | None) -> dict[str, Any] | None:
+    """The fields of a signed body, read by key, or None when it is not of a shape Slack sends.
+
+    Slack posts the Events API as JSON, slash commands as flat form fields, and interactivity as one
+    form field `payload` holding JSON. Bolt tells the last two apart by looking for the substring
+    "payload" anywhere in the body, so `/quay repo info team-a/payload-svc` became an empty
+    interaction; here a form is interactivity only when it has a `payload` key.
+    """
     try:
-        return AsyncBoltRequest(body=body.decode("utf-8"), query=query, headers=dict(headers))
-    except Exception:  # bad UTF-8 or JSON, or Bolt's field lookups on a value of the wrong type
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
         return None
+    media = (content_type or "").partition(";")[0].strip().lower()
+    if media == "application/json" or text.startswith("{"):  # Bolt reads a body that starts so as JSON too
+        return _json_object(text)
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=MAX_FIELDS)
+    except ValueError:
+        return None
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        return None  # a field given twice: Slack never sends one, and which would count is a guess
+    if "payload" not in fields:
+        return fields
+    if len(fields) != 1:
+        return None  # Slack's interactivity body is the payload alone
+    return _json_object(fields["payload"])
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def bolt_request(fields: dict[str, Any], raw: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest | None:
+    """Bolt's request for fields already parsed (`parse_body`), or None when Bolt cannot take them.
+
+    Bolt takes a parsed body only in its Socket Mode form; `mode` changes nothing else that this bot
+    uses (Bolt's own signature check is off, behind `signature_problem`; no listener is lazy).
+    """
+    try:
+        request = AsyncBoltRequest(body=fields, query=query, headers=dict(headers), mode="socket_mode")
+    except Exception:  # Bolt's field lookups on a value of the wrong type
+        return None
+    request.raw_body = raw.decode("utf-8")
+    return request
 
 
 def classify(body: object) -> Verdict:
@@ -128,10 +188,12 @@ def classify(body: object) -> Verdict:
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             return "malformed"
         if event["type"] not in EVENTS:
-            return "unsupported"  # only the events the manifest subscribes to
+            return "ignored"  # only the events the manifest subscribes to are handled
         return _shaped(_EventCallback, body, "event")
     if kind == "url_verification":
         return "ok"
+    if kind == "app_rate_limited":
+        return "rate_limited"
     if kind is not None:
         return "unsupported"  # no shortcuts, no other interactions or events
     # Untyped: a slash command's flat form fields, or Slack's ssl_check, which Bolt answers itself.
@@ -167,3 +229,12 @@ def caller_of(body: Mapping[str, Any]) -> Caller:
 def _object_at(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = body.get(key)
     return value if isinstance(value, Mapping) else {}
+
+
+def told_rate_limited(body: Mapping[str, Any]) -> None:
+    """Slack's `app_rate_limited`: it dropped this app's events for the minute named (30,000 an hour
+    per workspace is Slack's limit), so an App Home may have missed being drawn."""
+    log.warning(
+        "Slack says it dropped events for this app for a minute (app_rate_limited)",
+        extra={"team": str(body.get("team_id", ""))[:32], "minute": str(body.get("minute_rate_limited", ""))[:16]},
+    )

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.slack.background import Background
 from bot.slack.delivery import ReplyDelivery
 from bot.slack.identity import BotIdentity
+from bot.slack.replays import ReplayGuard
 from bot.slack.requests import caller_of
 from bot.store.db import Database
 from bot.subscriptions.receiver import EventReceiver
@@ -51,15 +52,25 @@ class Serving(Protocol):
     receiver: EventReceiver
     background: Background
     delivery: ReplyDelivery
+    replays: ReplayGuard
 
     def aclose(self) -> Awaitable[None]: ...
 
 
-def start_in_turn(bot: Serving, dispatch: Callable[[], Awaitable[object]], body: object, name: str) -> None:
-    """An acked request, in both modes: Bolt runs it when its turn for a work slot comes; if the bot
-    stops before it is done, its user is told whether it ever started."""
+def start_in_turn(
+    bot: Serving, dispatch: Callable[[], Awaitable[object]], body: object, name: str, keys: list[str]
+) -> None:
+    """An acked request, in both modes: Bolt runs it when its turn for a work slot comes, unless it
+    was taken before (`keys`, `bot/slack/replays.py`); if the bot stops before it is done, its user
+    is told whether it ever started."""
+
+    async def once() -> object:
+        if not await bot.replays.first_time(keys):
+            return None
+        return await dispatch()
+
     work = bot.gate.run(
-        dispatch,
+        once,
         unstarted=lambda: tell_stopped(bot, body, STOPPED_FIRST),
         interrupted=lambda: tell_stopped(bot, body, STOPPED_DURING),
     )

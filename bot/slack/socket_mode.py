@@ -13,13 +13,15 @@ from prometheus_client import Gauge
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.slack.refusals import Refusals
-from bot.slack.requests import classify
+from bot.slack.replays import request_keys
+from bot.slack.requests import classify, told_rate_limited
 from bot.slack.serving import Serving, start_in_turn
 from bot.slack.tokens import app_token_problem
 
@@ -45,16 +47,36 @@ class AckFirstSocketModeHandler(AsyncSocketModeHandler):
         verdict = classify(req.payload)
         if verdict in ("command", "action", "event"):
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            start_in_turn(self.bot, lambda: run_async_bolt_app(self.app, req), req.payload, "a Socket Mode request")
+            keys = request_keys(req.payload, None)  # Slack's ids: a redelivered envelope is not run twice
+            start_in_turn(
+                self.bot, lambda: run_async_bolt_app(self.app, req), req.payload, "a Socket Mode request", keys
+            )
+            return
+        if verdict == "rate_limited":
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            told_rate_limited(req.payload)
             return
         if verdict != "ok" or req.payload.get("type") != "view_submission":
             # Malformed, or nothing this app handles (no ssl_check or url_verification comes this way).
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            self.refusals.refused(verdict if verdict != "ok" else "unsupported")
+            self.refusals.refused("malformed" if verdict == "malformed" else "unsupported")
             log.warning("a Socket Mode request was dropped", extra={"envelope": req.type, "verdict": verdict})
             return
+        # A modal's submission: its ack may carry `response_action: errors`, so it waits for Bolt.
         started = asyncio.get_running_loop().time()
-        response = await run_async_bolt_app(self.app, req)
+        if not await self.bot.replays.first_time(request_keys(req.payload, None)):
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        try:
+            response = await run_async_bolt_app(self.app, req)
+        except Exception:
+            log.exception("Bolt failed on a form submission")
+            response = BoltResponse(status=500)
+        if response.status != 200:
+            # Bolt's adapter sends nothing for a result that is not 200 (a form no listener takes),
+            # and Slack resends an envelope left unacked: ack it empty, which closes the form.
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
         await send_async_response(client, req, response, started)
 
 

@@ -12,17 +12,52 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
+import aiohttp.http_exceptions
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
 from bot.slack.refusals import Refusals
-from bot.slack.requests import bolt_request, classify, signature_problem
+from bot.slack.replays import request_keys
+from bot.slack.requests import bolt_request, classify, parse_body, signature_problem, told_rate_limited
 from bot.slack.serving import Serving, start_in_turn
 from bot.subscriptions.receiver import MAX_BODY
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_TIMEOUT = 2.0
+MAX_SLACK_BODY = 1024 * 1024  # Slack's largest payloads (a modal's full state) are far below this
+BODY_TIMEOUT = 10.0  # a body still arriving after this long is a slow client, not Slack or Quay
+READ_CHUNK = 64 * 1024
+
+
+class BodyProblem(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole body, however it arrives (one write or many, Content-Length or chunked), up to
+    `limit` bytes and within `BODY_TIMEOUT` seconds. `request.content.read(n)` alone returns what has
+    arrived so far, so a Quay delivery split across two TCP segments was read in half."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyProblem(413, "request body too large")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            while chunk := await request.content.read(READ_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise BodyProblem(413, "request body too large")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyProblem(408, "request body not received in time") from None
+    except (aiohttp.ClientPayloadError, aiohttp.http_exceptions.HttpProcessingError, ConnectionError):
+        raise BodyProblem(400, "request body could not be read") from None
+    return b"".join(chunks)
 
 
 def build_web_app(bot: Serving, draining: asyncio.Event, *, slack: bool = True) -> web.Application:
@@ -35,26 +70,43 @@ def build_web_app(bot: Serving, draining: asyncio.Event, *, slack: bool = True) 
         if draining.is_set():
             refusals.refused("draining")
             return web.json_response({"error": "the bot is restarting"}, status=503)
-        body = await request.read()
-        # The signature first, then Bolt's parse (the only one), then its shape, before Bolt runs.
+        try:
+            body = await read_body(request, MAX_SLACK_BODY)
+        except BodyProblem as unread:
+            refusals.refused("malformed")
+            return web.json_response({"error": unread.reason}, status=unread.status)
+        # The signature first, then the one parse of the body, then its shape, before Bolt runs.
         problem = signature_problem(secret.get_secret_value(), body, request.headers)
         if problem is not None:
             refusals.refused(problem)
             return web.json_response({"error": "invalid request"}, status=401)
-        parsed = bolt_request(body, request.query_string, request.headers)
-        verdict = "malformed" if parsed is None else classify(parsed.body)
-        if parsed is None or verdict == "malformed":
+        fields = parse_body(body, request.headers.get("Content-Type"))
+        verdict = "malformed" if fields is None else classify(fields)
+        if fields is None or verdict == "malformed":
             refusals.refused("malformed")
             return web.json_response({"error": "malformed request"}, status=400)
         if verdict == "unsupported":
             refusals.refused("unsupported")
             return web.json_response({"error": "this app does not handle that kind of request"}, status=404)
+        if verdict == "rate_limited":
+            told_rate_limited(fields)
+            return web.Response(status=200)
+        if verdict == "ignored":
+            refusals.refused("unsupported")
+            return web.Response(status=200)
+        parsed = bolt_request(fields, body, request.query_string, request.headers)
+        if parsed is None:
+            refusals.refused("malformed")
+            return web.json_response({"error": "malformed request"}, status=400)
         # Slash commands, clicks and events: their ack carries no body, so it goes before Bolt runs,
         # and Bolt runs once the request's turn for a work slot has come (`bot/work.py`).
         # A modal submission waits for Bolt: its ack may carry `response_action: errors`.
+        keys = request_keys(fields, request.headers.get("X-Slack-Signature"))
         if verdict in ("command", "action", "event"):
-            start_in_turn(bot, lambda: bot.slack.async_dispatch(parsed), parsed.body, "a Slack request")
+            start_in_turn(bot, lambda: bot.slack.async_dispatch(parsed), parsed.body, "a Slack request", keys)
             return web.Response(status=200)
+        if not await bot.replays.first_time(keys):
+            return web.Response(status=200)  # a modal's submission taken before: it has closed already
         try:
             response = await bot.slack.async_dispatch(parsed)
         except Exception:
@@ -66,9 +118,11 @@ def build_web_app(bot: Serving, draining: asyncio.Event, *, slack: bool = True) 
         """Quay's webhook deliveries for subscriptions (`bot/subscriptions/receiver.py`)."""
         if draining.is_set():
             return web.Response(status=503)
-        if (request.content_length or 0) > MAX_BODY:
-            return web.Response(status=413)
-        body = await request.content.read(MAX_BODY + 1)
+        try:
+            body = await read_body(request, MAX_BODY)
+        except BodyProblem as problem:
+            bot.metrics.events_received.labels("too_large" if problem.status == 413 else "unreadable").inc()
+            return web.Response(status=problem.status)
         verdict = await bot.receiver.receive(request.match_info["token"], request.query.get("event", ""), body)
         return web.Response(status=verdict.status)
 

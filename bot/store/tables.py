@@ -180,3 +180,26 @@ class EventMessage(Base):
     opened_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     data: Mapped[str] = mapped_column(Text)  # JSON: what the message shows so far
+
+
+class SeenRequest(Base):
+    """A Slack request already taken (its signature, trigger or event id, hashed): a replay of it, or
+    Slack's retry, is acked and not run again. Kept a little beyond Slack's five-minute window."""
+
+    __tablename__ = "seen_requests"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seen_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class OpenedView(Base):
+    """A modal the bot opened, and for whom: only its submission is taken."""
+
+    __tablename__ = "opened_views"
+
+    view_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    callback_id: Mapped[str] = mapped_column(String(255))
+    opened_at: Mapped[float] = mapped_column(Float, index=True)

@@ -117,7 +117,8 @@ def test_other_events_and_tabs_are_not_published(home, slack: FakeSlack):
 
     assert driver.post(json.dumps(event).encode(), content_type="application/json").status_code == 200
     other = {"type": "event_callback", "team_id": "T0TEAM", "event": {"type": "message", "user": BOB}}
-    assert driver.post(json.dumps(other).encode(), content_type="application/json").status_code == 404
+    # Acked and dropped: Slack retries any other answer, and turns off an app's events when most fail.
+    assert driver.post(json.dumps(other).encode(), content_type="application/json").status_code == 200
     time.sleep(0.3)
     assert slack.calls_to("views.publish") == []
 

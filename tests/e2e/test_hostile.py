@@ -142,6 +142,10 @@ def test_fuzzed_slash_commands(world: World, fields, text, channel, user, keep_r
     body = {"command": "/quay", "team_id": "T0TEAM", "channel_id": channel, "user_id": user, "text": text, **fields}
     if keep_response_url:
         body["response_url"] = response_url
+    if "trigger_id" in body:
+        # Slack gives every command a new trigger_id; one seen before is a retry, not run twice
+        # (test_corpus.py). The fuzzed value stays, made unique.
+        body["trigger_id"] += f".{uuid.uuid4().hex}"
     raw = urlencode(body).encode()
     before = len(world.slack.calls)  # recorded before the request, so that the check below can fail
     status = world.driver.post(raw).status_code

@@ -47,6 +47,7 @@ class SlackDriver:
         self.slack = slack
         self.team_id = team_id
         self.http = httpx.Client(trust_env=False, timeout=30)
+        self.sent: list[tuple[bytes, dict[str, str]]] = []  # every signed body and its headers, for replays
 
     def close(self) -> None:
         self.http.close()
@@ -62,6 +63,7 @@ class SlackDriver:
     ) -> httpx.Response:
         ts = int(time.time()) if ts is None else ts
         headers = signed_headers(self.secret if secret is None else secret, body, ts, content_type)
+        self.sent.append((body, headers))
         return self.http.post(
             f"{self.bot_url}/slack/events", content=tamper if tamper is not None else body, headers=headers
         )
