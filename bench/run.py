@@ -213,13 +213,14 @@ def breakdown_rows(bot_cpu_ms: float, minimal_cpu_ms: float) -> list[str]:
     """Where the bot's CPU per `repo info` goes beyond the minimal app's, from the pieces the minimal
     app does not have, each timed alone in this process on the bench's own repository."""
     from bot.access import Role
-    from bot.blocks.render import RenderContext, render
-    from bot.commands.grammar import ParseContext, parse
-    from bot.commands.model import RepoInfo
-    from bot.outcomes import RepositoryShown, Succeeded
+    from bot.blocks.context import RenderContext
+    from bot.commands.grammar import ParseContext
+    from bot.outcomes import Succeeded
     from bot.quay.models import Notification, Repository
     from bot.quay.names import RepositoryRef
     from bot.slack.requests import bolt_request, classify, valid_signature
+    from bot.slices import parse, render
+    from bot.slices.repo_info import RepoInfo, RepositoryShown
     from tests.fakes.slack_driver import SlackDriver, signed_headers
 
     class RemoteSlackStandIn:

@@ -6,23 +6,22 @@ from __future__ import annotations
 import logging
 
 from bot.access import Caller
-from bot.commands.canonical import command_text
-from bot.commands.model import Command, Help, namespace_of
+from bot.commands.model import Command
 from bot.outcomes import Failed, Outcome, Refused, Succeeded
 from bot.quay.errors import QuayAPIError, QuayRateLimited
+from bot.slices import REGISTRY, Registry
 from bot.store import AuditLog
 
 log = logging.getLogger(__name__)
 
-READ_ONLY = frozenset({"help", "repo list", "repo info", "notify list", "notify get", "subscriptions"})
-
 
 class CommandAudit:
-    def __init__(self, audit: AuditLog) -> None:
+    def __init__(self, audit: AuditLog, registry: Registry = REGISTRY) -> None:
         self.log = audit
+        self.registry = registry
 
     async def outcome(self, caller: Caller, command: Command, outcome: Outcome, *, confirmed: bool = False) -> None:
-        if command.command_name in READ_ONLY or isinstance(command, Help):
+        if not self.registry.spec_for(command).changes:
             return
         prefix = "confirmed_" if confirmed else ""
         match outcome:
@@ -45,14 +44,14 @@ class CommandAudit:
         quay_status: int | None = None,
         detail: str | None = None,
     ) -> None:
-        repo = getattr(command, "repo", None) or getattr(command, "target", None)
+        spec = self.registry.spec_for(command)
         try:
             await self.log.record(
                 caller,
-                command_text(command, masked=True),
+                self.registry.text(command, masked=True),
                 outcome,
-                namespace=namespace_of(command),
-                repository=str(repo) if repo is not None else None,
+                namespace=spec.namespace(command),
+                repository=spec.subject(command),
                 quay_status=quay_status,
                 detail=detail,
             )

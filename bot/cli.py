@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__, tracing
 from bot.access import AccessFileError, AccessPolicy, Caller, load_policy
-from bot.blocks.render import RenderContext, render
+from bot.blocks.context import RenderContext
 from bot.blocks.text import to_text
-from bot.commands.model import Subscribe, Subscriptions, Unsubscribe, is_destructive
+from bot.commands.model import UsageError
 from bot.egress import egress_policy
 from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, Outcome, Refused, Succeeded, Unparsed
 from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, QuayUnavailable
 from bot.service import CommandService
 from bot.settings import Settings, SettingsProblem, load_settings
+from bot.slices import REGISTRY, render
 from bot.store.db import DatabaseUnusable
 
 if TYPE_CHECKING:
@@ -295,7 +296,7 @@ async def run_command(
     ) as quay:
         service = CommandService(policy, quay, settings.quay_token, egress=egress_policy(settings))
         parsed = service.parse(text, caller)
-        if isinstance(parsed, Subscribe | Unsubscribe | Subscriptions):
+        if not isinstance(parsed, UsageError) and REGISTRY.spec_for(parsed).needs_database:
             # Subscriptions live in the database the serving bot reads (it receives the events).
             from bot.store import Database
             from bot.store.subscriptions import SubscriptionStore
@@ -310,7 +311,7 @@ async def run_command(
             if service.subscriptions is not None:
                 service.subscriptions.db.dispose()
     if not isinstance(outcome, Unparsed | ConfirmationNeeded | NotAvailable):
-        await _audit_from_cli(settings, caller, outcome, confirmed and is_destructive(outcome.command))
+        await _audit_from_cli(settings, caller, outcome, confirmed and REGISTRY.is_destructive(outcome.command))
     access = policy.channel(caller.channel_id)
     ctx = RenderContext(
         quay_url=settings.quay_url,
@@ -332,7 +333,6 @@ async def _audit_from_cli(
     settings: Settings, caller: Caller, outcome: Succeeded | Failed | Refused, confirmed: bool
 ) -> None:
     """Changes made from the terminal are audited like those made from Slack."""
-    from bot.alerts.hints import watch_after
     from bot.auditing import CommandAudit
     from bot.store import AuditLog, Database
     from bot.store.inventory import InventoryStore
@@ -345,7 +345,8 @@ async def _audit_from_cli(
         return
     try:
         await CommandAudit(AuditLog(db)).outcome(caller, outcome.command, outcome, confirmed=confirmed)
-        soon = watch_after(outcome.result, time.time()) if isinstance(outcome, Succeeded) else None
+        watch = REGISTRY.spec_for(outcome.command).watch
+        soon = watch(outcome.result, time.time()) if isinstance(outcome, Succeeded) else None
         if soon is not None:  # a running watch reads it at once, as after a change made from Slack
             InventoryStore(db).watch_soon(soon.namespace, soon.repository, soon.at, time.time(), event_at=soon.event_at)
     finally:

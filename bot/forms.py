@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands.grammar import MAX_TEXT, MAX_TITLE
-from bot.commands.model import NotifyCreate, RepoCreate, RepoDescribe
 from bot.i18n import t
 from bot.quay.catalogue import EVENTS, METHODS, InvalidNotification, validate_event, validate_method
 from bot.quay.names import InvalidName, RepositoryRef
+from bot.slices.notify_create import NotifyCreate
+from bot.slices.repo_create import RepoCreate
+from bot.slices.repo_describe import RepoDescribe
 
 REPO_CREATE = "quaybot_repo_create"
 NOTIFY_CREATE = "quaybot_notify_create"

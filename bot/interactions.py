@@ -19,41 +19,30 @@ from slack_sdk.models.views import View
 from bot import forms
 from bot.access import Caller, Denied, Role
 from bot.alerts.announce import Announcer
-from bot.alerts.hints import watch_after
 from bot.alerts.schedule import QUAY, what_quay_does_next
 from bot.auditing import CommandAudit
 from bot.blocks import forms as form_views
+from bot.blocks.context import RenderContext
 from bot.blocks.home import render_home
-from bot.blocks.ids import parse_list_value, parse_reset_value
+from bot.blocks.ids import parse_reset_value
 from bot.blocks.message import Message, plain
-from bot.blocks.render import RenderContext, render, render_refusal
-from bot.commands.canonical import command_text
-from bot.commands.grammar import ParseContext, parse
-from bot.commands.model import (
-    Command,
-    NotifyDelete,
-    NotifyGet,
-    NotifyReset,
-    NotifyTest,
-    UsageError,
-)
+from bot.blocks.render import render_refusal
+from bot.commands.grammar import ParseContext
+from bot.commands.model import Command, UsageError
 from bot.home import home_of, may_act_from
 from bot.i18n import t
 from bot.metrics import Metrics
-from bot.outcomes import (
-    ConfirmationNeeded,
-    Failed,
-    FailuresReset,
-    NotificationShown,
-    NotificationTestQueued,
-    Outcome,
-    Refused,
-    Succeeded,
-)
+from bot.outcomes import ConfirmationNeeded, Failed, Outcome, Refused, Succeeded
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.models import Repository
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
 from bot.service import CommandService
+from bot.slices import render
+from bot.slices.notify_delete import NotifyDelete
+from bot.slices.notify_get import NotificationShown, NotifyGet
+from bot.slices.notify_reset import NotifyReset
+from bot.slices.notify_test import NotificationTestQueued, NotifyTest
+from bot.slices.repo_list import parse_list_value
 from bot.store import AuditLog, Claimed, ConfirmationStore, NotClaimed
 from bot.store.alerts import AlertStore
 from bot.store.confirmations import INTERRUPTED
@@ -115,7 +104,7 @@ class Interactions:
         outcome = await self.service.handle(parsed, caller)
         self._count(parsed, outcome)
         if isinstance(outcome, ConfirmationNeeded):
-            pending = await self.confirmations.create(caller, command_text(outcome.command, masked=False))
+            pending = await self.confirmations.create(caller, self.service.registry.text(outcome.command, masked=False))
             self.metrics.confirmations.labels("requested").inc()
             await self.auditing.event(caller, parsed, "confirmation_requested")
             return [Reply(render(outcome, self._ctx(caller, confirmation_id=pending.id)))]
@@ -130,12 +119,14 @@ class Interactions:
 
     async def _after_change(self, outcome: Succeeded, caller: Caller) -> None:
         """What the bot changes itself is watched at once; a reset is said on its open alerts."""
-        result, now = outcome.result, time.time()
+        now = time.time()
         try:
-            if isinstance(result, FailuresReset) and self.announcer is not None:
-                await self.announcer.note_reset(result.uuid, caller.user_id, now)
-            soon = watch_after(result, now)
-            if soon is not None and self.inventory is not None:
+            soon = self.service.registry.spec_for(outcome.command).watch(outcome.result, now)
+            if soon is None:
+                return
+            if soon.reset is not None and self.announcer is not None:
+                await self.announcer.note_reset(soon.reset, caller.user_id, now)
+            if self.inventory is not None:
                 inventory = self.inventory
                 await inventory.db.run(
                     partial(inventory.watch_soon, soon.namespace, soon.repository, soon.at, now, event_at=soon.event_at)
@@ -203,7 +194,7 @@ class Interactions:
         pending = claim.pending
         # The policy is asked again now: the channel may have lost the role since the prompt.
         requester = Caller(pending.team_id, pending.channel_id, caller.user_id)
-        command = parse(pending.command, ParseContext())
+        command = self.service.registry.parse(pending.command, ParseContext())
         if isinstance(command, UsageError):  # pragma: no cover - stored text is canonical
             await self.confirmations.finish(pending.id, "failed", command.message)
             text = t(self.locale_of(caller), ":x: This confirmation cannot be run:") + f" {command.message}"
@@ -238,7 +229,7 @@ class Interactions:
             confirmation_id, "cancelled", "cancelled by the requester", claimed_as="cancelled"
         )
         self.metrics.confirmations.labels("cancelled").inc()
-        command = parse(claim.pending.command, ParseContext())
+        command = self.service.registry.parse(claim.pending.command, ParseContext())
         if not isinstance(command, UsageError):
             await self.auditing.event(caller, command, "cancelled")
         text = t(self.locale_of(caller), "Cancelled: nothing was done.") + f" (`/quay {claim.pending.command}`)"
@@ -274,7 +265,7 @@ class Interactions:
         words = {"notifications": "notify list", "visibility": "repo visibility", "delete": "repo delete"}
         if verb not in words:
             return [_malformed(self.locale_of(caller))]
-        command = parse(f"{words[verb]} {rest}", ParseContext())
+        command = self.service.registry.parse(f"{words[verb]} {rest}", ParseContext())
         if isinstance(command, UsageError):
             return [_malformed(self.locale_of(caller))]
         return await self.run(command, caller)

@@ -16,9 +16,10 @@ CALLS = {
     "_modal",
     "_text_input",
     "_select",
-    "_usage",
-    "_text",
-    "_pairs",
+    "usage",
+    "limited",
+    "key_values",
+    "announce",
     "LexError",
     "InvalidName",
     "InvalidNotification",
@@ -63,10 +64,11 @@ def table_messages() -> set[str]:
     from bot.blocks.events import BUILD_STAGES, MIRROR_STAGES
     from bot.blocks.forms import SETTINGS
     from bot.blocks.home import CAN
-    from bot.commands.grammar import DEFINITIONS
-    from bot.commands.help import help_page
     from bot.quay.catalogue import EVENTS, METHODS
+    from bot.slices import REGISTRY
     from bot.subscriptions import manager
+
+    help_page, DEFINITIONS = REGISTRY.help_page, REGISTRY.definitions
 
     messages = {d.summary for d in DEFINITIONS} | {role.label for role in Role}
     for public_url in (None, "http://localhost:3000"):  # what NotConfigured says

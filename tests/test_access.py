@@ -8,10 +8,14 @@ import pytest
 from pydantic import SecretStr
 
 from bot.access import AccessFileError, Allowed, Caller, Denied, Role, load_policy, parse_policy
-from bot.commands.grammar import DEFINITIONS, ParseContext, parse
-from bot.commands.model import Command, Help, UsageError
+from bot.commands.grammar import ParseContext
+from bot.commands.model import Command, UsageError
 from bot.quay import QuayClient
 from bot.service import CommandService
+from bot.slices import REGISTRY, parse
+from bot.slices.help import Help
+
+DEFINITIONS = REGISTRY.definitions
 
 POLICY = """
 channels:

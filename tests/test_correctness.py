@@ -16,7 +16,6 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.access import Caller
 from bot.auditing import CommandAudit
 from bot.blocks.message import Message, section
-from bot.commands.model import RepoDescribe
 from bot.interactions import Reply
 from bot.logs import JsonFormatter, SecretFilter
 from bot.metrics import Metrics
@@ -25,6 +24,7 @@ from bot.quay.errors import QuayOutcomeUnknown, QuayRateLimited, QuayUnavailable
 from bot.quay.names import RepositoryRef
 from bot.retry_after import CAP_SECONDS, retry_after_seconds
 from bot.slack.delivery import ReplyDelivery
+from bot.slices.repo_describe import RepoDescribe
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.outbox import OutboxStore
 from tests.fakes.slack_api import FakeSlack

@@ -8,13 +8,17 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks.render import RenderContext, render
-from bot.commands.grammar import DEFINITIONS, ParseContext, parse
-from bot.commands.model import UsageError, namespace_of
+from bot.blocks.context import RenderContext
+from bot.commands.grammar import ParseContext
+from bot.commands.model import UsageError
 from bot.outcomes import Unparsed
 from bot.quay.names import RepositoryRef
+from bot.slices import REGISTRY, parse, render
 from tests.conftest import examples
 from tests.fakes import blockkit
+
+DEFINITIONS = REGISTRY.definitions
+namespace_of = REGISTRY.namespace_of
 
 CONTEXTS = st.sampled_from([ParseContext(), ParseContext(("team-a",)), ParseContext(("team-a", "team-b"))])
 WORDS = st.sampled_from(
@@ -105,7 +109,9 @@ UUIDS = st.uuids().map(str)
 @st.composite
 def destructive_commands(draw):
     """What a confirmation stores: every command that asks to be confirmed, with any valid names."""
-    from bot.commands.model import NotifyDelete, RepoDelete, RepoVisibility
+    from bot.slices.notify_delete import NotifyDelete
+    from bot.slices.repo_delete import RepoDelete
+    from bot.slices.repo_visibility import RepoVisibility
 
     try:
         repo = RepositoryRef(draw(NAMESPACES), draw(REPO_NAMES))
@@ -126,8 +132,7 @@ def destructive_commands(draw):
 def test_stored_confirmation_text_parses_back_to_the_same_command(command, context):
     """A click runs what `command_text` stored, parsed again (with no channel context): it must be the
     very command that was confirmed."""
-    from bot.commands.canonical import command_text
-    from bot.commands.model import is_destructive
+    is_destructive, command_text = REGISTRY.is_destructive, REGISTRY.text
 
     assert is_destructive(command)
     stored = command_text(command, masked=False)

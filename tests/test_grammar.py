@@ -6,30 +6,29 @@ import re
 
 import pytest
 
-from bot.commands.grammar import DEFINITIONS, ParseContext, parse
+from bot.commands.grammar import ParseContext
 from bot.commands.lexer import unescape_slack
-from bot.commands.model import (
-    Help,
-    NotifyCreate,
-    NotifyDelete,
-    NotifyGet,
-    NotifyList,
-    NotifyReset,
-    NotifyTest,
-    RepoCreate,
-    RepoDelete,
-    RepoDescribe,
-    RepoInfo,
-    RepoList,
-    RepoVisibility,
-    Subscribe,
-    Subscriptions,
-    SubscriptionTarget,
-    Unsubscribe,
-    UsageError,
-    is_destructive,
-)
+from bot.commands.model import UsageError
 from bot.quay.names import RepositoryRef
+from bot.slices import REGISTRY, parse
+from bot.slices.help import Help
+from bot.slices.notify_create import NotifyCreate
+from bot.slices.notify_delete import NotifyDelete
+from bot.slices.notify_get import NotifyGet
+from bot.slices.notify_list import NotifyList
+from bot.slices.notify_reset import NotifyReset
+from bot.slices.notify_test import NotifyTest
+from bot.slices.repo_create import RepoCreate
+from bot.slices.repo_delete import RepoDelete
+from bot.slices.repo_describe import RepoDescribe
+from bot.slices.repo_info import RepoInfo
+from bot.slices.repo_list import RepoList
+from bot.slices.repo_visibility import RepoVisibility
+from bot.slices.subscriptions import Subscribe, Subscriptions, Unsubscribe
+from bot.subscriptions.reports import SubscriptionTarget
+
+DEFINITIONS = REGISTRY.definitions
+is_destructive = REGISTRY.is_destructive
 
 ONE = ParseContext(("team-a",))
 TWO = ParseContext(("team-a", "team-b"))

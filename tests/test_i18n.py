@@ -12,17 +12,25 @@ from pydantic import SecretStr
 from bot.access import AccessFileError, ChannelAccess, Role, parse_policy
 from bot.blocks import forms as form_views
 from bot.blocks.alerts import AlertView, render_alert, render_digest
+from bot.blocks.context import RenderContext
 from bot.blocks.home import render_home
-from bot.blocks.render import RenderContext, render
-from bot.commands.help import help_page
-from bot.commands.model import Help, NotifyDelete, RepoDelete, RepoInfo, RepoList, Subscribe, SubscriptionTarget
 from bot.home import Home
 from bot.i18n import CATALOGUES, LOCALES, t
-from bot.outcomes import ConfirmationNeeded, RepositoryListed, RepositoryShown, Succeeded
+from bot.outcomes import ConfirmationNeeded, Succeeded
 from bot.quay.models import Notification, Repository, RepositorySummary
 from bot.quay.names import RepositoryRef
+from bot.slices import REGISTRY, render
+from bot.slices.help import Help
+from bot.slices.notify_delete import NotifyDelete
+from bot.slices.repo_delete import RepoDelete
+from bot.slices.repo_info import RepoInfo, RepositoryShown
+from bot.slices.repo_list import RepoList, RepositoryListed
+from bot.slices.subscriptions import Subscribe
+from bot.subscriptions.reports import SubscriptionTarget
 from tests.fakes import blockkit
 from tests.i18n_messages import all_messages, literal_messages
+
+help_page = REGISTRY.help_page
 
 API = RepositoryRef("team-a", "api")
 

@@ -9,39 +9,28 @@ import pytest
 
 from bot.access import ChannelAccess, Role
 from bot.blocks.alerts import AlertView, render_alert
-from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION, parse_list_value, parse_reset_value
-from bot.blocks.render import RenderContext, render
+from bot.blocks.context import RenderContext
+from bot.blocks.ids import CANCEL_ACTION, CONFIRM_ACTION, RESET_ACTION, parse_reset_value
 from bot.blocks.text import to_text
-from bot.commands.help import help_page
-from bot.commands.model import (
-    Help,
-    ListPosition,
-    NotifyDelete,
-    NotifyTest,
-    RepoCreate,
-    RepoDelete,
-    RepoInfo,
-    RepoList,
-    RepoVisibility,
-    UsageError,
-)
-from bot.outcomes import (
-    ConfirmationNeeded,
-    Failed,
-    NotificationCreated,
-    NotificationsListed,
-    NotificationTestQueued,
-    Refused,
-    RepositoryCreated,
-    RepositoryListed,
-    RepositoryShown,
-    Succeeded,
-    Unparsed,
-)
+from bot.commands.model import UsageError
+from bot.outcomes import ConfirmationNeeded, Failed, Refused, Succeeded, Unparsed
 from bot.quay import QuayBadRequest, QuayForbidden, QuayInvalidToken, QuayUnavailable
 from bot.quay.models import CreatedRepository, Notification, Repository, RepositorySummary, Tag
 from bot.quay.names import RepositoryRef
+from bot.slices import REGISTRY, render
+from bot.slices.help import Help
+from bot.slices.notify_create import NotificationCreated
+from bot.slices.notify_delete import NotifyDelete
+from bot.slices.notify_list import NotificationsListed
+from bot.slices.notify_test import NotificationTestQueued, NotifyTest
+from bot.slices.repo_create import RepoCreate, RepositoryCreated
+from bot.slices.repo_delete import RepoDelete
+from bot.slices.repo_info import RepoInfo, RepositoryShown
+from bot.slices.repo_list import ListPosition, RepoList, RepositoryListed, parse_list_value
+from bot.slices.repo_visibility import RepoVisibility
 from tests.fakes import blockkit
+
+help_page = REGISTRY.help_page
 
 CTX = RenderContext(quay_url="https://quay.example.com", user_id="U0AAA")
 API = RepositoryRef("team-a", "api")

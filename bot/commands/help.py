@@ -1,11 +1,13 @@
-"""Help, generated from the same definitions the parser uses, filtered by what the channel may run."""
+"""Help, generated from the same definitions the parser uses, filtered by what the channel may run.
+The topic pages' notes (events, methods, how subscriptions work) are said here, once per topic."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.access import ChannelAccess, Role
-from bot.commands.grammar import DEFINITIONS, Definition
+from bot.commands.grammar import Definition
 from bot.commands.model import HelpTopic
 from bot.i18n import t
 from bot.quay.catalogue import EVENTS, METHODS
@@ -39,8 +41,13 @@ def _entry(definition: Definition) -> HelpEntry:
     return HelpEntry(definition.usage, summary, definition.role)
 
 
-def help_page(topic: HelpTopic | None, access: ChannelAccess | None, unavailable: str | None = None) -> HelpPage:
-    definitions = [d for d in DEFINITIONS if d.verb != "help" and (topic is None or _topic_of(d) == topic)]
+def help_page(
+    definitions: Sequence[Definition],
+    topic: HelpTopic | None,
+    access: ChannelAccess | None,
+    unavailable: str | None = None,
+) -> HelpPage:
+    definitions = [d for d in definitions if d.verb != "help" and (topic is None or d.topic == topic)]
     allowed_role = access.role if access else None
     shown = [d for d in definitions if allowed_role is not None and d.role <= allowed_role]
     notes: list[str] = []
@@ -83,12 +90,6 @@ def help_page(topic: HelpTopic | None, access: ChannelAccess | None, unavailable
         notes=tuple(notes),
         unavailable=unavailable,
     )
-
-
-def _topic_of(definition: Definition) -> HelpTopic:
-    if definition.group == "repo":
-        return "repo"
-    return "notify" if definition.group == "notify" else "subscribe"
 
 
 def _method_line(name: str) -> str:

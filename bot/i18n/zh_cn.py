@@ -399,7 +399,7 @@ MESSAGES: dict[str, str] = {
     "unknown": "未知",
     "unknown (the token cannot list them)": "未知（此令牌无法列出）",
     "unknown command `{word}`; did you mean {suggestion}?": "未知命令 `{word}`；你是不是想输入 {suggestion}？",
-    "unknown command `{word}`; commands start with `repo`, `notify`, `subscribe`, `unsubscribe`, `subscriptions` or `help`": "未知命令 `{word}`；命令以 `repo`、`notify`、`subscribe`、`unsubscribe`、`subscriptions` 或 `help` 开头",
+    "unknown command `{word}`; commands start with {words} or `help`": "未知命令 `{word}`；命令以 {words} 或 `help` 开头",
     "unknown event `{word}`; events: {events}": "未知事件 `{word}`；可用事件：{events}",
     "unknown event {event}; known events: {events}": "未知事件 {event}；已知事件：{events}",
     "unknown event {event}, did you mean {suggestion}? Known events: {events}": "未知事件 {event}，你是不是想输入 {suggestion}？已知事件：{events}",

@@ -3,7 +3,7 @@
 notification it makes, so `unsubscribe` deletes exactly those, and a sync keeps namespace-wide
 subscriptions in step with the namespace's repositories.
 
-No Slack here: callers get plain results (`bot/outcomes.py`).
+No Slack here: callers get plain results (`bot/subscriptions/reports.py`).
 """
 
 from __future__ import annotations
@@ -12,16 +12,23 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from bot.commands.model import Subscribe, SubscriptionTarget, Unsubscribe
 from bot.metrics import Metrics
-from bot.outcomes import NotSubscribed, Subscribed, SubscriptionLine, SubscriptionsListed, Unsubscribed
 from bot.quay import NewNotification, QuayClient, QuayError, QuayNotFound
 from bot.quay.catalogue import InvalidNotification, validate_method
 from bot.quay.names import RepositoryRef
 from bot.store.db import Database
 from bot.store.subscriptions import Hook, SubscriptionRecord, SubscriptionStore
 from bot.subscriptions import tokens
+from bot.subscriptions.reports import (
+    NotSubscribed,
+    Subscribed,
+    SubscriptionLine,
+    SubscriptionsListed,
+    SubscriptionTarget,
+    Unsubscribed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +75,16 @@ def check_public_url(public_url: str | None) -> str:
     return public_url.rstrip("/")
 
 
+class Request(Protocol):
+    """What `subscribe` and `unsubscribe` ask for: a target, and events (none: every event)."""
+
+    @property
+    def target(self) -> SubscriptionTarget: ...
+
+    @property
+    def events(self) -> tuple[str, ...]: ...
+
+
 class SubscriptionManager:
     def __init__(
         self,
@@ -86,7 +103,7 @@ class SubscriptionManager:
 
     # Commands -----------------------------------------------------------------------------------
 
-    async def new_notifications(self, command: Subscribe, channel_id: str, client: QuayClient) -> tuple[int, list[str]]:
+    async def new_notifications(self, command: Request, channel_id: str, client: QuayClient) -> tuple[int, list[str]]:
         """How many notifications `subscribe` would create (for the confirmation of a large one), and the
         repositories it read to know (for `subscribe` to use rather than list them again)."""
         check_public_url(self.public_url)
@@ -98,7 +115,7 @@ class SubscriptionManager:
 
     async def subscribe(
         self,
-        command: Subscribe,
+        command: Request,
         channel_id: str,
         user_id: str,
         client: QuayClient,
@@ -145,9 +162,7 @@ class SubscriptionManager:
             problem,
         )
 
-    async def unsubscribe(
-        self, command: Unsubscribe, channel_id: str, client: QuayClient
-    ) -> Unsubscribed | NotSubscribed:
+    async def unsubscribe(self, command: Request, channel_id: str, client: QuayClient) -> Unsubscribed | NotSubscribed:
         target = command.target
         subscription = await self.db.run(lambda: self.store.find(channel_id, target.namespace, target.repository))
         if subscription is None:

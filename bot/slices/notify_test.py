@@ -1,0 +1,99 @@
+"""`/quay notify test <ns>/<name> <uuid>`: Quay only queues a test, and silently drops one for a
+notification it disabled, so the bot refuses and offers a reset instead. Its target is checked by
+the egress policy first: a test fires it on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.access import Role
+from bot.alerts.hints import WatchSoon
+from bot.alerts.schedule import QUAY
+from bot.blocks.context import RenderContext
+from bot.blocks.ids import RESET_ACTION, reset_value
+from bot.blocks.message import Message, actions, button, code, section
+from bot.commands.grammar import Arg, Bound, Definition, ParseContext, notification_uuid, repository
+from bot.quay.models import Notification
+from bot.quay.names import RepositoryRef
+from bot.slices.spec import CommandSpec, Run
+
+
+@dataclass(frozen=True)
+class NotifyTest:
+    repo: RepositoryRef
+    uuid: str
+    command_name: ClassVar[str] = "notify test"
+
+
+@dataclass(frozen=True)
+class NotificationTestQueued:
+    """Quay only queues a test; `sent` is False when the notification was disabled, because Quay
+    would have dropped it. `before` is the notification as it was."""
+
+    repo: RepositoryRef
+    before: Notification
+    sent: bool
+
+
+def build(bound: Bound, context: ParseContext) -> NotifyTest:
+    return NotifyTest(repository(bound.args[0], context), notification_uuid(bound.args[1]))
+
+
+async def run(command: NotifyTest, ctx: Run) -> NotificationTestQueued:
+    before = await ctx.quay.get_notification(command.repo, command.uuid)
+    await ctx.egress.check_notification(before.method, before.config)
+    if before.disabled:
+        # Quay would accept the test and then silently drop it.
+        return NotificationTestQueued(command.repo, before, sent=False)
+    await ctx.quay.test_notification(command.repo, command.uuid, known=before)
+    return NotificationTestQueued(command.repo, before, sent=True)
+
+
+def watch(result: NotificationTestQueued, now: float) -> WatchSoon | None:
+    """Read when Quay's worker has had its chance to deliver the test, as after a push."""
+    if not result.sent:
+        return None
+    return WatchSoon(result.repo.namespace, result.repo.name, now + QUAY.after_event()[0], now)
+
+
+def render(result: NotificationTestQueued, ctx: RenderContext) -> Message:
+    repo, before = result.repo, result.before
+    if not result.sent:
+        text = ctx.t(
+            ":warning: Not sent: notification {uuid} on {repo} is *disabled by Quay after {count} failures*, and "
+            "Quay silently drops tests of disabled notifications. Reset it first, then test again.",
+            uuid=code(before.uuid),
+            repo=code(repo.full_name),
+            count=before.number_of_failures,
+        )
+        return Message(
+            ctx.t("Not sent: notification {uuid} on {repo} is disabled; reset it first.", uuid=before.uuid, repo=repo),
+            [
+                section(text),
+                actions(button(ctx.t("Reset failures"), RESET_ACTION, reset_value(repo, before.uuid), style="primary")),
+            ],
+        )
+    text = ctx.t(
+        ":hourglass_flowing_sand: Test queued for {uuid} on {repo}. Quay only queues it: its worker delivers it "
+        "within about 10 seconds. A success sets the failure count to 0, a failure adds 1. Check with {command}.",
+        uuid=code(before.uuid),
+        repo=code(repo.full_name),
+        command=f"`/quay notify get {repo} {before.uuid}`",
+    )
+    return Message(
+        ctx.t("Test queued for notification {uuid} on {repo}.", uuid=before.uuid, repo=repo), [section(text)]
+    )
+
+
+SPEC = CommandSpec(
+    command=NotifyTest,
+    definition=Definition(
+        "notify", "test", "queue a test delivery", Role.WRITE, build, (Arg("repo"), Arg("uuid")), topic="notify"
+    ),
+    words=lambda command, masked: ["notify", "test", str(command.repo), command.uuid],
+    run=run,
+    render=render,
+    results=(NotificationTestQueued,),
+    watch=watch,
+)

@@ -1,0 +1,94 @@
+"""What a command declares about itself, beside its code (Errbot's `@botcmd`, as a value): its type,
+its grammar and help line, its words written back, where it acts, its Quay calls, whether it asks
+to confirm and what the confirmation shows, and how its results render. The generic engines
+(`bot/service.py`, the renderer and parser in `bot/slices/__init__.py`, auditing, the CLI) read
+only this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.access import AccessPolicy, Caller, Decision
+from bot.alerts.hints import WatchSoon
+from bot.blocks.context import RenderContext
+from bot.blocks.message import Message
+from bot.commands.grammar import Definition
+from bot.egress import EgressPolicy
+from bot.outcomes import ConfirmationNeeded
+from bot.quay import QuayClient
+from bot.subscriptions.manager import SubscriptionManager
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a command's Quay calls run with: the client holding the namespace's token (None for a
+    command that names no namespace), and what the generic engine knows about the request."""
+
+    client: QuayClient | None
+    caller: Caller
+    policy: AccessPolicy
+    decision: Decision
+    egress: EgressPolicy
+    subscriptions: SubscriptionManager | None
+    confirmed: bool
+    definitions: Sequence[Definition]  # every command's, for help
+
+    @property
+    def quay(self) -> QuayClient:
+        assert self.client is not None  # every command that names a namespace gets one
+        return self.client
+
+
+def _never(command: Any) -> bool:
+    return False
+
+
+def _unwatched(result: Any, now: float) -> WatchSoon | None:
+    return None
+
+
+def _repository_namespace(command: Any) -> str | None:
+    return str(command.repo.namespace)
+
+
+def _repository(command: Any) -> str | None:
+    return str(command.repo)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command. `run` returns the command's result (rendered by `render`), or an outcome of its
+    own (a confirmation it asks for, a setting it lacks). Commands that change nothing are not
+    audited (`changes`); `answers_anywhere` commands (help) answer where no other may run."""
+
+    command: type[Any]
+    definition: Definition
+    words: Callable[[Any, bool], Sequence[str]]  # (command, masked): the words after `/quay`
+    run: Callable[[Any, Run], Awaitable[object]]
+    render: Callable[[Any, RenderContext], Message]
+    results: tuple[type[Any], ...]
+    namespace: Callable[[Any], str | None] = _repository_namespace
+    subject: Callable[[Any], str | None] = _repository  # the repository (or target) the audit log names
+    changes: bool = True
+    answers_anywhere: bool = False
+    needs_database: bool = False  # beyond Quay: `quaybot run` opens the bot's database for it
+    destructive: Callable[[Any], bool] = _never
+    preview: Callable[[Any, QuayClient], Awaitable[ConfirmationNeeded]] | None = None
+    confirmation: Callable[[ConfirmationNeeded, str], tuple[str, list[str]]] | None = None
+    # Said after a refusal of the access policy, when the command can tell what was probably meant.
+    refusal_hint: Callable[[Any, Caller, AccessPolicy], str] | None = None
+    # What the failure watch should read at once after this command's result (its own change).
+    watch: Callable[[Any, float], WatchSoon | None] = _unwatched
+
+    def __post_init__(self) -> None:
+        if self.definition.words != self.command.command_name:
+            raise ValueError(
+                f"{self.command.__name__} is named {self.command.command_name!r}, its grammar says otherwise"
+            )
+        if self.destructive is not _never and self.preview is None:
+            raise ValueError(f"{self.definition.words} asks to confirm but has no preview of what it would do")
+        if self.preview is not None and self.confirmation is None:
+            raise ValueError(f"{self.definition.words} previews a change but shows no confirmation")
