@@ -195,7 +195,7 @@ async def _in_process(environ: dict[str, str]) -> dict[str, float]:
                 await client.list_notifications(ref, verify_repository=False)
 
             async def the_bots() -> None:
-                for reply in await bot.interactions.command("repo info api", caller):
+                for reply in await bot.interactions.commands.command("repo info api", caller):
                     json.dumps(reply.message.to_dict())
 
             async def the_minimal_apps() -> None:

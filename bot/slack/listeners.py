@@ -1,6 +1,6 @@
 """The Bolt listeners: ack within Slack's 3 seconds, then hand over to `Interactions`, then send.
 
-They stay thin on purpose: everything they decide is in `bot/interactions.py`, which has no Slack in it.
+They stay thin on purpose: everything they decide is in `bot/interactions/`, which has no Slack in it.
 """
 
 from __future__ import annotations
@@ -61,14 +61,14 @@ def register(
         caller = caller_of(command)
         text = str(command.get("text") or "")
         locale = interactions.locale_of(caller)
-        form = interactions.form_for_text(text, caller)
+        form = interactions.forms.for_text(text, caller)
         if form is not None:
             await _open(client, str(command.get("trigger_id") or ""), form, respond, caller, delivery, locale, views)
             return
         await delivery.answer(
             respond,
             caller,
-            lambda: interactions.command(text, caller),
+            lambda: interactions.commands.command(text, caller),
             what="slack.command",
             locale=locale,
         )
@@ -97,14 +97,14 @@ def register(
         verb, _, repo = value.partition(" ")
         locale = interactions.locale_of(caller)
         if verb != "describe":
-            work = lambda: interactions.repo_menu(value, caller)  # noqa: E731 - one call, named for the line below
+            work = lambda: interactions.buttons.repo_menu(value, caller)  # noqa: E731 - one call, named for the line below
             await delivery.answer(respond, caller, work, what="slack.action", locale=locale)
             return
         trigger = str(body.get("trigger_id") or "")
-        describe = interactions.describe_form(caller, repo)
+        describe = interactions.forms.describe(caller, repo)
         view_id = await _open(client, trigger, describe, respond, caller, delivery, locale, views)
         if view_id is not None:  # opened at once; the current description follows from Quay
-            loaded = await interactions.describe_form_loaded(caller, repo)
+            loaded = await interactions.forms.describe_loaded(caller, repo)
             await _update(
                 client, view_id, loaded if isinstance(loaded, View) else form_views.notice(loaded.text, locale)
             )
@@ -117,7 +117,7 @@ def register(
             return
         known = view.get("hash")
         await _update(
-            client, view["id"], interactions.notify_form_changed(view), known if isinstance(known, str) else None
+            client, view["id"], interactions.forms.notify_changed(view), known if isinstance(known, str) else None
         )
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -127,7 +127,7 @@ def register(
         if caller is None:  # not a form the bot opened for this user: nothing is done
             await ack()
             return
-        checked = interactions.read_form(str(view.get("callback_id")), view, caller)
+        checked = interactions.forms.read(str(view.get("callback_id")), view, caller)
         if isinstance(checked, Invalid):
             await ack(response_action="errors", errors=checked.errors)
             return
@@ -135,11 +135,13 @@ def register(
         await ack()  # the modal closes; the result is posted where the form was opened, as for the typed command
         locale = interactions.locale_of(caller)
         # Bolt answers Slack only when this listener returns: the work goes on after that.
-        work = delivery.post(caller, lambda: interactions.run(checked, caller), what="slack.form", locale=locale)
+        work = delivery.post(
+            caller, lambda: interactions.commands.run(checked, caller), what="slack.form", locale=locale
+        )
         background.start(work, "a form submission")
 
     async def publish_home(client: AsyncWebClient, user_id: str) -> None:
-        view = await interactions.home_view(user_id)
+        view = await interactions.home.view(user_id)
         try:
             await client.views_publish(user_id=user_id, view=view)
         except SLACK_FAILURES as error:  # the next opening of the tab publishes it again
@@ -157,7 +159,7 @@ def register(
         async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
             await ack()
             value, caller = _action(body)
-            found = interactions.home_alert_button(kind, value, caller.user_id, caller.team_id)
+            found = interactions.home.alert_button(kind, value, caller.user_id, caller.team_id)
             if found is not None:
                 # No response_url on a home tab: replies go to the alert's channel, as from there.
                 await delivery.post(found[0], found[1], what="slack.home")
@@ -174,18 +176,18 @@ def register(
     app.action(HOME_RESET_ACTION)(home_button("reset"))
     app.action(HOME_ALERT_DELETE_ACTION)(home_button("delete"))
     app.action(HOME_ALERT_MUTE_ACTION)(home_button("mute"))
-    app.action(CONFIRM_ACTION)(button(interactions.confirm))
-    app.action(CANCEL_ACTION)(button(interactions.cancel))
-    app.action(RESET_ACTION)(button(interactions.reset_button))
-    app.action(ALERT_TEST_ACTION)(button(interactions.alert_test_button))
-    app.action(ALERT_DELETE_ACTION)(button(interactions.alert_delete_button))
-    app.action(ALERT_MUTE_ACTION)(button(interactions.alert_mute_button))
-    app.action(LIST_PREVIOUS_ACTION)(button(interactions.list_page))
-    app.action(LIST_NEXT_ACTION)(button(interactions.list_page))
-    app.action(OPEN_REPO_CREATE)(opener(lambda value, caller: interactions.repo_create_form(caller)))
+    app.action(CONFIRM_ACTION)(button(interactions.confirming.confirm))
+    app.action(CANCEL_ACTION)(button(interactions.confirming.cancel))
+    app.action(RESET_ACTION)(button(interactions.buttons.reset))
+    app.action(ALERT_TEST_ACTION)(button(interactions.buttons.alert_test))
+    app.action(ALERT_DELETE_ACTION)(button(interactions.buttons.alert_delete))
+    app.action(ALERT_MUTE_ACTION)(button(interactions.buttons.alert_mute))
+    app.action(LIST_PREVIOUS_ACTION)(button(interactions.buttons.list_page))
+    app.action(LIST_NEXT_ACTION)(button(interactions.buttons.list_page))
+    app.action(OPEN_REPO_CREATE)(opener(lambda value, caller: interactions.forms.repo_create(caller)))
     app.action(OPEN_NOTIFY_CREATE)(
         opener(
-            lambda value, caller: interactions.notify_create_form(caller, None if value in ("", NO_VALUE) else value)
+            lambda value, caller: interactions.forms.notify_create(caller, None if value in ("", NO_VALUE) else value)
         )
     )
     app.action(REPO_MENU_ACTION)(on_repo_menu)

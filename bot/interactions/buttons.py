@@ -1,0 +1,104 @@
+"""The buttons that stand for commands (an alert's Test, Reset, Delete and Mute, a card's menu, a
+listing's pages): each is the same command as typed, with the clicker's access checked again."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from bot.access import Caller, Denied, Role
+from bot.blocks.ids import parse_reset_value
+from bot.blocks.message import plain
+from bot.blocks.render import render_refusal
+from bot.commands.grammar import ParseContext
+from bot.commands.model import UsageError
+from bot.i18n import t
+from bot.interactions.commands import CommandReplies
+from bot.interactions.replies import Reply, Shared, malformed
+from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
+from bot.slices.notify_delete import NotifyDelete
+from bot.slices.notify_reset import NotifyReset
+from bot.slices.notify_test import NotifyTest
+from bot.slices.repo_list import parse_list_value
+from bot.store.alerts import AlertStore
+
+MUTE_SECONDS = 24 * 3600
+# A card's menu entries, and the typed command each stands for.
+MENU = {"notifications": "notify list", "visibility": "repo visibility", "delete": "repo delete"}
+
+
+class ButtonReplies:
+    def __init__(self, shared: Shared, commands: CommandReplies, alerts: AlertStore | None) -> None:
+        self.shared = shared
+        self.commands = commands
+        self.alerts = alerts
+
+    async def reset(self, value: str, caller: Caller) -> list[Reply]:
+        """The "Reset failures" button: the same command, with the clicker's access checked."""
+        target = notification_button(value)
+        if target is None:
+            return [malformed(self.shared.locale_of(caller))]
+        return await self.commands.run(NotifyReset(*target), caller)
+
+    async def alert_test(self, value: str, caller: Caller) -> list[Reply]:
+        target = notification_button(value)
+        if target is None:
+            return [malformed(self.shared.locale_of(caller))]
+        return await self.commands.run(NotifyTest(*target), caller)
+
+    async def alert_delete(self, value: str, caller: Caller) -> list[Reply]:
+        """Delete goes through the same confirmation as `/quay notify delete`."""
+        target = notification_button(value)
+        if target is None:
+            return [malformed(self.shared.locale_of(caller))]
+        return await self.commands.run(NotifyDelete(*target), caller)
+
+    async def list_page(self, value: str, caller: Caller) -> list[Reply]:
+        """Previous/Next of a listing: access checked again, that page fetched, the message replaced."""
+        try:
+            command = parse_list_value(value)
+        except ValueError:
+            return [malformed(self.shared.locale_of(caller))]
+        return [dataclasses.replace(reply, replace_original=True) for reply in await self.commands.run(command, caller)]
+
+    async def repo_menu(self, value: str, caller: Caller) -> list[Reply]:
+        """A repository card's menu: the typed command it stands for, through the same checks (delete
+        and making public still ask for confirmation). "describe" opens a form instead (`FormReplies`)."""
+        verb, _, rest = value.partition(" ")
+        if verb not in MENU:
+            return [malformed(self.shared.locale_of(caller))]
+        command = self.shared.service.registry.parse(f"{MENU[verb]} {rest}", ParseContext())
+        if isinstance(command, UsageError):
+            return [malformed(self.shared.locale_of(caller))]
+        return await self.commands.run(command, caller)
+
+    async def alert_mute(self, value: str, caller: Caller) -> list[Reply]:
+        target = notification_button(value)
+        locale = self.shared.locale_of(caller)
+        if target is None or self.alerts is None:
+            return [malformed(locale)]
+        repo, uuid = target
+        decision = self.shared.service.policy.check(caller, repo.namespace, Role.WRITE, "mute")
+        if isinstance(decision, Denied):
+            return [Reply(render_refusal(decision.reason, decision.remedy, locale))]
+        until = time.time() + MUTE_SECONDS
+        alerts = self.alerts
+        await alerts.db.run(lambda: alerts.mute(caller.channel_id, uuid, until, caller.user_id))
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(until))
+        text = t(
+            locale,
+            ":zzz: {who} muted new alerts for notification {uuid} on {repo} here until {when}.",
+            who=f"<@{caller.user_id}>",
+            uuid=f"`{uuid}`",
+            repo=f"`{repo}`",
+            when=when,
+        )
+        return [Reply(plain(text, in_channel=True))]
+
+
+def notification_button(value: str) -> tuple[RepositoryRef, str] | None:
+    try:
+        repo, uuid = parse_reset_value(value)
+        return repo, check_notification_uuid(uuid)
+    except (InvalidName, ValueError):
+        return None
