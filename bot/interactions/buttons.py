@@ -11,14 +11,11 @@ from bot.blocks.ids import parse_reset_value
 from bot.blocks.message import plain
 from bot.blocks.render import render_refusal
 from bot.commands.grammar import ParseContext
-from bot.commands.model import UsageError
+from bot.commands.model import Command, UsageError
 from bot.i18n import t
 from bot.interactions.commands import CommandReplies
 from bot.interactions.replies import Reply, Shared, malformed
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
-from bot.slices.notify_delete import NotifyDelete
-from bot.slices.notify_reset import NotifyReset
-from bot.slices.notify_test import NotifyTest
 from bot.slices.repo_list import parse_list_value
 from bot.store.alerts import AlertStore
 
@@ -35,23 +32,26 @@ class ButtonReplies:
 
     async def reset(self, value: str, caller: Caller) -> list[Reply]:
         """The "Reset failures" button: the same command, with the clicker's access checked."""
-        target = notification_button(value)
-        if target is None:
-            return [malformed(self.shared.locale_of(caller))]
-        return await self.commands.run(NotifyReset(*target), caller)
+        return await self._notification_command("notify reset", value, caller)
 
     async def alert_test(self, value: str, caller: Caller) -> list[Reply]:
-        target = notification_button(value)
-        if target is None:
-            return [malformed(self.shared.locale_of(caller))]
-        return await self.commands.run(NotifyTest(*target), caller)
+        return await self._notification_command("notify test", value, caller)
 
     async def alert_delete(self, value: str, caller: Caller) -> list[Reply]:
         """Delete goes through the same confirmation as `/quay notify delete`."""
+        return await self._notification_command("notify delete", value, caller)
+
+    async def _notification_command(self, words: str, value: str, caller: Caller) -> list[Reply]:
+        """A notification's button: the command `words <repo> <uuid>` stands for, as if typed."""
         target = notification_button(value)
-        if target is None:
+        command = None if target is None else self._parse(f"{words} {target[0]} {target[1]}")
+        if command is None:
             return [malformed(self.shared.locale_of(caller))]
-        return await self.commands.run(NotifyDelete(*target), caller)
+        return await self.commands.run(command, caller)
+
+    def _parse(self, text: str) -> Command | None:
+        command = self.shared.service.registry.parse(text, ParseContext())
+        return None if isinstance(command, UsageError) else command
 
     async def list_page(self, value: str, caller: Caller) -> list[Reply]:
         """Previous/Next of a listing: access checked again, that page fetched, the message replaced."""
@@ -65,10 +65,8 @@ class ButtonReplies:
         """A repository card's menu: the typed command it stands for, through the same checks (delete
         and making public still ask for confirmation). "describe" opens a form instead (`FormReplies`)."""
         verb, _, rest = value.partition(" ")
-        if verb not in MENU:
-            return [malformed(self.shared.locale_of(caller))]
-        command = self.shared.service.registry.parse(f"{MENU[verb]} {rest}", ParseContext())
-        if isinstance(command, UsageError):
+        command = self._parse(f"{MENU[verb]} {rest}") if verb in MENU else None
+        if command is None:
             return [malformed(self.shared.locale_of(caller))]
         return await self.commands.run(command, caller)
 

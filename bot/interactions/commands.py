@@ -3,24 +3,18 @@ confirm first when the command asks to, audit, and what the failure watch should
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from functools import partial
 
 from bot.access import Caller
 from bot.alerts.announce import Announcer
-from bot.alerts.schedule import QUAY, what_quay_does_next
-from bot.blocks.message import Message, plain
+from bot.alerts.schedule import QUAY
 from bot.commands.model import Command, UsageError
-from bot.i18n import t
 from bot.interactions.replies import Reply, Shared
 from bot.outcomes import ConfirmationNeeded, Succeeded
-from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.slices import render
-from bot.slices.notify_get import NotificationShown, NotifyGet
-from bot.slices.notify_test import NotificationTestQueued
+from bot.slices.spec import Later
 from bot.store import ConfirmationStore
 from bot.store.inventory import InventoryStore
 
@@ -69,9 +63,10 @@ class CommandReplies:
         follow_up = None
         if isinstance(outcome, Succeeded):
             await self.after_change(outcome, caller)
-            result = outcome.result
-            if isinstance(result, NotificationTestQueued) and result.sent:
-                follow_up = self._test_follow_up(result, caller)
+            later = shared.service.registry.spec_for(parsed).later
+            if later is not None:
+                handle = partial(shared.service.handle, caller=caller)
+                follow_up = later(outcome.result, Later(handle, shared.locale_of(caller), self.test_checks))
         return [Reply(render(outcome, shared.ctx(caller)), follow_up=follow_up)]
 
     async def after_change(self, outcome: Succeeded, caller: Caller) -> None:
@@ -90,54 +85,3 @@ class CommandReplies:
                 )
         except Exception:
             log.exception("could not record the change for the notification watch")
-
-    def _test_follow_up(self, queued: NotificationTestQueued, caller: Caller) -> Callable[[], Awaitable[Message]]:
-        """Once Quay's worker has had its chance: did the test fail? (Quay records only failures.)"""
-        before = queued.before
-        service = self.shared.service
-
-        async def follow_up() -> Message:
-            started = time.monotonic()
-            locale = self.shared.locale_of(caller)
-            where = t(locale, "{uuid} on {repo}", uuid=f"`{before.uuid}`", repo=f"`{queued.repo}`")
-            for check in self.test_checks:
-                await asyncio.sleep(max(0.0, started + check - time.monotonic()))
-                outcome = await service.handle(NotifyGet(queued.repo, before.uuid), caller)
-                if not (isinstance(outcome, Succeeded) and isinstance(outcome.result, NotificationShown)):
-                    return plain(
-                        t(
-                            locale,
-                            "Could not read the notification {where} after its test, so its result is unknown.",
-                            where=where,
-                        )
-                    )
-                failures = outcome.result.notification.number_of_failures
-                if failures > before.number_of_failures:
-                    counted = t(
-                        locale,
-                        ":warning: Quay counted a failure ({count} of {limit}) for the test of {where}.",
-                        count=failures,
-                        limit=FAILURES_BEFORE_DISABLED,
-                        where=where,
-                    )
-                    return plain(f"{counted} {what_quay_does_next(failures, locale)}")
-                if failures < before.number_of_failures:
-                    return plain(
-                        t(
-                            locale,
-                            ":white_check_mark: The test of {where} was delivered: Quay reset its failures to 0.",
-                            where=where,
-                        )
-                    )
-            waited = round(self.test_checks[-1]) if self.test_checks else 0
-            return plain(
-                t(
-                    locale,
-                    "No failure counted within {seconds} s of the test of {where}. Quay records only failures, "
-                    "not deliveries: check that the receiver got it.",
-                    seconds=waited,
-                    where=where,
-                )
-            )
-
-        return follow_up

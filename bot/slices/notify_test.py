@@ -4,19 +4,26 @@ the egress policy first: a test fires it on demand."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.access import Role
 from bot.alerts.hints import WatchSoon
-from bot.alerts.schedule import QUAY
+from bot.alerts.schedule import QUAY, what_quay_does_next
 from bot.blocks.context import RenderContext
 from bot.blocks.ids import RESET_ACTION, reset_value
-from bot.blocks.message import Message, actions, button, code, section
+from bot.blocks.message import Message, actions, button, code, plain, section
 from bot.commands.grammar import Arg, Bound, Definition, ParseContext, notification_uuid, repository
+from bot.i18n import t
+from bot.outcomes import Succeeded
+from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.models import Notification
 from bot.quay.names import RepositoryRef
-from bot.slices.spec import CommandSpec, Run
+from bot.slices.notify_get import NotificationShown, NotifyGet
+from bot.slices.spec import CommandSpec, Later, Run
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,59 @@ def watch(result: NotificationTestQueued, now: float) -> WatchSoon | None:
     if not result.sent:
         return None
     return WatchSoon(result.repo.namespace, result.repo.name, now + QUAY.after_event()[0], now)
+
+
+def later(queued: NotificationTestQueued, ctx: Later) -> Callable[[], Awaitable[Message]] | None:
+    """Once Quay's worker has had its chance: did the test fail? (Quay records only failures.)"""
+    if not queued.sent:
+        return None
+    before = queued.before
+
+    async def follow_up() -> Message:
+        started = time.monotonic()
+        locale = ctx.locale
+        where = t(locale, "{uuid} on {repo}", uuid=f"`{before.uuid}`", repo=f"`{queued.repo}`")
+        for check in ctx.checks:
+            await asyncio.sleep(max(0.0, started + check - time.monotonic()))
+            outcome = await ctx.handle(NotifyGet(queued.repo, before.uuid))
+            if not (isinstance(outcome, Succeeded) and isinstance(outcome.result, NotificationShown)):
+                return plain(
+                    t(
+                        locale,
+                        "Could not read the notification {where} after its test, so its result is unknown.",
+                        where=where,
+                    )
+                )
+            failures = outcome.result.notification.number_of_failures
+            if failures > before.number_of_failures:
+                counted = t(
+                    locale,
+                    ":warning: Quay counted a failure ({count} of {limit}) for the test of {where}.",
+                    count=failures,
+                    limit=FAILURES_BEFORE_DISABLED,
+                    where=where,
+                )
+                return plain(f"{counted} {what_quay_does_next(failures, locale)}")
+            if failures < before.number_of_failures:
+                return plain(
+                    t(
+                        locale,
+                        ":white_check_mark: The test of {where} was delivered: Quay reset its failures to 0.",
+                        where=where,
+                    )
+                )
+        waited = round(ctx.checks[-1]) if ctx.checks else 0
+        return plain(
+            t(
+                locale,
+                "No failure counted within {seconds} s of the test of {where}. Quay records only failures, "
+                "not deliveries: check that the receiver got it.",
+                seconds=waited,
+                where=where,
+            )
+        )
+
+    return follow_up
 
 
 def render(result: NotificationTestQueued, ctx: RenderContext) -> Message:
@@ -96,4 +156,5 @@ SPEC = CommandSpec(
     render=render,
     results=(NotificationTestQueued,),
     watch=watch,
+    later=later,
 )

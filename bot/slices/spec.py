@@ -17,7 +17,7 @@ from bot.blocks.context import RenderContext
 from bot.blocks.message import Message
 from bot.commands.grammar import Definition
 from bot.egress import EgressPolicy
-from bot.outcomes import ConfirmationNeeded
+from bot.outcomes import ConfirmationNeeded, Outcome
 from bot.quay import QuayClient
 from bot.subscriptions.manager import SubscriptionManager
 
@@ -44,6 +44,15 @@ class Run:
 
 def _never(command: Any) -> bool:
     return False
+
+
+@dataclass(frozen=True)
+class Later:
+    """What a command's later word on its own reply may use (`CommandSpec.later`)."""
+
+    handle: Callable[[Any], Awaitable[Outcome]]  # another command, run as the same caller
+    locale: str
+    checks: tuple[float, ...]  # when to look, in seconds after the reply
 
 
 def _unwatched(result: Any, now: float) -> WatchSoon | None:
@@ -82,6 +91,8 @@ class CommandSpec:
     refusal_hint: Callable[[Any, Caller, AccessPolicy], str] | None = None
     # What the failure watch should read at once after this command's result (its own change).
     watch: Callable[[Any, float], WatchSoon | None] = _unwatched
+    # A later word on the same reply (the outcome of a test Quay only queued), if the result wants one.
+    later: Callable[[Any, Later], Callable[[], Awaitable[Message]] | None] | None = None
 
     def __post_init__(self) -> None:
         if self.definition.words != self.command.command_name:
