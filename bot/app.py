@@ -38,6 +38,7 @@ from bot.store.alerts import AlertStore
 from bot.store.guards import GuardStore
 from bot.store.outbox import OutboxStore
 from bot.store.subscriptions import SubscriptionStore
+from bot.subscriptions import tokens
 from bot.subscriptions.manager import SubscriptionManager
 from bot.subscriptions.receiver import EventReceiver
 from bot.work import WorkGate
@@ -130,7 +131,11 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     subscription_store = SubscriptionStore(db)
     subscriptions = SubscriptionManager(db, subscription_store, settings.public_url, metrics)
     service = CommandService(
-        policy, quay, settings.quay_token, subscriptions=subscriptions, egress=egress_policy(settings)
+        policy,
+        quay,
+        settings.quay_token,
+        subscriptions=subscriptions,
+        egress=egress_policy(settings, tokens.receiver_prefix(settings.public_url)),
     )
     alerts = AlertStore(db)
     outbox = OutboxStore(db)

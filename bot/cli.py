@@ -29,6 +29,7 @@ from bot.service import CommandService
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.slices import REGISTRY, render
 from bot.store.db import DatabaseUnusable
+from bot.subscriptions import tokens
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -294,7 +295,12 @@ async def run_command(
     async with QuayClient(
         settings.quay_url, verify=settings.quay_verify_tls, timeout=settings.quay_timeout_seconds
     ) as quay:
-        service = CommandService(policy, quay, settings.quay_token, egress=egress_policy(settings))
+        service = CommandService(
+            policy,
+            quay,
+            settings.quay_token,
+            egress=egress_policy(settings, tokens.receiver_prefix(settings.public_url)),
+        )
         parsed = service.parse(text, caller)
         if not isinstance(parsed, UsageError) and REGISTRY.spec_for(parsed).needs_database:
             # Subscriptions live in the database the serving bot reads (it receives the events).

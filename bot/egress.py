@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from bot.i18n import Translatable
-from bot.subscriptions.tokens import EVENTS_PATH
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -249,11 +248,11 @@ def _show(host: str, limit: int = 80) -> str:
     return f"`{host if len(host) <= limit else host[:limit] + '…'}`"
 
 
-def egress_policy(settings: Settings) -> EgressPolicy:
-    """The policy the operator's settings give; subscriptions' own webhooks go to the public URL."""
-    own = f"{settings.public_url.rstrip('/')}{EVENTS_PATH}" if settings.public_url else None
+def egress_policy(settings: Settings, own_receiver: str | None) -> EgressPolicy:
+    """The policy the operator's settings give; `own_receiver` is where the bot's own subscription
+    webhooks point (under the public URL), which the operator set."""
     return EgressPolicy(
         allowed_networks=parse_networks(settings.notify_allowed_networks),
         allowed_hosts=frozenset(settings.notify_allowed_hosts),
-        own_receiver=own,
+        own_receiver=own_receiver,
     )

@@ -63,7 +63,7 @@ def table_messages() -> set[str]:
     from bot.blocks.alerts import HEADLINES, UNREACHABLE
     from bot.blocks.events import BUILD_STAGES, MIRROR_STAGES
     from bot.blocks.forms import SETTINGS
-    from bot.blocks.home import CAN
+    from bot.interactions.home import CAN
     from bot.quay.catalogue import EVENTS, METHODS
     from bot.slices import REGISTRY
     from bot.subscriptions import manager

@@ -13,9 +13,8 @@ from bot.access import AccessFileError, ChannelAccess, Role, parse_policy
 from bot.blocks import forms as form_views
 from bot.blocks.alerts import AlertView, render_alert, render_digest
 from bot.blocks.context import RenderContext
-from bot.blocks.home import render_home
-from bot.home import Home
 from bot.i18n import CATALOGUES, LOCALES, t
+from bot.interactions.home import Home, render_home
 from bot.outcomes import ConfirmationNeeded, Succeeded
 from bot.quay.models import Notification, Repository, RepositorySummary
 from bot.quay.names import RepositoryRef

@@ -10,33 +10,9 @@ notification is skipped for good. One push takes a failing notification to disab
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from bot.i18n import t
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
-
-
-@dataclass(frozen=True)
-class WorkerTiming:
-    poll: float = 10.0  # the worker's queue tick
-    retry: float = 30.0  # a failed delivery is queued again this much later
-    send_timeout: float = 10.0  # NOTIFICATION_SEND_TIMEOUT
-    margin: float = 2.0  # reads land this long after the moment they wait for
-    failing_every: float = 20.0  # while failing, read this often to see the count climb
-    disabled_every: float = 300.0  # a disabled notification changes only by hand: read now and then
-
-    @property
-    def retry_gap(self) -> float:
-        """About how far apart failures are counted."""
-        return self.retry + self.poll
-
-    def after_event(self) -> tuple[float, ...]:
-        """Seconds after an event (a push, a test) at which its first delivery has been tried: by the
-        first offset when the target refuses at once, by the second when it hangs until the timeout."""
-        return (self.poll + self.margin, self.poll + self.send_timeout + self.margin)
-
-
-QUAY = WorkerTiming()
+from bot.quay.worker import QUAY, WorkerTiming
 
 
 def push_time(last_modified: int | None, now: float, *, skew: float = 120.0) -> float:
@@ -70,21 +46,3 @@ def event_pending(now: float, event_at: float | None, timing: WorkerTiming = QUA
     if event_at is None or now >= event_at + max(timing.after_event()):
         return None
     return event_at
-
-
-def what_quay_does_next(failures: int, locale: str = "en", timing: WorkerTiming = QUAY) -> str:
-    """The worker's next steps, said plainly, for an alert."""
-    left = FAILURES_BEFORE_DISABLED - failures
-    if left <= 0:
-        return t(locale, "Quay no longer sends it: events are dropped, and not replayed, until its failures are reset.")
-    gap = round(timing.retry_gap)
-    if left == 1:
-        return t(locale, "Quay retries once more, in about {seconds} s, then stops sending it.", seconds=gap)
-    if left == 2:
-        return t(locale, "Quay retries twice more, about {seconds} s apart, then stops sending it.", seconds=gap)
-    return t(
-        locale,
-        "Quay retries {count} times more, about {seconds} s apart, then stops sending it.",
-        count=left,
-        seconds=gap,
-    )

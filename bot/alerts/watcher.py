@@ -40,7 +40,7 @@ from bot import tracing
 from bot.access import AccessPolicy
 from bot.alerts.announce import Announcer
 from bot.alerts.decide import Seen
-from bot.alerts.schedule import QUAY, WorkerTiming, event_pending, next_read, push_time
+from bot.alerts.schedule import event_pending, next_read, push_time
 from bot.alerts.states import ALERTING
 from bot.blocks.alerts import render_warning
 from bot.i18n import Phrase
@@ -56,6 +56,7 @@ from bot.quay import (
     RepositoryRef,
 )
 from bot.quay.models import Notification
+from bot.quay.worker import QUAY, WorkerTiming
 from bot.store.alerts import AlertStore
 from bot.store.db import Database
 from bot.store.inventory import Check, InventoryEntry, InventoryStore, Listed, NamespaceState

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
 
-from bot.alerts.schedule import what_quay_does_next
 from bot.blocks.ids import ALERT_DELETE_ACTION, ALERT_MUTE_ACTION, ALERT_TEST_ACTION, RESET_ACTION, reset_value
 from bot.blocks.message import (
     Message,
@@ -23,9 +22,9 @@ from bot.blocks.message import (
     section,
 )
 from bot.i18n import plural, t
-from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
+from bot.quay.catalogue import FAILURES_BEFORE_DISABLED, TITLE_PREFIX
 from bot.quay.names import RepositoryRef
-from bot.subscriptions.tokens import TITLE_PREFIX
+from bot.quay.worker import what_quay_does_next
 
 UNREACHABLE = ":satellite_antenna: *Quay cannot reach quaybot*"
 UNREACHABLE = ":satellite_antenna: *Quay cannot reach quaybot*"

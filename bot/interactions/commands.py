@@ -9,10 +9,10 @@ from functools import partial
 
 from bot.access import Caller
 from bot.alerts.announce import Announcer
-from bot.alerts.schedule import QUAY
 from bot.commands.model import Command, UsageError
 from bot.interactions.replies import Reply, Shared
 from bot.outcomes import ConfirmationNeeded, Succeeded
+from bot.quay.worker import QUAY
 from bot.slices import render
 from bot.slices.spec import Later
 from bot.store import ConfirmationStore

@@ -1,21 +1,149 @@
-"""The App Home: the tab a user opens, and its alert buttons, each acting as from the alert's
-channel once the tab is shown to have offered it to this user."""
+"""The App Home, in one place: what one user may do and from where, the open alerts of those channels
+and their own latest changes (`home_of`), the tab drawn from it (`render_home`: Home tabs hold 100
+blocks; this stays far under), and its alert buttons, each acting as from the alert's channel once
+the tab is shown to have offered it to this user.
+
+A channel is shown only when the access file's `users` list for it names this user: that is the one
+way to know, without reading Slack's channel membership (`channels:read`, `groups:read`), that the
+user may act from it. Channels open to all their members are not listed, and the home says so.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
+from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
-from bot.access import Caller
-from bot.blocks.home import render_home
-from bot.home import home_of, may_act_from
+from bot.access import AccessPolicy, Caller, ChannelAccess, Role
+from bot.blocks.ids import (
+    HOME_ALERT_DELETE_ACTION,
+    HOME_ALERT_MUTE_ACTION,
+    HOME_ALERT_TEST_ACTION,
+    HOME_REFRESH_ACTION,
+    HOME_RESET_ACTION,
+    NO_VALUE,
+)
+from bot.blocks.message import actions, button, chunk_lines, code, context, escape, header, section
+from bot.i18n import plural, t
 from bot.interactions.buttons import ButtonReplies
 from bot.interactions.replies import Reply, Shared
-from bot.store.alerts import AlertStore
+from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
+from bot.store.alerts import AlertRecord, AlertStore
+from bot.store.audit import AuditLog, AuditRecord
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
+
+# What the home holds --------------------------------------------------------------------------
+
+OPEN_ALERTS = 20
+AUDIT_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Home:
+    user_id: str
+    channels: tuple[ChannelAccess, ...]
+    alerts: tuple[AlertRecord, ...]
+    audit: tuple[AuditRecord, ...]
+    unlisted: int  # channels mapped without a users list: not shown, whoever asks
+
+
+async def home_of(user_id: str, policy: AccessPolicy, db: Database, alerts: AlertStore, audit: AuditLog) -> Home:
+    channels = tuple(sorted(policy.named_channels(user_id), key=lambda c: c.channel_id))
+    ids = [c.channel_id for c in channels]
+    open_alerts = await db.run(lambda: alerts.open_alerts(ids, OPEN_ALERTS))
+    rows = await db.run(lambda: audit.for_user(user_id, AUDIT_ROWS))
+    unlisted = sum(1 for c in policy.channels.values() if c.users is None)
+    return Home(user_id, channels, tuple(open_alerts), tuple(rows), unlisted)
+
+
+def may_act_from(policy: AccessPolicy, user_id: str, channel_id: str) -> bool:
+    """A button of the home names a channel: honoured only for one the home could show this user."""
+    return any(c.channel_id == channel_id for c in policy.named_channels(user_id))
+
+
+# The tab ----------------------------------------------------------------------------------------
+
+CAN = {
+    Role.READ: "list and show repositories and notifications",
+    Role.WRITE: "also create repositories, edit descriptions, add, test and reset notifications, subscribe",
+    Role.ADMIN: "also change visibility, delete repositories and notifications",
+}
+
+
+def render_home(home: Home, now: float | None = None) -> View:
+    """In the language of the user's channels when they all have the same; English otherwise."""
+    now = time.time() if now is None else now
+    locales = {c.locale for c in home.channels}
+    loc = locales.pop() if len(locales) == 1 else "en"
+    blocks: list[Block] = [header("quaybot"), section(t(loc, "*Where you can use `/quay`*"))]
+    if home.channels:
+        lines = [
+            f"<#{c.channel_id}> · {', '.join(code(n) for n in c.namespaces)} · "
+            f"*{t(loc, c.role.label)}*: {t(loc, CAN[c.role])}" + (t(loc, " · alerts here") if c.alerts else "")
+            for c in home.channels
+        ]
+        blocks += [section(chunk) for chunk in chunk_lines(lines)]
+    else:
+        blocks.append(section(t(loc, "No channel's `users` list in the access file names you, so none is shown here.")))
+    if home.unlisted:
+        blocks.append(
+            context(
+                plural(
+                    loc,
+                    home.unlisted,
+                    "{count} mapped channel is open to all its members: it is not listed here, since the bot "
+                    "does not read channel membership. `/quay help` in a channel says what you can do there.",
+                    "{count} mapped channels are open to all their members: they are not listed here, since the bot "
+                    "does not read channel membership. `/quay help` in a channel says what you can do there.",
+                )
+            )
+        )
+    blocks += [DividerBlock(), section(t(loc, "*Open failure alerts*"))]
+    if not home.alerts:
+        blocks.append(context(t(loc, "None in these channels.")))
+    for alert in home.alerts:
+        state = (
+            t(loc, "disabled by Quay")
+            if alert.state == "disabled"
+            else t(loc, "failing, {count} of {limit}", count=alert.failures, limit=FAILURES_BEFORE_DISABLED)
+        )
+        blocks.append(
+            section(
+                f"<#{alert.channel}> · {code(f'{alert.namespace}/{alert.repository}')} · {code(alert.event)} → "
+                f"{code(alert.method)} {code(alert.target)} · *{state}*"
+            )
+        )
+        value = f"{alert.channel} {alert.namespace}/{alert.repository} {alert.uuid}"
+        blocks.append(
+            actions(
+                button(t(loc, "Send test"), HOME_ALERT_TEST_ACTION, value),
+                button(t(loc, "Reset failures"), HOME_RESET_ACTION, value, style="primary"),
+                button(t(loc, "Delete"), HOME_ALERT_DELETE_ACTION, value, style="danger"),
+                button(t(loc, "Mute 24h"), HOME_ALERT_MUTE_ACTION, value),
+            )
+        )
+    blocks += [DividerBlock(), section(t(loc, "*Your latest changes*"))]
+    if home.audit:
+        lines = [
+            f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(r.at))} · <#{r.channel_id}> · "
+            f"{code('/quay ' + r.command)} · {escape(t(loc, r.outcome))}"
+            for r in home.audit
+        ]
+        blocks += [section(chunk) for chunk in chunk_lines(lines)]
+    else:
+        blocks.append(context(t(loc, "Nothing yet.")))
+    blocks.append(actions(button(t(loc, "Refresh"), HOME_REFRESH_ACTION, NO_VALUE)))
+    blocks.append(context(t(loc, "Updated {when}", when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now)))))
+    return View(type="home", blocks=blocks)
+
+
+# Its buttons ------------------------------------------------------------------------------------
 
 
 class HomeReplies:

@@ -88,6 +88,9 @@ METHODS: dict[str, MethodSpec] = {
     )
 }
 
+# Every notification the bot makes for a subscription has a title starting with this: how the bot,
+# its alerts and its cards tell its own webhooks from the ones people made.
+TITLE_PREFIX = "quaybot"
 # Slack's incoming webhooks, commercial and GovSlack: the only hosts a `slack` notification may post to.
 SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

@@ -12,7 +12,6 @@ from typing import ClassVar
 
 from bot.access import Role
 from bot.alerts.hints import WatchSoon
-from bot.alerts.schedule import QUAY, what_quay_does_next
 from bot.blocks.context import RenderContext
 from bot.blocks.ids import RESET_ACTION, reset_value
 from bot.blocks.message import Message, actions, button, code, plain, section
@@ -22,6 +21,7 @@ from bot.outcomes import Succeeded
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.models import Notification
 from bot.quay.names import RepositoryRef
+from bot.quay.worker import QUAY, what_quay_does_next
 from bot.slices.notify_get import NotificationShown, NotifyGet
 from bot.slices.spec import CommandSpec, Later, Run
 

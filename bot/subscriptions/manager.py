@@ -16,7 +16,7 @@ from typing import Protocol
 
 from bot.metrics import Metrics
 from bot.quay import NewNotification, QuayClient, QuayError, QuayNotFound
-from bot.quay.catalogue import InvalidNotification, validate_method
+from bot.quay.catalogue import TITLE_PREFIX, InvalidNotification, validate_method
 from bot.quay.names import RepositoryRef
 from bot.store.db import Database
 from bot.store.subscriptions import Hook, SubscriptionRecord, SubscriptionStore
@@ -328,7 +328,7 @@ class SubscriptionManager:
                         method="webhook",
                         config={"url": tokens.hook_url(public_url, token, event)},
                         event_config=EVENT_CONFIG.get(event, {}),
-                        title=f"{tokens.TITLE_PREFIX}: events for Slack channel {subscription.channel_id}",
+                        title=f"{TITLE_PREFIX}: events for Slack channel {subscription.channel_id}",
                     )
                     made = await client.create_notification(ref, new)
                     await self._record(subscription, name, event, made.uuid)

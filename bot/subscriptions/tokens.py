@@ -13,8 +13,6 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 EVENTS_PATH = "/quay/events/"
-# Every notification the bot makes for a subscription has a title starting with this.
-TITLE_PREFIX = "quaybot"
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
 
@@ -32,6 +30,11 @@ def well_formed(token: str) -> bool:
 
 def matches(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(token_hash(token), stored_hash)
+
+
+def receiver_prefix(public_url: str | None) -> str | None:
+    """What every subscription webhook's URL starts with, or None without a public URL."""
+    return f"{public_url.rstrip('/')}{EVENTS_PATH}" if public_url else None
 
 
 def hook_url(public_url: str, token: str, event: str) -> str:
