@@ -1,10 +1,15 @@
-"""Modals, built from the same catalogue as the grammar and help: the events, the methods, each
-method's settings and each event's settings are listed once, in `bot/quay/catalogue.py`."""
+"""Forms (Slack modals), in one place: their callback and field ids, reading a submission's values,
+and the modals themselves, built from the same catalogue as the grammar and help (the events, the
+methods, each one's settings are listed once, in `bot/quay/catalogue.py`). What a submitted form
+means is its command's (`CommandSpec.form`, `bot/slices/`), checked as the typed command is, so a
+form cannot do what the typed command would refuse."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -19,11 +24,44 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import forms
 from bot.blocks.message import truncate
 from bot.commands.grammar import MAX_TEXT
 from bot.i18n import t
 from bot.quay.catalogue import EVENTS, METHODS, VULNERABILITY_LEVELS
+
+REPO_CREATE = "quaybot_repo_create"
+NOTIFY_CREATE = "quaybot_notify_create"
+REPO_DESCRIBE = "quaybot_repo_describe"
+
+# Block ids of the fields; a field's error is shown on its block.
+NAMESPACE, NAME, VISIBILITY, DESCRIPTION = "namespace", "name", "visibility", "description"
+REPOSITORY, EVENT, METHOD, TITLE = "repository", "event", "method", "title"
+CONFIG, EVENT_CONFIG = "config:", "event_config:"  # + the key
+# Methods offered in the form; the legacy ones (flowdock, hipchat) stay typed-only.
+FORM_METHODS = ("webhook", "slack", "email", "quay_notification")
+
+Values = Mapping[str, Mapping[str, Mapping[str, Any]]]  # view.state.values
+
+
+@dataclass(frozen=True)
+class Invalid:
+    errors: dict[str, str]  # block id -> what is wrong
+
+
+def value(values: Values, block_id: str) -> str | None:
+    """The text typed or the option chosen in a block (whatever its one element is). Slack sends a
+    block's values as objects; anything else (only a forged submission has it) reads as empty."""
+    block = values.get(block_id)
+    for element in block.values() if isinstance(block, Mapping) else ():
+        if not isinstance(element, Mapping):
+            return None
+        if chosen := element.get("selected_option"):
+            picked = chosen.get("value") if isinstance(chosen, Mapping) else None
+            return str(picked or "") or None
+        typed = element.get("value")
+        return str(typed).strip() if typed is not None and str(typed).strip() else None
+    return None
+
 
 EVENT_SELECT = "quaybot_form_event"
 METHOD_SELECT = "quaybot_form_method"
@@ -141,12 +179,12 @@ def _modal(loc: str, callback_id: str, title: str, submit: str, blocks: Sequence
 def repo_create_modal(channel_id: str, namespaces: Sequence[str], loc: str = "en") -> View:
     options = [_option(n) for n in namespaces[:100]]
     blocks: list[Block] = [
-        _select(loc, forms.NAMESPACE, "Namespace", options, namespaces[0] if len(namespaces) == 1 else None),
+        _select(loc, NAMESPACE, "Namespace", options, namespaces[0] if len(namespaces) == 1 else None),
         _text_input(
-            loc, forms.NAME, "Name", placeholder="api", hint="Lowercase letters, digits, . _ - and /", max_length=255
+            loc, NAME, "Name", placeholder="api", hint="Lowercase letters, digits, . _ - and /", max_length=255
         ),
         InputBlock(
-            block_id=forms.VISIBILITY,
+            block_id=VISIBILITY,
             label=_label("Visibility", loc),
             element=RadioButtonsElement(
                 action_id=TEXT,
@@ -157,9 +195,9 @@ def repo_create_modal(channel_id: str, namespaces: Sequence[str], loc: str = "en
                 initial_option=_option("private", t(loc, "Private: only those with access")),
             ),
         ),
-        _text_input(loc, forms.DESCRIPTION, "Description", optional=True, multiline=True, max_length=MAX_TEXT),
+        _text_input(loc, DESCRIPTION, "Description", optional=True, multiline=True, max_length=MAX_TEXT),
     ]
-    return _modal(loc, forms.REPO_CREATE, "New repository", "Create", blocks, metadata(channel_id))
+    return _modal(loc, REPO_CREATE, "New repository", "Create", blocks, metadata(channel_id))
 
 
 def describe_loading_modal(channel_id: str, repo: str, loc: str = "en") -> View:
@@ -168,7 +206,7 @@ def describe_loading_modal(channel_id: str, repo: str, loc: str = "en") -> View:
     blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=reading)])]
     return View(
         type="modal",
-        callback_id=forms.REPO_DESCRIBE,
+        callback_id=REPO_DESCRIBE,
         title=_label("Describe repository", loc),
         close=_label("Cancel", loc),
         blocks=blocks,
@@ -182,7 +220,7 @@ def describe_modal(channel_id: str, repo: str, current: str | None, loc: str = "
         ContextBlock(elements=[MarkdownTextObject(text=about)]),
         _text_input(
             loc,
-            forms.DESCRIPTION,
+            DESCRIPTION,
             "Description",
             initial=truncate(current or "", 3000),
             optional=True,
@@ -190,7 +228,7 @@ def describe_modal(channel_id: str, repo: str, current: str | None, loc: str = "
             max_length=3000,
         ),
     ]
-    return _modal(loc, forms.REPO_DESCRIBE, "Describe repository", "Save", blocks, metadata(channel_id, repo))
+    return _modal(loc, REPO_DESCRIBE, "Describe repository", "Save", blocks, metadata(channel_id, repo))
 
 
 def notify_create_modal(
@@ -198,44 +236,42 @@ def notify_create_modal(
     repo: str | None,
     event: str | None = None,
     method: str | None = None,
-    typed: forms.Values | None = None,
+    typed: Values | None = None,
     loc: str = "en",
 ) -> View:
     """The form for `notify create`; rendered again (`views.update`) when the event or the method
     changes, keeping what was typed."""
     typed = typed or {}
     events = [_option(name, f"{name}: {t(loc, spec.summary)}") for name, spec in EVENTS.items()]
-    methods = [_option(name, f"{name}: {t(loc, METHODS[name].summary)}") for name in forms.FORM_METHODS]
+    methods = [_option(name, f"{name}: {t(loc, METHODS[name].summary)}") for name in FORM_METHODS]
     blocks: list[Block] = [
         _text_input(
             loc,
-            forms.REPOSITORY,
+            REPOSITORY,
             "Repository",
-            initial=forms.value(typed, forms.REPOSITORY) or repo,
+            initial=value(typed, REPOSITORY) or repo,
             placeholder="team-a/api",
         ),
-        _select(loc, forms.EVENT, "Event", events, event, action_id=EVENT_SELECT, dispatch=True),
-        _select(loc, forms.METHOD, "Method", methods, method, action_id=METHOD_SELECT, dispatch=True),
+        _select(loc, EVENT, "Event", events, event, action_id=EVENT_SELECT, dispatch=True),
+        _select(loc, METHOD, "Method", methods, method, action_id=METHOD_SELECT, dispatch=True),
     ]
     if method in METHODS:
         for key in METHODS[method].required:
             label, placeholder, hint = SETTINGS.get(f"{method}.{key}", (key, "", ""))
-            initial = forms.value(typed, forms.CONFIG + key)
-            blocks.append(
-                _text_input(loc, forms.CONFIG + key, label, initial=initial, placeholder=placeholder, hint=hint)
-            )
+            initial = value(typed, CONFIG + key)
+            blocks.append(_text_input(loc, CONFIG + key, label, initial=initial, placeholder=placeholder, hint=hint))
     if event in EVENTS:
         for key in EVENTS[event].config_keys:
             label, placeholder, hint = SETTINGS.get(key, (key, "", ""))
-            initial = forms.value(typed, forms.EVENT_CONFIG + key)
+            initial = value(typed, EVENT_CONFIG + key)
             if key == "level":
                 levels = [_option(str(i), name) for i, name in enumerate(VULNERABILITY_LEVELS)]
-                blocks.append(_select(loc, forms.EVENT_CONFIG + key, label, levels, initial, hint=hint, optional=True))
+                blocks.append(_select(loc, EVENT_CONFIG + key, label, levels, initial, hint=hint, optional=True))
             else:
                 blocks.append(
                     _text_input(
                         loc,
-                        forms.EVENT_CONFIG + key,
+                        EVENT_CONFIG + key,
                         label,
                         initial=initial,
                         placeholder=placeholder,
@@ -243,10 +279,8 @@ def notify_create_modal(
                         optional=key != "days",
                     )
                 )
-    blocks.append(
-        _text_input(loc, forms.TITLE, "Title", initial=forms.value(typed, forms.TITLE), optional=True, max_length=255)
-    )
-    return _modal(loc, forms.NOTIFY_CREATE, "New notification", "Add", blocks, metadata(channel_id, repo))
+    blocks.append(_text_input(loc, TITLE, "Title", initial=value(typed, TITLE), optional=True, max_length=255))
+    return _modal(loc, NOTIFY_CREATE, "New notification", "Add", blocks, metadata(channel_id, repo))
 
 
 def notice(text: str, loc: str = "en") -> View:

@@ -4,15 +4,15 @@ command it stands for."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from slack_sdk.models.views import View
 
-from bot import forms
 from bot.access import Caller, Denied, Role
 from bot.blocks import forms as form_views
 from bot.blocks.message import Message, plain
 from bot.blocks.render import render_refusal
 from bot.commands.model import Command
-from bot.i18n import t
 from bot.interactions.replies import Reply, Shared, malformed
 from bot.quay.models import Repository
 from bot.quay.names import InvalidName, RepositoryRef
@@ -75,7 +75,7 @@ class FormReplies:
         """The event or the method was picked: the form again, with that one's settings."""
         values = state_of(view)
         channel, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
-        event, method = forms.value(values, forms.EVENT), forms.value(values, forms.METHOD)
+        event, method = form_views.value(values, form_views.EVENT), form_views.value(values, form_views.METHOD)
         locale = self.shared.service.policy.locale_of(channel)
         return form_views.notify_create_modal(channel, repo, event, method, values, locale)
 
@@ -96,26 +96,18 @@ class FormReplies:
             return form_views.describe_modal(caller.channel_id, repo, found.description, self.shared.locale_of(caller))
         return render(found, self.shared.ctx(caller))
 
-    def read(self, callback_id: str, view: dict[str, object], caller: Caller) -> Command | forms.Invalid:
+    def read(self, callback_id: str, view: dict[str, object], caller: Caller) -> Command | form_views.Invalid:
         """The command a submitted form stands for (or what to fix, per field). `caller` is who the bot
         opened it for, and where (`bot/slack/views.py`), not what the submission says."""
         _, repo = form_views.read_metadata(str(view.get("private_metadata") or ""))
-        values = state_of(view)
         access = self.shared.service.policy.channel(caller.channel_id)
         namespaces = access.namespaces if access is not None else ()
-        loc = self.shared.locale_of(caller)
-        if callback_id == forms.REPO_CREATE:
-            return forms.read_repo_create(values, namespaces, loc)
-        if callback_id == forms.NOTIFY_CREATE:
-            return forms.read_notify_create(values, namespaces, loc)
-        try:
-            ref = RepositoryRef.parse(repo or "")
-        except InvalidName:
-            return forms.Invalid({forms.DESCRIPTION: t(loc, "This form lost its repository; open it again.")})
-        return forms.read_describe(values, ref, loc)
+        form = self.shared.service.registry.forms[callback_id]  # Bolt routes only the forms registered
+        read = form.read(state_of(view), namespaces, repo, self.shared.locale_of(caller))
+        return cast("Command | form_views.Invalid", read)
 
 
-def state_of(view: dict[str, object]) -> forms.Values:
+def state_of(view: dict[str, object]) -> form_views.Values:
     state = view.get("state")
     values = state.get("values") if isinstance(state, dict) else None
     return values if isinstance(values, dict) else {}

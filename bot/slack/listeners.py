@@ -15,10 +15,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import forms
 from bot.access import Caller
 from bot.blocks import forms as form_views
-from bot.blocks.forms import EVENT_SELECT, METHOD_SELECT
+from bot.blocks.forms import EVENT_SELECT, METHOD_SELECT, Invalid
 from bot.blocks.ids import (
     ALERT_DELETE_ACTION,
     ALERT_MUTE_ACTION,
@@ -39,7 +38,6 @@ from bot.blocks.ids import (
     RESET_ACTION,
 )
 from bot.blocks.message import plain
-from bot.forms import Invalid
 from bot.i18n import t
 from bot.interactions import Interactions, Reply
 from bot.slack.background import Background
@@ -193,7 +191,7 @@ def register(
     app.action(REPO_MENU_ACTION)(on_repo_menu)
     app.action(EVENT_SELECT)(on_form_changed)
     app.action(METHOD_SELECT)(on_form_changed)
-    for callback_id in (forms.REPO_CREATE, forms.NOTIFY_CREATE, forms.REPO_DESCRIBE):
+    for callback_id in interactions.service.registry.forms:  # every command's form
         app.view(callback_id)(on_submit)
 
 

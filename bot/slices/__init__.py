@@ -42,7 +42,7 @@ from bot.slices import (
     repo_visibility,
     subscriptions,
 )
-from bot.slices.spec import CommandSpec
+from bot.slices.spec import CommandSpec, Form
 
 SLICES: tuple[CommandSpec, ...] = (
     help.SPEC,
@@ -98,6 +98,11 @@ class Registry:
     @property
     def definitions(self) -> tuple[Definition, ...]:
         return self.grammar.definitions
+
+    @property
+    def forms(self) -> dict[str, Form]:
+        """Every command's form, by its modal's callback id."""
+        return {spec.form.callback_id: spec.form for spec in self.specs if spec.form is not None}
 
     def spec_for(self, command: Command) -> CommandSpec:
         return self._by_type[type(command)]

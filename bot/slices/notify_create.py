@@ -5,12 +5,26 @@ policy. Its written-back words mask the target's secrets."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bot.access import Role
 from bot.alerts.hints import WatchSoon
 from bot.blocks.context import RenderContext
+from bot.blocks.forms import (
+    CONFIG,
+    EVENT,
+    EVENT_CONFIG,
+    FORM_METHODS,
+    METHOD,
+    NOTIFY_CREATE,
+    REPOSITORY,
+    TITLE,
+    Invalid,
+    Values,
+    value,
+)
 from bot.blocks.message import Message, code
 from bot.blocks.render import announce
 from bot.commands.grammar import (
@@ -27,11 +41,12 @@ from bot.commands.grammar import (
     said,
     usage,
 )
+from bot.i18n import t
 from bot.quay import NewNotification
 from bot.quay.catalogue import EVENTS, METHODS, InvalidNotification, mask_config, validate_event, validate_method
 from bot.quay.models import Notification
-from bot.quay.names import RepositoryRef
-from bot.slices.spec import CommandSpec, Run
+from bot.quay.names import InvalidName, RepositoryRef
+from bot.slices.spec import CommandSpec, Form, Run
 
 
 @dataclass(frozen=True)
@@ -95,11 +110,11 @@ def words(command: NotifyCreate, masked: bool) -> list[str]:
 
 def _plain_config(command: NotifyCreate) -> dict[str, str]:
     plain: dict[str, str] = {}
-    for key, value in command.config.items():
-        if key == "target" and isinstance(value, dict):
-            plain[key] = f"{value.get('kind')}:{value.get('name')}"
+    for key, setting in command.config.items():
+        if key == "target" and isinstance(setting, dict):
+            plain[key] = f"{setting.get('kind')}:{setting.get('name')}"
         else:
-            plain[key] = str(value)
+            plain[key] = str(setting)
     return plain
 
 
@@ -128,6 +143,57 @@ def render(result: NotificationCreated, ctx: RenderContext) -> Message:
     )
 
 
+# The form ------------------------------------------------------------------------------------
+
+
+def read_form(values: Values, namespaces: Sequence[str], repo: str | None, loc: str) -> NotifyCreate | Invalid:
+    errors: dict[str, str] = {}
+    ref: RepositoryRef | None = None
+    written = value(values, REPOSITORY)
+    try:
+        ref = RepositoryRef.parse(written or "")
+        if ref.namespace not in namespaces:
+            errors[REPOSITORY] = t(loc, "This channel acts on {namespaces} only.", namespaces=", ".join(namespaces))
+    except InvalidName as error:
+        errors[REPOSITORY] = error.said(loc) if written else t(loc, "Write the repository as <namespace>/<name>.")
+    event, method = value(values, EVENT), value(values, METHOD)
+    if event not in EVENTS:
+        errors[EVENT] = t(loc, "Pick an event.")
+    if method not in FORM_METHODS:
+        errors[METHOD] = t(loc, "Pick a method.")
+    title = value(values, TITLE)
+    if title is not None and len(title) > MAX_TITLE:
+        errors[TITLE] = t(loc, "{count} characters; {limit} at most.", count=len(title), limit=MAX_TITLE)
+    if errors or ref is None or event is None or method is None:
+        return Invalid(errors)
+    config: dict[str, Any] = {}
+    for key in METHODS[method].required:
+        typed = value(values, CONFIG + key)
+        if typed is None:
+            errors[CONFIG + key] = t(loc, "Required.")
+        elif key == "target":
+            kind, colon, name = typed.partition(":")
+            if not colon:
+                errors[CONFIG + key] = t(loc, "Write it as <kind>:<name>, e.g. team:owners or user:alice.")
+            config[key] = {"kind": kind, "name": name}
+        else:
+            config[key] = typed
+    event_config = {k: v for k in EVENTS[event].config_keys if (v := value(values, EVENT_CONFIG + k)) is not None}
+    if errors:
+        return Invalid(errors)
+    try:
+        event_config = validate_event(event, event_config)
+    except InvalidNotification as error:
+        keys = EVENTS[event].config_keys
+        return Invalid({EVENT_CONFIG + keys[-1] if keys else EVENT: error.said(loc)})
+    try:
+        config = validate_method(method, config, ref.namespace)
+    except InvalidNotification as error:
+        keys = METHODS[method].required
+        return Invalid({CONFIG + keys[0] if keys else METHOD: error.said(loc)})
+    return NotifyCreate(ref, event, method, config, event_config, title)
+
+
 SPEC = CommandSpec(
     command=NotifyCreate,
     definition=Definition(
@@ -144,5 +210,6 @@ SPEC = CommandSpec(
     run=run,
     render=render,
     results=(NotificationCreated,),
+    form=Form(NOTIFY_CREATE, read_form),
     watch=lambda result, now: WatchSoon(result.repo.namespace, result.repo.name, now),
 )

@@ -5,19 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from bot.access import Role
 from bot.blocks.context import RenderContext
+from bot.blocks.forms import DESCRIPTION, NAME, NAMESPACE, REPO_CREATE, VISIBILITY, Invalid, Values, value
 from bot.blocks.message import Message, link
 from bot.blocks.render import announce, repository_url
-from bot.commands.grammar import DESCRIPTION_TOO_LONG, Arg, Bound, Definition, Flag, ParseContext, limited, repository
-from bot.i18n import Phrase
+from bot.commands.grammar import (
+    DESCRIPTION_TOO_LONG,
+    MAX_TEXT,
+    Arg,
+    Bound,
+    Definition,
+    Flag,
+    ParseContext,
+    limited,
+    repository,
+)
+from bot.i18n import Phrase, t
 from bot.quay import QuayClient, QuayError, QuayNotFound, QuayOutcomeUnknown
 from bot.quay.models import CreatedRepository, Repository, Visibility
-from bot.quay.names import RepositoryRef
-from bot.slices.spec import CommandSpec, Run
+from bot.quay.names import InvalidName, RepositoryRef
+from bot.slices.spec import CommandSpec, Form, Run
 
 log = logging.getLogger(__name__)
 # After a write whose answer was lost: how many reads, how far apart, before saying "not yet".
@@ -96,6 +108,33 @@ def render(result: RepositoryCreated, ctx: RenderContext) -> Message:
     )
 
 
+# The form ------------------------------------------------------------------------------------
+
+
+def read_form(values: Values, namespaces: Sequence[str], repo: str | None, loc: str) -> RepoCreate | Invalid:
+    errors: dict[str, str] = {}
+    namespace = value(values, NAMESPACE)
+    if namespace not in namespaces:
+        errors[NAMESPACE] = t(loc, "Pick one of this channel's namespaces.")
+    name = value(values, NAME)
+    ref: RepositoryRef | None = None
+    if not name:
+        errors[NAME] = t(loc, "Give the repository a name.")
+    elif namespace in namespaces:
+        try:
+            ref = RepositoryRef.parse(f"{namespace}/{name}")
+        except InvalidName as error:
+            errors[NAME] = error.said(loc)
+    description = value(values, DESCRIPTION) or ""
+    if len(description) > MAX_TEXT:
+        errors[DESCRIPTION] = t(loc, "{count} characters; {limit} at most.", count=len(description), limit=MAX_TEXT)
+    if errors or ref is None:
+        return Invalid(errors)
+    if value(values, VISIBILITY) == "public":
+        return RepoCreate(ref, "public", description)
+    return RepoCreate(ref, "private", description)
+
+
 SPEC = CommandSpec(
     command=RepoCreate,
     definition=Definition(
@@ -117,4 +156,5 @@ SPEC = CommandSpec(
     run=run,
     render=render,
     results=(RepositoryCreated,),
+    form=Form(REPO_CREATE, read_form),
 )

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.access import Role
 from bot.blocks.context import RenderContext
+from bot.blocks.forms import DESCRIPTION, REPO_DESCRIBE, Invalid, Values, value
 from bot.blocks.message import Message, code
 from bot.blocks.render import announce
-from bot.commands.grammar import DESCRIPTION_TOO_LONG, Arg, Bound, Definition, ParseContext, limited, repository
-from bot.quay.names import RepositoryRef
-from bot.slices.spec import CommandSpec, Run
+from bot.commands.grammar import (
+    DESCRIPTION_TOO_LONG,
+    MAX_TEXT,
+    Arg,
+    Bound,
+    Definition,
+    ParseContext,
+    limited,
+    repository,
+)
+from bot.i18n import t
+from bot.quay.names import InvalidName, RepositoryRef
+from bot.slices.spec import CommandSpec, Form, Run
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,22 @@ def render(result: DescriptionSet, ctx: RenderContext) -> Message:
     return announce(ctx, "{who} updated the description of {repo}", repo=code(result.repo.full_name))
 
 
+# The form ------------------------------------------------------------------------------------
+
+
+def read_form(values: Values, namespaces: Sequence[str], repo: str | None, loc: str) -> RepoDescribe | Invalid:
+    try:
+        ref = RepositoryRef.parse(repo or "")
+    except InvalidName:
+        return Invalid({DESCRIPTION: t(loc, "This form lost its repository; open it again.")})
+    description = value(values, DESCRIPTION) or ""
+    if len(description) > MAX_TEXT:
+        return Invalid(
+            {DESCRIPTION: t(loc, "{count} characters; {limit} at most.", count=len(description), limit=MAX_TEXT)}
+        )
+    return RepoDescribe(ref, description)
+
+
 SPEC = CommandSpec(
     command=RepoDescribe,
     definition=Definition(
@@ -54,4 +82,5 @@ SPEC = CommandSpec(
     run=run,
     render=render,
     results=(DescriptionSet,),
+    form=Form(REPO_DESCRIBE, read_form),
 )

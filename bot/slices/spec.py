@@ -14,6 +14,7 @@ from typing import Any
 from bot.access import AccessPolicy, Caller, Decision
 from bot.alerts.hints import WatchSoon
 from bot.blocks.context import RenderContext
+from bot.blocks.forms import Values
 from bot.blocks.message import Message
 from bot.commands.grammar import Definition
 from bot.egress import EgressPolicy
@@ -44,6 +45,16 @@ class Run:
 
 def _never(command: Any) -> bool:
     return False
+
+
+@dataclass(frozen=True)
+class Form:
+    """A command's form: its modal's callback id, and what a submission means. `read` takes the
+    submitted values, the channel's namespaces, the repository the form was opened on (if any) and
+    the channel's language, and gives the command, or what to fix per field (`Invalid`)."""
+
+    callback_id: str
+    read: Callable[[Values, Sequence[str], str | None, str], object]
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,7 @@ class CommandSpec:
     refusal_hint: Callable[[Any, Caller, AccessPolicy], str] | None = None
     # What the failure watch should read at once after this command's result (its own change).
     watch: Callable[[Any, float], WatchSoon | None] = _unwatched
+    form: Form | None = None  # typed or filled in: the same command, read back from its modal
     # A later word on the same reply (the outcome of a test Quay only queued), if the result wants one.
     later: Callable[[Any, Later], Callable[[], Awaitable[Message]] | None] | None = None
 

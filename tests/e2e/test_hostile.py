@@ -17,8 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import forms
-from bot.blocks import ids
+from bot.blocks import forms, ids
 from bot.blocks.forms import EVENT_SELECT, METHOD_SELECT
 from bot.logs import JsonFormatter, SecretFilter
 from tests.conftest import T, examples, seed
