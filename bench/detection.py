@@ -26,8 +26,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.access import parse_policy
+from bot.alerts.reads import WatchSettings
 from bot.alerts.runner import WatchLoop
-from bot.alerts.watcher import Watcher, WatchSettings
+from bot.alerts.watcher import Watcher
 from bot.metrics import Metrics
 from bot.quay import QuayClient
 from bot.store.alerts import AlertStore

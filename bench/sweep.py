@@ -19,7 +19,8 @@ from pydantic import SecretStr
 
 from bench.harness import Child
 from bot.access import parse_policy
-from bot.alerts.watcher import Watcher, WatchSettings
+from bot.alerts.reads import WatchSettings
+from bot.alerts.watcher import Watcher
 from bot.metrics import Metrics
 from bot.quay import QuayClient, RepositoryRef
 from bot.store.alerts import AlertStore

@@ -16,8 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import tracing
 from bot.access import AccessPolicy, load_policy
 from bot.access_reload import AccessReloader
+from bot.alerts.reads import WatchSettings
 from bot.alerts.runner import WatchLoop
-from bot.alerts.watcher import Watcher, WatchSettings
+from bot.alerts.watcher import Watcher
 from bot.egress import egress_policy
 from bot.interactions import Interactions
 from bot.logs import add_secrets

@@ -9,6 +9,8 @@ does is its own (`bot/slices/`); this knows only what every command declares.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -20,10 +22,7 @@ from bot.egress import EgressPolicy, EgressRefused
 from bot.i18n import t
 from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, Outcome, Refused, Succeeded, Unparsed
 from bot.quay import QuayClient, QuayError
-from bot.quay.models import Repository
-from bot.quay.names import RepositoryRef
 from bot.slices import REGISTRY, Registry
-from bot.slices.repo_info import RepoInfo
 from bot.slices.spec import Run
 from bot.subscriptions.manager import SubscriptionManager
 
@@ -89,22 +88,11 @@ class CommandService:
         if isinstance(decision, Denied) and not spec.answers_anywhere:
             hint = spec.refusal_hint(command, caller, self.policy) if spec.refusal_hint else ""
             return Refused(command, decision.reason, decision.remedy + hint)
-        namespace = spec.namespace(command)
-        client = self.client_for(namespace) if namespace is not None else None
-        run = Run(
-            client,
-            caller,
-            self.policy,
-            decision,
-            self.egress,
-            self.subscriptions,
-            confirmed,
-            self.registry.definitions,
-        )
+        run = self._run(command, caller, decision, confirmed)
         try:
             if spec.destructive(command) and not confirmed:
-                assert spec.preview is not None and client is not None  # CommandSpec: destructive ones preview
-                return await spec.preview(command, client)
+                assert spec.preview is not None  # CommandSpec: destructive ones preview
+                return await spec.preview(command, run.quay)
             result = await spec.run(command, run)
         except EgressRefused as refused:
             loc = self.policy.locale_of(caller.channel_id)
@@ -113,17 +101,31 @@ class CommandService:
             return Failed(command, error)
         return result if isinstance(result, OWN_OUTCOMES) else Succeeded(command, result)
 
-    async def repository(self, ref: RepositoryRef, caller: Caller) -> Repository | Outcome:
-        """The repository alone, checked as `repo info` is: what a form fills itself in with (the
-        card's tags and notifications would be two larger reads for nothing)."""
-        command = RepoInfo(ref)
+    async def run_step(
+        self, command: Command, caller: Caller, step: Callable[[Any, Run], Awaitable[object]]
+    ) -> Outcome:
+        """One step of `command` (what its form fills itself in with), checked as the command is and
+        run with what the command would get."""
         decision = self.authorize(command, caller)
         if isinstance(decision, Denied):
             return Refused(command, decision.reason, decision.remedy)
         try:
-            return await self.client_for(ref.namespace).get_repository(ref, include_tags=False)
+            return Succeeded(command, await step(command, self._run(command, caller, decision, False)))
         except QuayError as error:
             return Failed(command, error)
+
+    def _run(self, command: Command, caller: Caller, decision: Decision, confirmed: bool) -> Run:
+        namespace = self.registry.namespace_of(command)
+        return Run(
+            self.client_for(namespace) if namespace is not None else None,
+            caller,
+            self.policy,
+            decision,
+            self.egress,
+            self.subscriptions,
+            confirmed,
+            self.registry.definitions,
+        )
 
     def client_for(self, namespace: str) -> QuayClient:
         return self._quay.with_token(self.policy.token_for(namespace, self._default_token))

@@ -9,9 +9,10 @@ import pytest
 
 from bot.alerts import watcher as watcher_module
 from bot.alerts.decide import Known, Seen, decide, digests
+from bot.alerts.reads import PriorityLimiter, WatchSettings
 from bot.alerts.schedule import event_pending, next_read, push_time
 from bot.alerts.states import Change, state_of, transition
-from bot.alerts.watcher import PriorityLimiter, WatchSettings, _rotation_order
+from bot.alerts.watcher import _rotation_order
 from bot.quay.worker import QUAY, what_quay_does_next
 from bot.store.inventory import InventoryEntry
 

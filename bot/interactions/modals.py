@@ -16,7 +16,7 @@ from bot.commands.model import Command
 from bot.interactions.replies import Reply, Shared, malformed
 from bot.quay.models import Repository
 from bot.quay.names import InvalidName, RepositoryRef
-from bot.slices import render
+from bot.slices import render, repo_describe
 
 
 class FormReplies:
@@ -91,7 +91,7 @@ class FormReplies:
 
     async def describe_loaded(self, caller: Caller, repo: str) -> View | Message:
         """The form with the current description, or why it cannot be read."""
-        found = await self.shared.service.repository(RepositoryRef.parse(repo), caller)
+        found = await repo_describe.current(RepositoryRef.parse(repo), caller, self.shared.service)
         if isinstance(found, Repository):
             return form_views.describe_modal(caller.channel_id, repo, found.description, self.shared.locale_of(caller))
         return render(found, self.shared.ctx(caller))

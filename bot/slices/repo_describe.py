@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol, cast
 
-from bot.access import Role
+from bot.access import Caller, Role
 from bot.blocks.context import RenderContext
 from bot.blocks.forms import DESCRIPTION, REPO_DESCRIBE, Invalid, Values, value
 from bot.blocks.message import Message, code
@@ -22,7 +22,10 @@ from bot.commands.grammar import (
     repository,
 )
 from bot.i18n import t
+from bot.outcomes import Outcome, Succeeded
+from bot.quay.models import Repository
 from bot.quay.names import InvalidName, RepositoryRef
+from bot.slices.repo_info import RepoInfo
 from bot.slices.spec import CommandSpec, Form, Run
 
 
@@ -52,6 +55,25 @@ def render(result: DescriptionSet, ctx: RenderContext) -> Message:
 
 
 # The form ------------------------------------------------------------------------------------
+
+
+class Steps(Protocol):
+    """The service's way to run one step of a command, checked as the command is."""
+
+    def run_step(
+        self, command: Any, caller: Caller, step: Callable[[Any, Run], Awaitable[object]]
+    ) -> Awaitable[Outcome]: ...
+
+
+async def current(ref: RepositoryRef, caller: Caller, service: Steps) -> Repository | Outcome:
+    """What the form fills itself in with: the repository alone, read and checked as `repo info` is
+    (the card's tags and notifications would be two larger reads for nothing)."""
+    outcome = await service.run_step(RepoInfo(ref), caller, _repository)
+    return cast(Repository, outcome.result) if isinstance(outcome, Succeeded) else outcome
+
+
+async def _repository(command: RepoInfo, ctx: Run) -> Repository:
+    return await ctx.quay.get_repository(command.repo, include_tags=False)
 
 
 def read_form(values: Values, namespaces: Sequence[str], repo: str | None, loc: str) -> RepoDescribe | Invalid:
