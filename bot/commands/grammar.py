@@ -228,15 +228,11 @@ class Grammar:
         self.definitions = tuple(definitions)
         self.groups = dict(groups)
         self.top_level = {d.verb: d for d in self.definitions if d.group is None}
-        self.by_command_name = {d.words: d for d in self.definitions}
-        if len(self.by_command_name) != len(self.definitions):
+        if len({d.words for d in self.definitions}) != len(self.definitions):
             raise ValueError("two definitions have the same words")
         self._group_usage = {
             group: tuple(d.usage for d in self.definitions if d.group == group) for group in set(self.groups.values())
         }
-
-    def definition_for(self, command: Command) -> Definition:
-        return self.by_command_name[command.command_name]
 
     def parse(self, text: str, context: ParseContext | None = None) -> Command | UsageError:
         """Read the text after `/quay`."""

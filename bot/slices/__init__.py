@@ -113,7 +113,9 @@ class Registry:
     def text(self, command: Command, *, masked: bool = True) -> str:
         """The command written back as `/quay` text: for the audit log (secrets masked) and for stored
         confirmations (destructive commands carry no secrets, and their text parses back the same)."""
-        return " ".join(quote(word) for word in self.spec_for(command).words(command, masked))
+        spec = self.spec_for(command)
+        words = [*spec.definition.words.split(), *spec.words(command, masked)]
+        return " ".join(quote(word) for word in words)
 
     def namespace_of(self, command: Command) -> str | None:
         """The Quay namespace a command acts on; `None` for those that name none (help)."""

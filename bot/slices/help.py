@@ -94,7 +94,7 @@ def render(page: HelpPage, ctx: RenderContext) -> Message:
 SPEC = CommandSpec(
     command=Help,
     definition=Definition(None, "help", "show what you can run here", Role.READ, build, (Arg("topic", optional=True),)),
-    words=lambda command, masked: ["help", *([command.topic] if command.topic else [])],
+    words=lambda command, masked: [command.topic] if command.topic else [],
     run=run,
     render=render,
     results=(HelpPage,),

@@ -98,7 +98,7 @@ def build(bound: Bound, context: ParseContext) -> NotifyCreate:
 
 
 def words(command: NotifyCreate, masked: bool) -> list[str]:
-    written = ["notify", "create", str(command.repo), command.event, command.method]
+    written = [str(command.repo), command.event, command.method]
     config = mask_config(command.method, command.config) if masked else _plain_config(command)
     written += [f"{key}={value}" for key, value in config.items()]
     if command.title is not None:

@@ -84,7 +84,7 @@ SPEC = CommandSpec(
         note="asks for confirmation",
         topic="notify",
     ),
-    words=lambda command, masked: ["notify", "delete", str(command.repo), command.uuid],
+    words=lambda command, masked: [str(command.repo), command.uuid],
     run=run,
     render=render,
     results=(NotificationDeleted,),

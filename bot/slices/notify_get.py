@@ -53,7 +53,7 @@ SPEC = CommandSpec(
     definition=Definition(
         "notify", "get", "show one notification", Role.READ, build, (Arg("repo"), Arg("uuid")), topic="notify"
     ),
-    words=lambda command, masked: ["notify", "get", str(command.repo), command.uuid],
+    words=lambda command, masked: [str(command.repo), command.uuid],
     run=run,
     render=render,
     results=(NotificationShown,),

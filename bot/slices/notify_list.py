@@ -86,7 +86,7 @@ SPEC = CommandSpec(
     definition=Definition(
         "notify", "list", "list a repository's notifications", Role.READ, build, (Arg("repo"),), topic="notify"
     ),
-    words=lambda command, masked: ["notify", "list", str(command.repo)],
+    words=lambda command, masked: [str(command.repo)],
     run=run,
     render=render,
     results=(NotificationsListed,),

@@ -61,7 +61,7 @@ SPEC = CommandSpec(
         (Arg("repo"), Arg("uuid")),
         topic="notify",
     ),
-    words=lambda command, masked: ["notify", "reset", str(command.repo), command.uuid],
+    words=lambda command, masked: [str(command.repo), command.uuid],
     run=run,
     render=render,
     results=(FailuresReset,),

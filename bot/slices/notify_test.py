@@ -151,7 +151,7 @@ SPEC = CommandSpec(
     definition=Definition(
         "notify", "test", "queue a test delivery", Role.WRITE, build, (Arg("repo"), Arg("uuid")), topic="notify"
     ),
-    words=lambda command, masked: ["notify", "test", str(command.repo), command.uuid],
+    words=lambda command, masked: [str(command.repo), command.uuid],
     run=run,
     render=render,
     results=(NotificationTestQueued,),

@@ -59,7 +59,7 @@ def build(bound: Bound, context: ParseContext) -> RepoCreate:
 
 def words(command: RepoCreate, masked: bool) -> list[str]:
     described = ["--description", command.description] if command.description else []
-    return ["repo", "create", str(command.repo), f"--{command.visibility}", *described]
+    return [str(command.repo), f"--{command.visibility}", *described]
 
 
 async def run(command: RepoCreate, ctx: Run) -> RepositoryCreated:

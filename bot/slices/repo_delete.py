@@ -79,7 +79,7 @@ SPEC = CommandSpec(
         note="asks for confirmation",
         topic="repo",
     ),
-    words=lambda command, masked: ["repo", "delete", str(command.repo)],
+    words=lambda command, masked: [str(command.repo)],
     run=run,
     render=render,
     results=(RepositoryDeleted,),

@@ -100,7 +100,7 @@ SPEC = CommandSpec(
         (Arg("repo"), Arg("text")),
         topic="repo",
     ),
-    words=lambda command, masked: ["repo", "describe", str(command.repo), command.description],
+    words=lambda command, masked: [str(command.repo), command.description],
     run=run,
     render=render,
     results=(DescriptionSet,),

@@ -145,7 +145,7 @@ SPEC = CommandSpec(
     definition=Definition(
         "repo", "info", "show a repository", Role.READ, build, (Arg("repo"),), aliases=("get", "show"), topic="repo"
     ),
-    words=lambda command, masked: ["repo", "info", str(command.repo)],
+    words=lambda command, masked: [str(command.repo)],
     run=run,
     render=render,
     results=(RepositoryShown,),

@@ -78,7 +78,7 @@ def build(bound: Bound, context: ParseContext) -> RepoList:
 
 
 def words(command: RepoList, masked: bool) -> list[str]:
-    return ["repo", "list", command.namespace, *["--public"] * command.public, *["--starred"] * command.starred]
+    return [command.namespace, *["--public"] * command.public, *["--starred"] * command.starred]
 
 
 async def run(command: RepoList, ctx: Run) -> RepositoryListed:

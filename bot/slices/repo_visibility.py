@@ -78,7 +78,7 @@ SPEC = CommandSpec(
         note="public asks for confirmation",
         topic="repo",
     ),
-    words=lambda command, masked: ["repo", "visibility", str(command.repo), command.visibility],
+    words=lambda command, masked: [str(command.repo), command.visibility],
     run=run,
     render=render,
     results=(VisibilityChanged,),

@@ -86,7 +86,7 @@ class CommandSpec:
 
     command: type[Any]
     definition: Definition
-    words: Callable[[Any, bool], Sequence[str]]  # (command, masked): the words after `/quay`
+    words: Callable[[Any, bool], Sequence[str]]  # (command, masked): the words after its own (`repo info`)
     run: Callable[[Any, Run], Awaitable[object]]
     render: Callable[[Any, RenderContext], Message]
     results: tuple[type[Any], ...]

@@ -268,7 +268,7 @@ def render(result: Subscribed | Unsubscribed | NotSubscribed | SubscriptionsList
 
 
 def _target_words(command: Subscribe | Unsubscribe, masked: bool) -> list[str]:
-    return [command.command_name, str(command.target), *command.events]
+    return [str(command.target), *command.events]
 
 
 RESULTS = (Subscribed, Unsubscribed, NotSubscribed, SubscriptionsListed)
@@ -322,7 +322,7 @@ SUBSCRIPTIONS = CommandSpec(
     definition=Definition(
         None, "subscriptions", "this channel's subscriptions", Role.READ, build_subscriptions, topic="subscribe"
     ),
-    words=lambda command, masked: ["subscriptions"],
+    words=lambda command, masked: [],
     run=lambda command, ctx: _with_manager(command, ctx, _listing),
     render=render,
     results=(SubscriptionsListed,),

@@ -60,7 +60,7 @@ KIND = CommandSpec(
     definition=Definition(
         "repo", "kind", "say what a repository holds", Role.READ, build, (Arg("repo"),), topic="repo"
     ),
-    words=lambda command, masked: ["repo", "kind", str(command.repo)],
+    words=lambda command, masked: [str(command.repo)],
     run=run,
     render=render,
     results=(KindShown,),
