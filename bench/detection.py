@@ -25,7 +25,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.access import parse_policy
+from bot.access_file import parse_policy
 from bot.alerts.reads import WatchSettings
 from bot.alerts.runner import WatchLoop
 from bot.alerts.watcher import Watcher

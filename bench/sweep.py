@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bench.harness import Child
-from bot.access import parse_policy
+from bot.access_file import parse_policy
 from bot.alerts.reads import WatchSettings
 from bot.alerts.watcher import Watcher
 from bot.metrics import Metrics

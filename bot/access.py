@@ -10,27 +10,34 @@ names change and IDs do not:
         alerts: true              # notification-failure alerts for these namespaces go here
         users: [U0AAA, U0BBB]     # optional: only these users may act from this channel
         locale: zh-CN             # optional: the bot's language here (en, the default, or zh-CN)
+        identity: user            # optional: act with each person's own linked Quay account (default: bot)
+        approval: [repo delete]   # optional: these commands run only once another member approves
     namespaces:                   # optional per-namespace Quay token
       team-a:
         token_env: QUAY_TOKEN_TEAM_A
+    guardrails:                   # optional: what no channel may do (`bot/guardrails.py`)
+      - namespaces: ["prod-*"]
+        deny: [repo delete, "repo visibility public"]
+    audit_channel: C0AUDIT        # optional: every change, approval and link is posted here
 
-The file is checked as a whole at start; every problem is reported with its line and column.
+The file is checked as a whole at start (`bot/access_file.py`); every problem is reported with its
+line and column.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from pathlib import Path, PurePath
+from pathlib import PurePath
+from typing import Literal
 
-import yaml
 from pydantic import SecretStr
 
+from bot.guardrails import Guardrail, Guardrails
 from bot.i18n import DEFAULT as DEFAULT_LOCALE
-from bot.i18n import LOCALES, t
-from bot.quay.names import InvalidName, check_namespace
+from bot.i18n import t
 
 
 class Role(IntEnum):
@@ -44,6 +51,7 @@ class Role(IntEnum):
 
 
 ROLES = {role.label: role for role in Role}
+Identity = Literal["bot", "user"]
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -67,6 +75,12 @@ class ChannelAccess:
     alerts: bool = False
     users: frozenset[str] | None = None
     locale: str = "en"  # the language of the bot's messages in this channel
+    identity: Identity = "bot"  # whose Quay token a command runs with: the namespace's, or the person's
+    approval: frozenset[str] = frozenset()  # commands that need a second member's approval here
+
+    @property
+    def acts_as_person(self) -> bool:
+        return self.identity == "user"
 
     @property
     def default_namespace(self) -> str | None:
@@ -101,6 +115,8 @@ class AccessPolicy:
     channels: Mapping[str, ChannelAccess]
     tokens: Mapping[str, SecretStr] = field(default_factory=dict, repr=False)
     source: str = NOT_FROM_A_FILE
+    guardrails: Guardrails = field(default_factory=Guardrails)
+    audit_channel: str | None = None
 
     def channel(self, channel_id: str) -> ChannelAccess | None:
         return self.channels.get(channel_id)
@@ -198,216 +214,34 @@ class AccessPolicy:
             )
         return decision
 
+    def check_guardrails(self, caller: Caller, namespace: str, command: str, words: Sequence[str]) -> Decision | None:
+        """A refusal if a guardrail denies `command words…` on `namespace`, naming the guardrail."""
+        found = self.guardrails.denying(namespace, command, words)
+        if found is None:
+            return None
+        rail, rule = found
+        loc = self.locale_of(caller.channel_id)
+        return Denied(
+            t(
+                loc,
+                "{guardrail} denies {rule} in {namespace}, whatever a channel's role.",
+                guardrail=_said_guardrail(rail, loc),
+                rule=f"`{rule.text}`",
+                namespace=f"`{namespace}`",
+            ),
+            t(
+                loc,
+                "Guardrails are set by operators above every channel, in the `guardrails:` of the {source}.",
+                source=self.named(loc),
+            ),
+        )
+
+
+def _said_guardrail(rail: Guardrail, locale: str) -> str:
+    if rail.name:
+        return t(locale, "Guardrail “{name}”", name=rail.name)
+    return t(locale, "Guardrail {position}", position=rail.position)
+
 
 def _names(namespaces: tuple[str, ...]) -> str:
     return ", ".join(f"`{n}`" for n in namespaces)
-
-
-# Loading ---------------------------------------------------------------------------------------
-
-
-class AccessFileError(Exception):
-    """The access file is missing or wrong; `problems` are "file:line:col: message" lines."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-class _Problems:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.items: list[str] = []
-
-    def add(self, node: yaml.Node | None, message: str) -> None:
-        if node is None:
-            self.items.append(f"{self.path}: {message}")
-        else:
-            mark = node.start_mark
-            self.items.append(f"{self.path}:{mark.line + 1}:{mark.column + 1}: {message}")
-
-
-def load_policy(path: Path, environ: Mapping[str, str], default_token: SecretStr | None = None) -> AccessPolicy:
-    """Read and check the access file; raise `AccessFileError` listing every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AccessFileError(
-            [f"{path}: the access file does not exist (set QUAYBOT_ACCESS_FILE, or create it; see README)"]
-        ) from None
-    except OSError as error:
-        raise AccessFileError([f"{path}: cannot read the access file: {error.strerror}"]) from None
-    return parse_policy(text, str(path), environ, default_token)
-
-
-def parse_policy(
-    text: str, source: str, environ: Mapping[str, str], default_token: SecretStr | None = None
-) -> AccessPolicy:
-    problems = _Problems(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        reason = getattr(error, "problem", None) or str(error)
-        raise AccessFileError([f"{source}{where}: not valid YAML: {reason}"]) from None
-    if root is None:
-        raise AccessFileError([f"{source}: the access file is empty; it needs a `channels:` mapping"])
-    top = _mapping(root, problems, "the access file")
-    _unknown_keys(top, {"channels", "namespaces"}, problems)
-    tokens = _namespace_tokens(top.get("namespaces"), environ, problems)
-    channels_entry = top.get("channels")
-    channels = _channels(channels_entry, problems, root)
-    for access in channels.values():
-        for namespace in access.namespaces:
-            if namespace not in tokens and default_token is None:
-                problems.add(
-                    channels_entry.key if channels_entry else None,
-                    f"namespace `{namespace}` (channel {access.channel_id}) has no Quay token: "
-                    "set QUAY_TOKEN or give it a token_env under `namespaces:`",
-                )
-    if problems.items:
-        raise AccessFileError(list(dict.fromkeys(problems.items)))
-    return AccessPolicy(channels=channels, tokens=tokens, source=source)
-
-
-@dataclass(frozen=True)
-class _Entry:
-    key: yaml.Node
-    value: yaml.Node
-
-
-def _mapping(node: yaml.Node, problems: _Problems, what: str) -> dict[str, _Entry]:
-    """A YAML mapping with its nodes kept, so every later problem can point at a line."""
-    if not isinstance(node, yaml.MappingNode):
-        problems.add(node, f"{what} must be a mapping (key: value)")
-        return {}
-    result: dict[str, _Entry] = {}
-    for key_node, value_node in node.value:
-        key = str(key_node.value)
-        if key in result:
-            problems.add(key_node, f"`{key}` appears twice")
-        result[key] = _Entry(key_node, value_node)
-    return result
-
-
-def _unknown_keys(mapping: dict[str, _Entry], allowed: set[str], problems: _Problems) -> None:
-    for key, entry in mapping.items():
-        if key not in allowed:
-            problems.add(entry.key, f"unknown key `{key}` (expected: {', '.join(sorted(allowed))})")
-
-
-def _scalar(node: yaml.Node | None) -> str | None:
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else None
-
-
-def _string_list(node: yaml.Node, problems: _Problems, what: str) -> list[tuple[str, yaml.Node]]:
-    if isinstance(node, yaml.ScalarNode):
-        return [(str(node.value), node)]
-    if not isinstance(node, yaml.SequenceNode):
-        problems.add(node, f"{what} must be a list")
-        return []
-    items = []
-    for item in node.value:
-        value = _scalar(item)
-        if value is None:
-            problems.add(item, f"each of {what} must be a plain value")
-        else:
-            items.append((value, item))
-    return items
-
-
-def _namespace_tokens(top: _Entry | None, environ: Mapping[str, str], problems: _Problems) -> dict[str, SecretStr]:
-    if top is None:
-        return {}
-    tokens: dict[str, SecretStr] = {}
-    for name, item in _mapping(top.value, problems, "`namespaces`").items():
-        _check_namespace_name(name, item.key, problems)
-        entry = _mapping(item.value, problems, f"namespace `{name}`")
-        _unknown_keys(entry, {"token_env"}, problems)
-        env_node = entry["token_env"].value if "token_env" in entry else None
-        env_name = _scalar(env_node)
-        if env_node is None:
-            problems.add(item.key, f"namespace `{name}` needs `token_env`")
-        elif env_name is None or not ENV_NAME.fullmatch(env_name):
-            problems.add(env_node, "`token_env` must be the name of an environment variable")
-        elif not environ.get(env_name):
-            problems.add(env_node, f"`token_env` {env_name} is not set in the environment")
-        else:
-            tokens[name] = SecretStr(environ[env_name])
-    return tokens
-
-
-def _check_namespace_name(name: str, node: yaml.Node | None, problems: _Problems) -> None:
-    try:
-        check_namespace(name)
-    except InvalidName as error:
-        problems.add(node, str(error))
-
-
-def _channels(top: _Entry | None, problems: _Problems, root: yaml.Node) -> dict[str, ChannelAccess]:
-    if top is None:
-        problems.add(root, "`channels:` is missing: no channel could use the bot")
-        return {}
-    channels: dict[str, ChannelAccess] = {}
-    for channel_id, item in _mapping(top.value, problems, "`channels`").items():
-        key_node = item.key
-        if channel_id.startswith("D"):
-            problems.add(key_node, f"{channel_id} looks like a direct message; only channels can be mapped")
-            continue
-        if not CHANNEL_ID.fullmatch(channel_id):
-            problems.add(
-                key_node,
-                f"`{channel_id}` is not a Slack channel ID (like C0123ABCD); names change, IDs do not",
-            )
-            continue
-        access = _channel(channel_id, item.value, problems)
-        if access is not None:
-            channels[channel_id] = access
-    return channels
-
-
-def _channel(channel_id: str, node: yaml.Node, problems: _Problems) -> ChannelAccess | None:
-    fields = _mapping(node, problems, f"channel {channel_id}")
-    entry = {key: item.value for key, item in fields.items()}
-    _unknown_keys(fields, {"namespaces", "role", "alerts", "users", "locale"}, problems)
-    ok = True
-    namespaces: list[str] = []
-    if "namespaces" not in entry:
-        problems.add(node, f"channel {channel_id} needs `namespaces`")
-        ok = False
-    else:
-        for name, item in _string_list(entry["namespaces"], problems, "`namespaces`"):
-            _check_namespace_name(name, item, problems)
-            namespaces.append(name)
-        if not namespaces:
-            problems.add(entry["namespaces"], f"channel {channel_id} maps no namespace")
-            ok = False
-    role_text = _scalar(entry.get("role"))
-    if "role" not in entry:
-        problems.add(node, f"channel {channel_id} needs `role` (read, write or admin)")
-        ok = False
-    elif role_text not in ROLES:
-        problems.add(entry["role"], f"role must be read, write or admin, not `{role_text}`")
-        ok = False
-    alerts = False
-    if "alerts" in entry:
-        alerts_node = entry["alerts"]
-        if not (isinstance(alerts_node, yaml.ScalarNode) and alerts_node.tag.endswith(":bool")):
-            problems.add(alerts_node, "`alerts` must be true or false")
-        else:
-            alerts = str(alerts_node.value).lower() in ("true", "yes", "on")
-    users: frozenset[str] | None = None
-    if "users" in entry:
-        listed = _string_list(entry["users"], problems, "`users`")
-        for user, item in listed:
-            if not USER_ID.fullmatch(user):
-                problems.add(item, f"`{user}` is not a Slack user ID (like U0123ABCD)")
-        users = frozenset(user for user, _ in listed)
-    locale = _scalar(entry.get("locale")) or DEFAULT_LOCALE
-    if locale not in LOCALES:
-        problems.add(entry.get("locale"), f"locale must be one of {', '.join(LOCALES)}, not `{locale}`")
-        ok = False
-    if not ok or role_text not in ROLES:
-        return None
-    return ChannelAccess(channel_id, tuple(dict.fromkeys(namespaces)), ROLES[role_text], alerts, users, locale)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.access import AccessFileError, AccessPolicy, load_policy
+from bot.access import AccessPolicy
+from bot.access_file import AccessFileError, load_policy
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)

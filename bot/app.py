@@ -14,17 +14,21 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import tracing
-from bot.access import AccessPolicy, load_policy
+from bot.access import AccessPolicy
+from bot.access_file import load_policy
 from bot.access_reload import AccessReloader
 from bot.alerts.reads import WatchSettings
 from bot.alerts.runner import WatchLoop
 from bot.alerts.watcher import Watcher
 from bot.egress import egress_policy
+from bot.identities import Identities
 from bot.interactions import Interactions
 from bot.logs import add_secrets
 from bot.metrics import Metrics
 from bot.quay import QuayClient, RetryPolicy
 from bot.quay.client import CallObserver
+from bot.quay.oauth import OAuthApplication
+from bot.sealing import Sealer
 from bot.service import CommandService
 from bot.settings import Settings
 from bot.slack import listeners
@@ -37,6 +41,7 @@ from bot.slack.views import OpenedViews
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.alerts import AlertStore
 from bot.store.guards import GuardStore
+from bot.store.links import LinkStore
 from bot.store.outbox import OutboxStore
 from bot.store.subscriptions import SubscriptionStore
 from bot.subscriptions import tokens
@@ -89,6 +94,7 @@ class Bot:
     receiver: EventReceiver
     background: Background
     replays: ReplayGuard
+    identities: Identities | None = None
     secrets: list[str] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -109,11 +115,33 @@ def _observed(count: CallObserver) -> CallObserver:
 
 
 def secret_values(settings: Settings, policy: AccessPolicy | None = None) -> list[str]:
-    values = [settings.quay_token, settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token]
+    values = [
+        settings.quay_token,
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.quay_oauth_client_secret,
+        settings.secret_key,
+    ]
     found = [v.get_secret_value() for v in values if v is not None]
     if policy is not None:
         found += [t.get_secret_value() for t in policy.tokens.values()]
     return found
+
+
+def build_identities(settings: Settings, db: Database, quay: QuayClient) -> Identities:
+    """People's linked Quay accounts; without the settings linking needs, `/quay login` says which."""
+    app = None
+    if settings.quay_oauth_client_id and settings.quay_oauth_client_secret and settings.public_url:
+        app = OAuthApplication(
+            settings.quay_url,
+            settings.quay_oauth_client_id,
+            settings.quay_oauth_client_secret,
+            settings.public_url,
+            settings.quay_oauth_scopes,
+        )
+    sealer = Sealer(settings.secret_key) if settings.secret_key is not None else None
+    return Identities(db, LinkStore(db, sealer), quay, app, settings.linking_missing)
 
 
 def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_only: bool = False) -> Bot:
@@ -131,12 +159,14 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
     )
     subscription_store = SubscriptionStore(db)
     subscriptions = SubscriptionManager(db, subscription_store, settings.public_url, metrics)
+    identities = build_identities(settings, db, quay)
     service = CommandService(
         policy,
         quay,
         settings.quay_token,
         subscriptions=subscriptions,
         egress=egress_policy(settings, tokens.receiver_prefix(settings.public_url)),
+        identities=identities,
     )
     alerts = AlertStore(db)
     outbox = OutboxStore(db)
@@ -230,6 +260,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         EventReceiver(db, subscription_store, lambda: bot.policy, metrics),
         background,
         replays,
+        identities,
         secret_values(settings, policy),
     )
     return bot

@@ -14,17 +14,18 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__, tracing
-from bot.access import AccessFileError, AccessPolicy, Caller, load_policy
+from bot.access import AccessPolicy, Caller
+from bot.access_file import AccessFileError, load_policy
 from bot.blocks.context import RenderContext
 from bot.blocks.text import to_text
+from bot.checks import check, load_access
 from bot.commands.model import UsageError
 from bot.egress import egress_policy
-from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, Outcome, Refused, Succeeded, Unparsed
-from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, QuayUnavailable
+from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, NotLinked, Outcome, Refused, Succeeded, Unparsed
+from bot.quay import QuayClient
 from bot.service import CommandService
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.slices import REGISTRY, render
@@ -32,7 +33,7 @@ from bot.store.db import DatabaseUnusable
 from bot.subscriptions import tokens
 
 if TYPE_CHECKING:
-    from slack_sdk.web.async_client import AsyncWebClient
+    pass
 
 log = logging.getLogger(__name__)
 # `quaybot run` exit codes, part of its interface for scripts.
@@ -268,7 +269,7 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _load_policy(settings: Settings) -> AccessPolicy:
-    return load_policy(settings.access_file, os.environ, settings.quay_token)
+    return load_access(settings)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -316,7 +317,7 @@ async def run_command(
         finally:
             if service.subscriptions is not None:
                 service.subscriptions.db.dispose()
-    if not isinstance(outcome, Unparsed | ConfirmationNeeded | NotAvailable):
+    if isinstance(outcome, Succeeded | Failed | Refused):
         await _audit_from_cli(settings, caller, outcome, confirmed and REGISTRY.is_destructive(outcome.command))
     access = policy.channel(caller.channel_id)
     ctx = RenderContext(
@@ -359,190 +360,14 @@ async def _audit_from_cli(
         db.dispose()
 
 
-async def _check_slack(settings: Settings, out: TextIO) -> int:
-    """What `quaybot serve` needs of Slack in its mode, and whether Slack takes the bot token."""
-    from slack_sdk.errors import SlackApiError
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    mode = settings.effective_mode
-    print(f"Slack: {'Socket Mode' if mode == 'socket' else 'HTTP mode'} ({settings.slack_api_url})", file=out)
-    problems = 0
-    if mode == "http" and settings.slack_signing_secret is None:
-        print("  ! SLACK_SIGNING_SECRET is not set: HTTP mode refuses every request without it", file=out)
-        problems += 1
-    if settings.slack_bot_token is None:
-        print("  ! SLACK_BOT_TOKEN is not set: `quaybot serve` needs it (alerts, forms, the App Home)", file=out)
-        return problems + 1
-    client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=10
-    )
-    try:
-        identity = await client.auth_test()
-    except SlackApiError as error:
-        print(f"  ! Slack refused SLACK_BOT_TOKEN ({error.response.get('error', '')})", file=out)
-        return problems + 1
-    except Exception as error:  # the network: unreachable, TLS, a timeout
-        print(f"  ! Slack did not answer auth.test ({type(error).__name__}: {error})", file=out)
-        return problems + 1
-    print(f"  bot token accepted: user {identity.get('user_id')} in team {identity.get('team')}", file=out)
-    if mode == "socket":
-        problems += await _check_app_token(settings, client, out)
-    return problems
-
-
-async def _check_app_token(settings: Settings, client: AsyncWebClient, out: TextIO) -> int:
-    """Whether Slack would open a Socket Mode connection for SLACK_APP_TOKEN. The URL it hands out is
-    not used: it only lets a connection be made, once, soon."""
-    from slack_sdk.errors import SlackApiError
-
-    from bot.slack.tokens import app_token_problem
-
-    if settings.slack_app_token is None:
-        print("  ! SLACK_APP_TOKEN is not set: Socket Mode needs it", file=out)
-        return 1
-    try:
-        await client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
-    except SlackApiError as error:
-        code = str(error.response.get("error", ""))
-        print(f"  ! {app_token_problem(code) or f'Slack did not open a Socket Mode connection ({code})'}", file=out)
-        return 1
-    except Exception as error:  # the network: unreachable, TLS, a timeout
-        print(f"  ! Slack did not answer apps.connections.open ({type(error).__name__}: {error})", file=out)
-        return 1
-    print("  app token accepted: Socket Mode can connect", file=out)
-    return 0
-
-
-def _check_database(settings: Settings, out: TextIO) -> int:
-    from bot.store import Database, migrate
-
-    db = Database(settings.database_url)
-    print(f"Database: {db.shown_url}", file=out)
-    try:
-        path = db.engine.url.database
-        if db.engine.dialect.name == "sqlite" and path and path != ":memory:" and not Path(path).exists():
-            print("  not created yet: `quaybot serve` creates it", file=out)
-            return 0
-        revision = db.revision()
-    except DatabaseUnusable as error:
-        print(f"  ! {error}", file=out)
-        return 1
-    finally:
-        db.dispose()
-    head = migrate.head()
-    if revision == head:
-        print(f"  reachable; schema at revision {head}", file=out)
-    elif revision is None:
-        print("  reachable; no tables yet: `quaybot serve` (or `quaybot db upgrade`) creates them", file=out)
-    elif migrate.known(revision):
-        print(f"  reachable; schema at revision {revision}: `quaybot serve` upgrades it to {head}", file=out)
-    else:
-        print(
-            f"  ! the schema is at revision {revision}, which this quaybot does not know (a newer one wrote it?)",
-            file=out,
-        )
-        return 1
-    return 0
-
-
-def _check_public_url(settings: Settings, out: TextIO) -> int:
-    """Subscriptions: is there an address Quay can post to? (Whether Quay can reach it is only known
-    from Quay's side: the failure watch says so when it cannot.)"""
-    from bot.subscriptions.manager import NotConfigured, check_public_url
-
-    print(f"Subscriptions: QUAYBOT_PUBLIC_URL={settings.public_url or '(not set)'}", file=out)
-    if settings.public_url is None:
-        print("  subscriptions are off: /quay subscribe says what is missing", file=out)
-        return 0
-    try:
-        check_public_url(settings.public_url)
-    except NotConfigured as problem:
-        print(f"  ! {problem.reason.format(**problem.params)}", file=out)
-        return 1
-    print(f"  Quay posts events to {settings.public_url}/quay/events/<token>", file=out)
-    return 0
-
-
 def exit_code(outcome: Outcome) -> int:
     match outcome:
         case Succeeded():
             return EXIT_OK
-        case Refused() | Unparsed(refusal=(_, _)):
+        case Refused() | Unparsed(refusal=(_, _)) | NotLinked():
             return EXIT_DENIED
         case ConfirmationNeeded():
             return EXIT_CONFIRM
         case Failed() | Unparsed() | NotAvailable():
             return EXIT_ERROR
     raise AssertionError(f"unhandled outcome {outcome!r}")
-
-
-async def _check_quay(settings: Settings, out: TextIO) -> int:
-    problems = 0
-    print(f"Quay: {settings.quay_url}", file=out)
-    if settings.quay_token is None:
-        print("  ! QUAY_TOKEN is not set: only public data can be read", file=out)
-        problems += 1
-    async with QuayClient(
-        settings.quay_url,
-        settings.quay_token,
-        verify=settings.quay_verify_tls,
-        timeout=settings.quay_timeout_seconds,
-    ) as quay:
-        try:
-            version = await quay.discovery_version()
-            print(f"  reachable; API version {version or 'unknown'}", file=out)
-        except QuayTLSError as error:
-            print(f"  ! TLS: {error}", file=out)
-            return problems + 1
-        except QuayUnavailable as error:
-            print(f"  ! unreachable: {error}", file=out)
-            return problems + 1
-        except QuayError as error:
-            print(f"  ? the discovery document did not answer ({error}); going on", file=out)
-        try:
-            user = await quay.whoami()
-        except QuayUnauthorized:
-            print(
-                "  ! the token was not accepted by GET /api/v1/user/ (401). Either it is invalid or "
-                "expired, or it lacks the user:read scope (a token with only repo:* scopes gets 401 "
-                "there but still works for repositories).",
-                file=out,
-            )
-            problems += 1
-        except QuayError as error:
-            print(f"  ! whoami failed: {error}", file=out)
-            problems += 1
-        else:
-            orgs = ", ".join(o.name for o in user.organizations or []) or "none visible"
-            print(f"  token user: {user.username}; organizations: {orgs}", file=out)
-    return problems
-
-
-async def check(settings: Settings, out: TextIO) -> int:
-    """Report what works and what does not; non-zero if anything needs fixing. Each part is checked
-    even when an earlier one failed, so one run shows everything to fix."""
-    problems = await _check_quay(settings, out)
-    print(f"Access file: {settings.access_file}", file=out)
-    try:
-        policy = _load_policy(settings)
-    except AccessFileError as error:
-        for problem in error.problems:
-            print(f"  ! {problem}", file=out)
-        problems += len(error.problems)
-        print(
-            "  A bot already running keeps the policy it last loaded until the file is fixed; "
-            "a bot starting now would refuse to start with it.",
-            file=out,
-        )
-    else:
-        channels = len(policy.channels)
-        alerting = len(policy.alert_namespaces())
-        print(
-            f"  {channels} channel(s) mapped; {alerting} namespace(s) watched for failing notifications",
-            file=out,
-        )
-    problems += await _check_slack(settings, out)
-    problems += _check_database(settings, out)
-    problems += _check_public_url(settings, out)
-    print("OK" if problems == 0 else f"{problems} problem(s) found", file=out)
-    return EXIT_OK if problems == 0 else EXIT_ERROR

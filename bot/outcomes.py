@@ -17,12 +17,14 @@ from bot.quay.models import Notification, Repository
 class Succeeded:
     command: Command
     result: object  # of the command's own result type
+    acting_as: str | None = None  # the Quay account it ran as, when not the bot's token
 
 
 @dataclass(frozen=True)
 class Failed:
     command: Command
     error: QuayError
+    acting_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Refused:
     command: Command
     reason: str
     remedy: str
+    acting_as: str | None = None  # set when it is Quay that refused the person's own account
 
 
 @dataclass(frozen=True)
@@ -64,4 +67,14 @@ class NotAvailable:
     remedy: str
 
 
-Outcome = Succeeded | Failed | Refused | Unparsed | ConfirmationNeeded | NotAvailable
+@dataclass(frozen=True)
+class NotLinked:
+    """The channel acts as each person, and this one has no linked Quay account (or Quay no longer
+    takes its token): nothing was done. `login_url` starts linking one."""
+
+    command: Command
+    reason: str
+    login_url: str
+
+
+Outcome = Succeeded | Failed | Refused | Unparsed | ConfirmationNeeded | NotAvailable | NotLinked

@@ -14,9 +14,19 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.sealing import key_problem
+
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
+
+
+# What a linked person's token may do: everything the bot's commands need, as that person, and who
+# they are (`user:read`). Never `org:admin` or `user:admin` unless an operator asks for them.
+DEFAULT_OAUTH_SCOPES = "repo:read repo:write repo:admin repo:create user:read"
+OAUTH_SCOPES = frozenset(
+    {"repo:read", "repo:write", "repo:admin", "repo:create", "user:read", "user:admin", "org:admin"}
+)
 
 
 class SettingsProblem(Exception):
@@ -74,6 +84,13 @@ class Settings(BaseSettings):
     notify_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=_env("QUAYBOT_NOTIFY_ALLOWED_HOSTS")
     )
+    # People acting as themselves (`/quay login`): Quay's OAuth application for the bot, and the key
+    # their tokens are encrypted with (comma-separated Fernet keys: the first encrypts, all decrypt).
+    quay_oauth_client_id: str | None = Field(default=None, validation_alias=_env("QUAY_OAUTH_CLIENT_ID"))
+    quay_oauth_client_secret: SecretStr | None = Field(default=None, validation_alias=_env("QUAY_OAUTH_CLIENT_SECRET"))
+    quay_oauth_scopes: str = Field(default=DEFAULT_OAUTH_SCOPES, validation_alias=_env("QUAY_OAUTH_SCOPES"))
+    secret_key: SecretStr | None = Field(default=None, validation_alias=_env("QUAYBOT_SECRET_KEY"))
+    approval_ttl_seconds: float = Field(default=3600.0, gt=0, validation_alias=_env("QUAYBOT_APPROVAL_TTL_SECONDS"))
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, validation_alias=_env("QUAYBOT_SHUTDOWN_GRACE_SECONDS"))
     # `serve` and `watch` wait this long at start for a database server that does not answer yet (a
     # PostgreSQL starting beside the bot) before giving up; 0 gives up at once.
@@ -142,6 +159,38 @@ class Settings(BaseSettings):
             if "/" in word or ":" in word or not word:
                 raise ValueError(f"{word[:60]!r} is not a host name; networks go in QUAYBOT_NOTIFY_ALLOWED_NETWORKS")
         return words
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        problem = key_problem(value.get_secret_value())
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("quay_oauth_scopes")
+    @classmethod
+    def _scopes(cls, value: str) -> str:
+        scopes = value.replace(",", " ").split()
+        unknown = [s for s in scopes if s not in OAUTH_SCOPES]
+        if unknown or not scopes:
+            raise ValueError(f"must be Quay scopes separated by spaces, from: {' '.join(sorted(OAUTH_SCOPES))}")
+        if "user:read" not in scopes and "user:admin" not in scopes:
+            raise ValueError("must include user:read: the bot reads who a token belongs to")
+        return " ".join(dict.fromkeys(scopes))
+
+    @property
+    def linking_missing(self) -> list[str]:
+        """The variables `/quay login` needs and does not have."""
+        needed = {
+            "QUAY_OAUTH_CLIENT_ID": self.quay_oauth_client_id,
+            "QUAY_OAUTH_CLIENT_SECRET": self.quay_oauth_client_secret,
+            "QUAYBOT_PUBLIC_URL": self.public_url,
+            "QUAYBOT_SECRET_KEY": self.secret_key,
+        }
+        return [name for name, value in needed.items() if value is None]
 
     @field_validator("quay_verify_tls", mode="before")
     @classmethod

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.access import AccessFileError, Allowed, Caller, Denied, Role, load_policy, parse_policy
+from bot.access import Allowed, Caller, Denied, Role
+from bot.access_file import AccessFileError, load_policy, parse_policy
 from bot.commands.grammar import ParseContext
 from bot.commands.model import Command, UsageError
 from bot.quay import QuayClient

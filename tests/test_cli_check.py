@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from bot.cli import check
+from bot.checks import check
 from bot.settings import Settings
 from tests.conftest import BAD, RO, T
 from tests.fakes.quay import FakeQuayServer

@@ -9,7 +9,8 @@ import string
 import pytest
 from pydantic import SecretStr
 
-from bot.access import AccessFileError, ChannelAccess, Role, parse_policy
+from bot.access import ChannelAccess, Role
+from bot.access_file import AccessFileError, parse_policy
 from bot.blocks import forms as form_views
 from bot.blocks.alerts import AlertView, render_alert, render_digest
 from bot.blocks.context import RenderContext

@@ -18,6 +18,7 @@ class RenderContext:
     role: Role | None = None  # the channel's: which actions a card offers
     now: float = field(default_factory=time.time)
     locale: str = "en"  # the channel's language
+    approval_ttl: float | None = None  # how long an approval request stays open, in seconds
 
     def t(self, message: str, /, **params: object) -> str:
         return t(self.locale, message, **params)

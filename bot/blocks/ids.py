@@ -38,3 +38,8 @@ HOME_ALERT_TEST_ACTION = "quaybot_home_alert_test"
 HOME_RESET_ACTION = "quaybot_home_alert_reset"
 HOME_ALERT_DELETE_ACTION = "quaybot_home_alert_delete"
 HOME_ALERT_MUTE_ACTION = "quaybot_home_alert_mute"
+
+LOGIN_OPEN_ACTION = "quaybot_login_open"  # a link button: Slack still tells the app it was clicked
+APPROVE_ACTION = "quaybot_approve"
+REJECT_ACTION = "quaybot_reject"
+WITHDRAW_ACTION = "quaybot_withdraw"

@@ -21,7 +21,9 @@ from bot.quay.catalogue import METHODS
 from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
 from bot.spelling import closest
 
-ArgKind = Literal["repo", "namespace", "text", "visibility", "uuid", "event", "method", "topic", "target"]
+ArgKind = Literal[
+    "repo", "namespace", "text", "visibility", "uuid", "event", "method", "topic", "target", "quay-username"
+]
 _PLACEHOLDERS: dict[ArgKind, str] = {
     "repo": "<ns>/<name>",
     "namespace": "<namespace>",
@@ -30,8 +32,9 @@ _PLACEHOLDERS: dict[ArgKind, str] = {
     "uuid": "<uuid>",
     "event": "<event>",
     "method": "<method>",
-    "topic": "repo|notify|subscribe",
+    "topic": "repo|notify|subscribe|people",
     "target": "<ns>[/<name>]",
+    "quay-username": "<quay-username>",
 }
 MAX_TEXT = 2000
 MAX_COMMAND_TEXT = 4000  # a description of MAX_TEXT and the rest of its command fit well inside

@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.i18n.zh_cn import MESSAGES as ZH_CN
+from bot.i18n.zh_cn_people import MESSAGES as ZH_CN_PEOPLE
 
 Locale = Literal["en", "zh-CN"]
 LOCALES: tuple[Locale, ...] = ("en", "zh-CN")
 DEFAULT: Locale = "en"
-CATALOGUES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN}
+CATALOGUES: dict[str, dict[str, str]] = {"zh-CN": {**ZH_CN, **ZH_CN_PEOPLE}}
 
 
 def t(locale: str, message: str, /, **params: object) -> str:

@@ -31,6 +31,7 @@ from bot.blocks.ids import (
     HOME_RESET_ACTION,
     LIST_NEXT_ACTION,
     LIST_PREVIOUS_ACTION,
+    LOGIN_OPEN_ACTION,
     NO_VALUE,
     OPEN_NOTIFY_CREATE,
     OPEN_REPO_CREATE,
@@ -138,6 +139,9 @@ def register(
         )
         background.start(work, "a form submission")
 
+    async def on_link_opened(ack: AsyncAck) -> None:
+        await ack()  # a link button: the browser opens its URL; Slack only tells the app it was clicked
+
     async def publish_home(client: AsyncWebClient, user_id: str) -> None:
         view = await interactions.home.view(user_id)
         try:
@@ -189,6 +193,7 @@ def register(
         )
     )
     app.action(REPO_MENU_ACTION)(on_repo_menu)
+    app.action(LOGIN_OPEN_ACTION)(on_link_opened)
     app.action(EVENT_SELECT)(on_form_changed)
     app.action(METHOD_SELECT)(on_form_changed)
     for callback_id in interactions.service.registry.forms:  # every command's form

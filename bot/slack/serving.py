@@ -15,6 +15,7 @@ from bot.access_reload import AccessReloader
 from bot.alerts.runner import WatchLoop
 from bot.blocks.message import plain
 from bot.i18n import t
+from bot.identities import Identities
 from bot.interactions import Reply
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -53,6 +54,7 @@ class Serving(Protocol):
     background: Background
     delivery: ReplyDelivery
     replays: ReplayGuard
+    identities: Identities | None
 
     def aclose(self) -> Awaitable[None]: ...
 

@@ -1,5 +1,6 @@
 """The bot's HTTP routes: `POST /slack/events` (HTTP mode), `POST /quay/events/<token>` (Quay's
-webhooks for subscriptions, in every mode), `GET /healthz` and `GET /metrics`.
+webhooks for subscriptions, in every mode), `/quay/oauth/start` and `/quay/oauth/callback` (linking
+a person's Quay account: `bot/slack/oauth_pages.py`), `GET /healthz` and `GET /metrics`.
 
 Slash commands, button clicks and events are acknowledged as soon as the bot's own checks pass
 (signature over the raw bytes, then the shape of Bolt's one parse), before Bolt runs, with an empty
@@ -17,6 +18,7 @@ import aiohttp.http_exceptions
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
+from bot.slack import oauth_pages
 from bot.slack.refusals import Refusals
 from bot.slack.replays import request_keys
 from bot.slack.requests import bolt_request, classify, parse_body, signature_problem, told_rate_limited
@@ -153,4 +155,6 @@ def build_web_app(bot: Serving, draining: asyncio.Event, *, slack: bool = True) 
             web.get("/metrics", metrics),
         ]
     )
+    if bot.identities is not None:  # every mode: Quay sends the browser back here
+        app.add_routes(oauth_pages.routes(bot.identities, draining))
     return app

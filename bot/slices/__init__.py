@@ -15,6 +15,7 @@ from typing import Any
 from bot.access import ChannelAccess
 from bot.blocks.context import RenderContext
 from bot.blocks.message import Message
+from bot.blocks.people import render_not_linked
 from bot.blocks.render import (
     render_confirmation,
     render_failure,
@@ -25,9 +26,10 @@ from bot.blocks.render import (
 from bot.commands.grammar import Definition, Grammar, ParseContext
 from bot.commands.help import HelpPage, help_page
 from bot.commands.model import Command, HelpTopic, UsageError
-from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, Outcome, Refused, Succeeded, Unparsed
+from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, NotLinked, Outcome, Refused, Succeeded, Unparsed
 from bot.slices import (
     help,
+    identity,
     notify_create,
     notify_delete,
     notify_get,
@@ -61,6 +63,9 @@ SLICES: tuple[CommandSpec, ...] = (
     subscriptions.SUBSCRIBE,
     subscriptions.UNSUBSCRIBE,
     subscriptions.SUBSCRIPTIONS,
+    identity.LOGIN,
+    identity.LOGOUT,
+    identity.WHOAMI,
 )
 # The words that start a group of subcommands, and the group each names.
 GROUPS = {"repo": "repo", "notify": "notify", "notification": "notify", "notifications": "notify"}
@@ -138,6 +143,8 @@ class Registry:
                 return render_refusal(outcome.reason, outcome.remedy, ctx.locale)
             case NotAvailable():
                 return render_not_available(outcome.command.command_name, outcome.reason, outcome.remedy, ctx)
+            case NotLinked():
+                return render_not_linked(outcome.command.command_name, outcome.reason, outcome.login_url, ctx)
             case Unparsed(refusal=(reason, remedy)):
                 return render_refusal(reason, remedy, ctx.locale)
             case Unparsed(problem=problem):
@@ -150,6 +157,8 @@ class Registry:
 
 
 REGISTRY = Registry(SLICES, GROUPS)
+# What the access file's `approval:` and `guardrails:` may name.
+COMMAND_NAMES = frozenset(spec.definition.words for spec in SLICES)
 
 
 def render(outcome: Outcome, ctx: RenderContext) -> Message:

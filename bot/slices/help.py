@@ -25,6 +25,8 @@ TOPICS: dict[str, HelpTopic] = {
     "notifications": "notify",
     "subscribe": "subscribe",
     "subscriptions": "subscribe",
+    "people": "people",
+    "login": "people",
 }
 
 
@@ -37,7 +39,10 @@ class Help:
 def build(bound: Bound, context: ParseContext) -> Help:
     topic = bound.args[0].lower() if bound.args else None
     if topic is not None and topic not in TOPICS:
-        raise usage("there is no help on `{topic}`; try `help repo`, `help notify` or `help subscribe`", topic=topic)
+        raise usage(
+            "there is no help on `{topic}`; try `help repo`, `help notify`, `help subscribe` or `help people`",
+            topic=topic,
+        )
     return Help(TOPICS[topic] if topic else None)
 
 

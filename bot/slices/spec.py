@@ -18,8 +18,10 @@ from bot.blocks.forms import Values
 from bot.blocks.message import Message
 from bot.commands.grammar import Definition
 from bot.egress import EgressPolicy
+from bot.identities import Identities
 from bot.outcomes import ConfirmationNeeded, Outcome
 from bot.quay import QuayClient
+from bot.store.links import Link
 from bot.subscriptions.manager import SubscriptionManager
 
 
@@ -36,6 +38,8 @@ class Run:
     subscriptions: SubscriptionManager | None
     confirmed: bool
     definitions: Sequence[Definition]  # every command's, for help
+    identities: Identities | None = None  # people's linked Quay accounts, where linking is set up
+    acting_as: Link | None = None  # the person whose own Quay token `client` holds, if not the bot's
 
     @property
     def quay(self) -> QuayClient:
@@ -94,6 +98,9 @@ class CommandSpec:
     subject: Callable[[Any], str | None] = _repository  # the repository (or target) the audit log names
     changes: bool = True
     answers_anywhere: bool = False
+    # Runs with the namespace's own token even where the channel acts as each person (subscriptions:
+    # the webhooks they make belong to the bot, not to whoever asked).
+    acts_as_bot: bool = False
     needs_database: bool = False  # beyond Quay: `quaybot run` opens the bot's database for it
     destructive: Callable[[Any], bool] = _never
     preview: Callable[[Any, QuayClient], Awaitable[ConfirmationNeeded]] | None = None

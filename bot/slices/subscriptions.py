@@ -295,6 +295,7 @@ SUBSCRIBE = CommandSpec(
     confirmation=confirmation,
     refusal_hint=repository_meant,
     needs_database=True,
+    acts_as_bot=True,
 )
 UNSUBSCRIBE = CommandSpec(
     command=Unsubscribe,
@@ -316,6 +317,7 @@ UNSUBSCRIBE = CommandSpec(
     subject=lambda command: str(command.target),
     refusal_hint=repository_meant,
     needs_database=True,
+    acts_as_bot=True,
 )
 SUBSCRIPTIONS = CommandSpec(
     command=Subscriptions,

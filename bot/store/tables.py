@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.db import Base
@@ -203,3 +203,50 @@ class OpenedView(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     callback_id: Mapped[str] = mapped_column(String(255))
     opened_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class LinkedAccount(Base):
+    """A Slack user's linked Quay account: its OAuth token, encrypted (`bot/sealing.py`)."""
+
+    __tablename__ = "linked_accounts"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quay_username: Mapped[str] = mapped_column(String(255))
+    token_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    scopes: Mapped[str] = mapped_column(Text)
+    linked_at: Mapped[float] = mapped_column(Float)
+
+
+class LoginStart(Base):
+    """A `/quay login` in progress: its single-use state, who asked, and (once the browser has opened
+    the start page) the hash of the cookie that binds the browser to it."""
+
+    __tablename__ = "login_starts"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    browser_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    used_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Approval(Base):
+    """A command its requester confirmed, waiting for a second member's approval."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    requester_id: Mapped[str] = mapped_column(String(32))
+    command: Mapped[str] = mapped_column(Text)  # canonical text, as a confirmation's
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    # pending -> running -> done | failed | refused; pending -> rejected | withdrawn | expired
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)

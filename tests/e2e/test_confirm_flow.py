@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.access import parse_policy
+from bot.access_file import parse_policy
 from tests.e2e.conftest import ACCESS, ALICE, BOB, SIGNING_SECRET, BotThread
 from tests.fakes.quay import FakeQuay
 from tests.fakes.slack_driver import SlackDriver

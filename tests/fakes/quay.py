@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.fakes.quay_oauth import OAuthFake
+
 READ, WRITE, ADMIN = 1, 2, 3
 ROLE_NAMES = {"read": READ, "write": WRITE, "admin": ADMIN}
 KNOWN_SCOPES = frozenset(
@@ -117,6 +119,7 @@ class Namespace:
 class Token:
     user: str
     scopes: frozenset[str]
+    app: str | None = None  # the OAuth application's client id, for a token a person granted it
 
 
 @dataclass
@@ -207,6 +210,7 @@ class Reply:
 class Auth:
     user: str
     scopes: frozenset[str]
+    app: str | None = None
 
     def repo_cap(self) -> int:
         if "repo:admin" in self.scopes:
@@ -236,6 +240,7 @@ class FakeQuay:
         self.anonymous_access = True
         self.now = time.time  # replaceable clock, for page-token expiry and the worker
         self.worker = NotificationWorker(self)
+        self.oauth = OAuthFake(self)
         self._next_id = 1
         self._page_secret = uuidlib.uuid4().bytes
 
@@ -409,6 +414,8 @@ class FakeQuay:
             return self._dispatch(method, path, query, headers, body)
 
     def _dispatch(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
+        if path.startswith("/oauth/"):
+            return self.oauth.handle(method, path, query, headers, body)
         if not path.startswith("/api/"):
             return Reply(404, HTML_404_UI, "text/html; charset=utf-8")
         browser = method == "GET" and BROWSER_UA.search(headers.get("user-agent", ""))
@@ -447,9 +454,27 @@ class FakeQuay:
                     }
                 ),
             )
+        if name in OAUTH_ROUTES:
+            return OAUTH_ROUTES[name](self.oauth, auth, params)
         handler = getattr(self, f"_{name}_{method.lower()}")
         reply: Reply = handler(auth, params, query, headers, body)
+        if reply.status < 300 and auth is not None and (name, method) in LOGGED:
+            self._log_change(LOGGED[name, method], auth, params, query, body, reply)
         return reply
+
+    def _log_change(
+        self, kind: str, auth: Auth, params: dict[str, str], query: dict[str, str], body: bytes, reply: Reply
+    ) -> None:
+        """Quay's usage log of a change: who made it, and through which OAuth application."""
+        if kind == "create_repo":
+            created = json.loads(reply.body)
+            namespace, repo = created["namespace"], created["name"]
+        else:
+            namespace, repo = params["namespace"], params["repo"]
+        metadata: dict[str, Any] = {"repo": repo}
+        if "uuid" in params:
+            metadata["notification_id"] = params["uuid"]
+        self.oauth.log(namespace, kind, auth.user, metadata, auth.app)
 
     def _authenticate(self, headers: dict[str, str]) -> Auth | None:
         # Basic auth is ignored; an unknown bearer token silently makes the request anonymous.
@@ -457,7 +482,7 @@ class FakeQuay:
         if not value.startswith("Bearer "):
             return None
         token = self.tokens.get(value.removeprefix("Bearer ").strip())
-        return Auth(token.user, token.scopes) if token else None
+        return Auth(token.user, token.scopes, token.app) if token else None
 
     # Problems ----------------------------------------------------------------------------------
 
@@ -972,6 +997,14 @@ _ROUTES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
     (re.compile(r"^/api/v1/user/$"), "user", frozenset({"GET"})),
     (re.compile(r"^/api/v1/user$"), "redirect", frozenset()),
     (re.compile(r"^/api/v1/organization/(?P<org>[^/]+)$"), "organization", frozenset({"GET"})),
+    (re.compile(r"^/api/v1/app/(?P<client_id>[^/]+)$"), "app", frozenset({"GET"})),
+    (
+        re.compile(r"^/api/v1/organization/(?P<org>[^/]+)/applications/(?P<client_id>[^/]+)$"),
+        "org_app",
+        frozenset({"GET"}),
+    ),
+    (re.compile(r"^/api/v1/user/assignedauthorization$"), "assigned", frozenset({"GET"})),
+    (re.compile(r"^/api/v1/organization/(?P<org>[^/]+)/logs$"), "org_logs", frozenset({"GET"})),
     (re.compile(r"^/api/v1/repository$"), "repos", frozenset({"GET", "POST"})),
     (
         re.compile(rf"^/api/v1/repository/{_REPO}/notification/(?P<uuid>[^/]+)/test$"),
@@ -988,6 +1021,24 @@ _ROUTES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
     (re.compile(rf"^/api/v1/repository/{_REPO}/changevisibility$"), "visibility", frozenset({"POST"})),
     (re.compile(rf"^/api/v1/repository/{_REPO}$"), "repo", frozenset({"GET", "PUT", "DELETE"})),
 ]
+
+
+# What Quay's usage logs call each change (`endpoints/api/`'s log_action calls).
+LOGGED = {
+    ("repos", "POST"): "create_repo",
+    ("repo", "DELETE"): "delete_repo",
+    ("repo", "PUT"): "set_repo_description",
+    ("visibility", "POST"): "change_repo_visibility",
+    ("notifications", "POST"): "add_repo_notification",
+    ("notification", "DELETE"): "delete_repo_notification",
+    ("notification", "POST"): "reset_repo_notification",
+}
+OAUTH_ROUTES: dict[str, Any] = {
+    "app": lambda oauth, auth, params: oauth.application_info(params["client_id"]),
+    "org_app": lambda oauth, auth, params: oauth.org_application(auth, params["org"], params["client_id"]),
+    "assigned": lambda oauth, auth, params: oauth.assigned_authorizations(auth),
+    "org_logs": lambda oauth, auth, params: oauth.org_logs(auth, params["org"]),
+}
 
 
 def _route(path: str) -> tuple[str, dict[str, str], frozenset[str]] | None:
