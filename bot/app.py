@@ -20,6 +20,7 @@ from bot.access_reload import AccessReloader
 from bot.alerts.reads import WatchSettings
 from bot.alerts.runner import WatchLoop
 from bot.alerts.watcher import Watcher
+from bot.auditing import AuditChannel
 from bot.egress import egress_policy
 from bot.identities import Identities
 from bot.interactions import Interactions
@@ -40,6 +41,7 @@ from bot.slack.replays import ReplayGuard
 from bot.slack.views import OpenedViews
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.alerts import AlertStore
+from bot.store.approvals import ApprovalStore
 from bot.store.guards import GuardStore
 from bot.store.links import LinkStore
 from bot.store.outbox import OutboxStore
@@ -193,6 +195,9 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         ),
     )
     confirmations = ConfirmationStore(db, settings.confirm_ttl_seconds)
+    approvals = ApprovalStore(db, settings.approval_ttl_seconds)
+    audit_channel = AuditChannel(lambda: bot.policy, outbox)
+    identities.observers.append(audit_channel.link_event)
     interactions = Interactions(
         service,
         confirmations,
@@ -201,6 +206,8 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         settings.quay_url,
         alerts,
         watcher.announcer,
+        approvals=approvals,
+        audit_channel=audit_channel,
     )
     assert settings.slack_bot_token is not None  # check_slack_settings
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
@@ -219,6 +226,7 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
 
     async def maintenance() -> None:
         await confirmations.reap_interrupted(time.time() - stuck_after)
+        await approvals.reap_interrupted(time.time() - stuck_after)
         await subscriptions.sync(service.client_for)
         await db.run(lambda: subscription_store.forget_groups_before(time.time() - EVENT_GROUPS_KEPT))
 

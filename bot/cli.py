@@ -318,7 +318,7 @@ async def run_command(
             if service.subscriptions is not None:
                 service.subscriptions.db.dispose()
     if isinstance(outcome, Succeeded | Failed | Refused):
-        await _audit_from_cli(settings, caller, outcome, confirmed and REGISTRY.is_destructive(outcome.command))
+        await _audit_from_cli(settings, policy, caller, outcome, confirmed and REGISTRY.is_destructive(outcome.command))
     access = policy.channel(caller.channel_id)
     ctx = RenderContext(
         quay_url=settings.quay_url,
@@ -337,12 +337,14 @@ async def run_command(
 
 
 async def _audit_from_cli(
-    settings: Settings, caller: Caller, outcome: Succeeded | Failed | Refused, confirmed: bool
+    settings: Settings, policy: AccessPolicy, caller: Caller, outcome: Succeeded | Failed | Refused, confirmed: bool
 ) -> None:
-    """Changes made from the terminal are audited like those made from Slack."""
-    from bot.auditing import CommandAudit
+    """Changes made from the terminal are audited like those made from Slack (the audit channel's
+    lines go through the outbox, which the serving bot sends)."""
+    from bot.auditing import AuditChannel, CommandAudit
     from bot.store import AuditLog, Database
     from bot.store.inventory import InventoryStore
+    from bot.store.outbox import OutboxStore
 
     try:
         db = Database(settings.database_url)
@@ -351,7 +353,10 @@ async def _audit_from_cli(
         print(f"quaybot: warning: the audit log is unavailable: {error}", file=sys.stderr)
         return
     try:
-        await CommandAudit(AuditLog(db)).outcome(caller, outcome.command, outcome, confirmed=confirmed)
+        channel = AuditChannel(lambda: policy, OutboxStore(db))
+        await CommandAudit(AuditLog(db), REGISTRY, channel).outcome(
+            caller, outcome.command, outcome, confirmed=confirmed
+        )
         watch = REGISTRY.spec_for(outcome.command).watch
         soon = watch(outcome.result, time.time()) if isinstance(outcome, Succeeded) else None
         if soon is not None:  # a running watch reads it at once, as after a change made from Slack

@@ -106,7 +106,9 @@ class CommandService:
             return run
         acting_as = run.acting_as.quay_username if run.acting_as is not None else None
         try:
-            if spec.destructive(command) and not confirmed:
+            if not confirmed and self.needs_approval(command, decision) and spec.preview is None:
+                return ConfirmationNeeded(command)  # said as the command itself: what it would run
+            if not confirmed and (spec.destructive(command) or self.needs_approval(command, decision)):
                 assert spec.preview is not None  # CommandSpec: destructive ones preview
                 preview = await spec.preview(command, run.quay)
                 if run.acting_as is not None and not _may(preview, spec.definition.role):
@@ -124,6 +126,20 @@ class CommandService:
         except QuayError as error:
             return Failed(command, error, acting_as=acting_as)
         return result if isinstance(result, OWN_OUTCOMES) else Succeeded(command, result, acting_as=acting_as)
+
+    def needs_approval(self, command: Command, decision: Decision) -> bool:
+        """Does this channel want a second member's approval before `command` runs?"""
+        access = decision.access if isinstance(decision, Allowed) else None
+        return access is not None and command.command_name in access.approval
+
+    async def cannot_act(self, command: Command, caller: Caller) -> Outcome | None:
+        """Why `caller` could not run `command` now (the policy, or no linked account where the
+        channel acts as each person), before anything is taken on their behalf; None if they can."""
+        decision = self.authorize(command, caller)
+        if isinstance(decision, Denied):
+            return Refused(command, decision.reason, decision.remedy)
+        run = await self._run(command, caller, decision, True)
+        return None if isinstance(run, Run) else run
 
     async def run_step(
         self, command: Command, caller: Caller, step: Callable[[Any, Run], Awaitable[object]]

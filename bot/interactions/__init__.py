@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from bot.access import Caller
 from bot.alerts.announce import Announcer
+from bot.auditing import AuditChannel
+from bot.interactions.approvals import ApprovalReplies
 from bot.interactions.buttons import ButtonReplies
 from bot.interactions.commands import TEST_CHECKS, CommandReplies
 from bot.interactions.confirmations import ConfirmationReplies
@@ -19,6 +21,7 @@ from bot.metrics import Metrics
 from bot.service import CommandService
 from bot.store import AuditLog, ConfirmationStore
 from bot.store.alerts import AlertStore
+from bot.store.approvals import ApprovalStore
 from bot.store.inventory import InventoryStore
 
 __all__ = ["Interactions", "Reply"]
@@ -38,15 +41,18 @@ class Interactions:
         announcer: Announcer | None = None,
         *,
         test_checks: tuple[float, ...] = TEST_CHECKS,
+        approvals: ApprovalStore | None = None,
+        audit_channel: AuditChannel | None = None,
     ) -> None:
         self.service = service
         self.confirmations = confirmations
         self.audit = audit
         self.alerts = alerts
-        self.shared = Shared(service, audit, metrics, quay_url)
+        self.shared = Shared(service, audit, metrics, quay_url, audit_channel)
         inventory = InventoryStore(alerts.db) if alerts is not None else None
         self.commands = CommandReplies(self.shared, confirmations, inventory, announcer, test_checks)
-        self.confirming = ConfirmationReplies(self.shared, confirmations)
+        self.approving = ApprovalReplies(self.shared, approvals) if approvals is not None else None
+        self.confirming = ConfirmationReplies(self.shared, confirmations, self.approving)
         self.buttons = ButtonReplies(self.shared, self.commands, alerts)
         self.forms = FormReplies(self.shared)
         self.home = HomeReplies(self.shared, self.buttons, alerts)

@@ -8,10 +8,11 @@ import logging
 from bot.access import Caller
 from bot.blocks.message import plain
 from bot.commands.grammar import ParseContext
-from bot.commands.model import UsageError
+from bot.commands.model import Command, UsageError
 from bot.i18n import t
+from bot.interactions.approvals import ApprovalReplies
 from bot.interactions.replies import Reply, Shared
-from bot.outcomes import Refused, Succeeded
+from bot.outcomes import ConfirmationNeeded, Refused, Succeeded
 from bot.slices import render
 from bot.store import Claimed, ConfirmationStore, NotClaimed
 from bot.store.confirmations import INTERRUPTED
@@ -20,9 +21,26 @@ log = logging.getLogger(__name__)
 
 
 class ConfirmationReplies:
-    def __init__(self, shared: Shared, confirmations: ConfirmationStore) -> None:
+    def __init__(
+        self, shared: Shared, confirmations: ConfirmationStore, approvals: ApprovalReplies | None = None
+    ) -> None:
         self.shared = shared
         self.confirmations = confirmations
+        self.approvals = approvals
+
+    async def _ask_approval(self, pending_id: str, command: Command, requester: Caller, stored: str) -> list[Reply]:
+        """The channel wants a second person for this: read again what it would do (the requester may
+        have lost the right meanwhile), then ask the channel."""
+        assert self.approvals is not None
+        shared = self.shared
+        preview = await shared.service.handle(command, requester)
+        if not isinstance(preview, ConfirmationNeeded):
+            state = "refused" if isinstance(preview, Refused) else "failed"
+            message = render(preview, shared.ctx(requester))
+            await self.confirmations.finish(pending_id, state, message.text)
+            return [Reply(message, replace_original=True)]
+        await self.confirmations.finish(pending_id, "approval", "sent for approval")
+        return await self.approvals.request(preview, requester, stored)
 
     async def confirm(self, confirmation_id: str, caller: Caller) -> list[Reply]:
         shared = self.shared
@@ -38,6 +56,9 @@ class ConfirmationReplies:
             await self.confirmations.finish(pending.id, "failed", command.message)
             text = t(shared.locale_of(caller), ":x: This confirmation cannot be run:") + f" {command.message}"
             return [Reply(plain(text), replace_original=True)]
+        access = shared.service.policy.channel(pending.channel_id)
+        if self.approvals is not None and access is not None and command.command_name in access.approval:
+            return await self._ask_approval(pending.id, command, requester, pending.command)
         outcome = await shared.service.handle(command, requester, confirmed=True)
         shared.count(command, outcome)
         state = {Succeeded: "done", Refused: "refused"}.get(type(outcome), "failed")

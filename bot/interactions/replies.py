@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.access import Caller
-from bot.auditing import CommandAudit
+from bot.auditing import AuditChannel, CommandAudit
 from bot.blocks.context import RenderContext
 from bot.blocks.message import Message, plain
 from bot.commands.model import Command
@@ -29,10 +29,17 @@ class Reply:
 class Shared:
     """The command service and what each reply is rendered, counted and audited with."""
 
-    def __init__(self, service: CommandService, audit: AuditLog, metrics: Metrics, quay_url: str) -> None:
+    def __init__(
+        self,
+        service: CommandService,
+        audit: AuditLog,
+        metrics: Metrics,
+        quay_url: str,
+        audit_channel: AuditChannel | None = None,
+    ) -> None:
         self.service = service
         self.audit = audit
-        self.auditing = CommandAudit(audit, service.registry)
+        self.auditing = CommandAudit(audit, service.registry, audit_channel)
         self.metrics = metrics
         self.quay_url = quay_url
 

@@ -22,6 +22,7 @@ from bot.blocks.ids import (
     ALERT_DELETE_ACTION,
     ALERT_MUTE_ACTION,
     ALERT_TEST_ACTION,
+    APPROVE_ACTION,
     CANCEL_ACTION,
     CONFIRM_ACTION,
     HOME_ALERT_DELETE_ACTION,
@@ -35,8 +36,10 @@ from bot.blocks.ids import (
     NO_VALUE,
     OPEN_NOTIFY_CREATE,
     OPEN_REPO_CREATE,
+    REJECT_ACTION,
     REPO_MENU_ACTION,
     RESET_ACTION,
+    WITHDRAW_ACTION,
 )
 from bot.blocks.message import plain
 from bot.i18n import t
@@ -194,6 +197,10 @@ def register(
     )
     app.action(REPO_MENU_ACTION)(on_repo_menu)
     app.action(LOGIN_OPEN_ACTION)(on_link_opened)
+    if interactions.approving is not None:
+        app.action(APPROVE_ACTION)(button(interactions.approving.approve))
+        app.action(REJECT_ACTION)(button(interactions.approving.reject))
+        app.action(WITHDRAW_ACTION)(button(interactions.approving.withdraw))
     app.action(EVENT_SELECT)(on_form_changed)
     app.action(METHOD_SELECT)(on_form_changed)
     for callback_id in interactions.service.registry.forms:  # every command's form

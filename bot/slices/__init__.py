@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.access import ChannelAccess
 from bot.blocks.context import RenderContext
-from bot.blocks.message import Message
+from bot.blocks.message import Message, code
 from bot.blocks.people import render_not_linked
 from bot.blocks.render import (
     render_confirmation,
@@ -26,6 +26,7 @@ from bot.blocks.render import (
 from bot.commands.grammar import Definition, Grammar, ParseContext
 from bot.commands.help import HelpPage, help_page
 from bot.commands.model import Command, HelpTopic, UsageError
+from bot.i18n import t
 from bot.outcomes import ConfirmationNeeded, Failed, NotAvailable, NotLinked, Outcome, Refused, Succeeded, Unparsed
 from bot.slices import (
     help,
@@ -133,6 +134,15 @@ class Registry:
     def help_page(self, topic: HelpTopic | None, access: ChannelAccess | None) -> HelpPage:
         return help_page(self.definitions, topic, access)
 
+    def confirmation(self, outcome: ConfirmationNeeded, locale: str) -> tuple[str, list[str]]:
+        """The question a confirmation asks and its facts: the command's own, or, for a command that
+        asks only because its channel wants approval for it, the command as written."""
+        confirmation = self.spec_for(outcome.command).confirmation
+        if confirmation is not None:
+            return confirmation(outcome, locale)
+        written = "/quay " + self.text(outcome.command, masked=True)
+        return t(locale, "Run {command}?", command=code(written)), []
+
     def render(self, outcome: Outcome, ctx: RenderContext) -> Message:
         match outcome:
             case Succeeded(result=result):
@@ -150,9 +160,7 @@ class Registry:
             case Unparsed(problem=problem):
                 return render_usage(problem, ctx.locale)
             case ConfirmationNeeded():
-                confirmation = self.spec_for(outcome.command).confirmation
-                assert confirmation is not None  # a spec that previews shows a confirmation (CommandSpec)
-                return render_confirmation(*confirmation(outcome, ctx.locale), ctx)
+                return render_confirmation(*self.confirmation(outcome, ctx.locale), ctx)
         raise AssertionError(f"unhandled outcome {outcome!r}")
 
 
