@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -34,7 +34,9 @@ class AccessReloader:
         metrics: Metrics,
         *,
         every: float = 5.0,
+        commands: Collection[str] | None = None,
     ) -> None:
+        self.commands = commands
         self.path = path
         self.environ = environ
         self.default_token = default_token
@@ -63,7 +65,7 @@ class AccessReloader:
         if digest is None or digest == self._loaded or digest == self._refused:
             return None
         try:
-            policy = load_policy(self.path, self.environ, self.default_token)
+            policy = load_policy(self.path, self.environ, self.default_token, commands=self.commands)
         except AccessFileError as error:
             self._refused = digest
             self.metrics.access_reloads.labels("invalid").inc()

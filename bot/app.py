@@ -39,6 +39,7 @@ from bot.slack.identity import BotIdentity
 from bot.slack.outbox import OutboxSender
 from bot.slack.replays import ReplayGuard
 from bot.slack.views import OpenedViews
+from bot.slices import COMMAND_NAMES
 from bot.store import AuditLog, ConfirmationStore, Database
 from bot.store.alerts import AlertStore
 from bot.store.approvals import ApprovalStore
@@ -148,7 +149,7 @@ def build_identities(settings: Settings, db: Database, quay: QuayClient) -> Iden
 
 def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_only: bool = False) -> Bot:
     check_slack_settings(settings, watch_only=watch_only)
-    policy = policy or load_policy(settings.access_file, os.environ, settings.quay_token)
+    policy = policy or load_policy(settings.access_file, os.environ, settings.quay_token, commands=COMMAND_NAMES)
     metrics = Metrics()
     db = Database(settings.database_url)
     db.create_tables()
@@ -247,7 +248,13 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         add_secrets(bot.secrets)
 
     reloader = AccessReloader(
-        settings.access_file, os.environ, settings.quay_token, use_policy, metrics, every=settings.access_reload_seconds
+        settings.access_file,
+        os.environ,
+        settings.quay_token,
+        use_policy,
+        metrics,
+        every=settings.access_reload_seconds,
+        commands=COMMAND_NAMES,
     )
     bot = Bot(
         settings,

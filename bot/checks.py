@@ -4,12 +4,14 @@ failed, so one run shows everything to fix."""
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.access import AccessPolicy
 from bot.access_file import AccessFileError, load_policy
-from bot.quay import QuayClient, QuayError, QuayTLSError, QuayUnauthorized, QuayUnavailable
+from bot.quay import QuayClient, QuayError, QuayNotFound, QuayTLSError, QuayUnauthorized, QuayUnavailable
+from bot.quay.oauth import OAuthApplication
 from bot.settings import Settings
 from bot.slices import COMMAND_NAMES
 from bot.store.db import DatabaseUnusable
@@ -192,8 +194,90 @@ async def check(settings: Settings, out: TextIO) -> int:
             f"  {channels} channel(s) mapped; {alerting} namespace(s) watched for failing notifications",
             file=out,
         )
+        problems += _check_people_policy(settings, policy, out)
     problems += await _check_slack(settings, out)
     problems += _check_database(settings, out)
     problems += _check_public_url(settings, out)
+    problems += await _check_linking(settings, out)
     print("OK" if problems == 0 else f"{problems} problem(s) found", file=out)
     return 0 if problems == 0 else 1
+
+
+def _check_people_policy(settings: Settings, policy: AccessPolicy, out: TextIO) -> int:
+    """Who acts as whom, what needs a second person, what no channel may do, and where it is all said."""
+    problems = 0
+    as_people = sorted(c.channel_id for c in policy.channels.values() if c.acts_as_person)
+    if as_people:
+        print(f"  acting as each person's own Quay account: {', '.join(as_people)}", file=out)
+        if settings.linking_missing:
+            print(
+                f"  ! those channels run nothing until linking is set up: {', '.join(settings.linking_missing)} "
+                "not set",
+                file=out,
+            )
+            problems += 1
+    for access in sorted(policy.channels.values(), key=lambda c: c.channel_id):
+        if access.approval:
+            print(f"  {access.channel_id} needs a second person for: {', '.join(sorted(access.approval))}", file=out)
+    for rail in policy.guardrails.rails:
+        print(f"  {rail.summary}", file=out)
+    if policy.audit_channel:
+        print(f"  audit channel: {policy.audit_channel} (the bot must be a member to post there)", file=out)
+    return problems
+
+
+async def _check_linking(settings: Settings, out: TextIO) -> int:
+    """`/quay login`: the OAuth application exists in Quay, and its redirect URI and secret are this bot's."""
+    print("Linking Quay accounts (/quay login):", file=out)
+    if settings.quay_oauth_client_id is None and settings.quay_oauth_client_secret is None:
+        print("  off: QUAY_OAUTH_CLIENT_ID is not set (channels act with the bot's tokens only)", file=out)
+        return 0
+    if settings.linking_missing:
+        print(f"  ! {', '.join(settings.linking_missing)} not set: /quay login says so to whoever tries", file=out)
+        return 1
+    assert settings.quay_oauth_client_id and settings.quay_oauth_client_secret and settings.public_url
+    app = OAuthApplication(
+        settings.quay_url,
+        settings.quay_oauth_client_id,
+        settings.quay_oauth_client_secret,
+        settings.public_url,
+        settings.quay_oauth_scopes,
+    )
+    async with QuayClient(
+        settings.quay_url, settings.quay_token, verify=settings.quay_verify_tls, timeout=settings.quay_timeout_seconds
+    ) as quay:
+        try:
+            info = await app.information(quay)
+        except QuayNotFound:
+            print(f"  ! Quay has no OAuth application with the client id {app.client_id}", file=out)
+            return 1
+        except QuayError as error:
+            print(f"  ! the OAuth application could not be read: {error}", file=out)
+            return 1
+        org = info.organization.name
+        print(f"  application {info.name!r} of the organization {org}; scopes asked: {app.scopes}", file=out)
+        try:
+            registered = await app.registered(quay, org)
+        except QuayError:
+            print(
+                f"  ? its redirect URI cannot be read with QUAY_TOKEN (that needs org:admin on {org}): it must be a "
+                f"prefix of {app.redirect_uri}, with the same scheme and host",
+                file=out,
+            )
+            return 0
+    problems = 0
+    if not app.redirect_accepted(registered.redirect_uri or ""):
+        print(
+            f"  ! the application's redirect URI is {registered.redirect_uri!r}; Quay would refuse this bot's "
+            f"{app.redirect_uri}: set it there (Applications, {info.name}, OAuth Information) to {app.redirect_uri}",
+            file=out,
+        )
+        problems += 1
+    else:
+        print(f"  redirect URI accepted: {app.redirect_uri}", file=out)
+    if registered.client_secret is not None and not secrets.compare_digest(
+        registered.client_secret, app.client_secret.get_secret_value()
+    ):
+        print("  ! QUAY_OAUTH_CLIENT_SECRET is not the application's client secret", file=out)
+        problems += 1
+    return problems

@@ -66,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "db": _db,
         "outbox": _outbox,
+        "rotate-key": _rotate_key,
     }[args.command]
     try:
         return handler(settings, args)
@@ -98,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the database schema: `db upgrade` (serve and watch also upgrade at start) or `db current`",
     )
     db.add_argument("action", choices=["upgrade", "current"])
+    commands.add_parser(
+        "rotate-key",
+        help="re-encrypt every linked Quay token with the first key of QUAYBOT_SECRET_KEY",
+        description="After putting a new key first in QUAYBOT_SECRET_KEY (keeping the old one after it): every "
+        "stored token is re-encrypted with the new key; then the old key can be removed.",
+    )
     outbox = commands.add_parser(
         "outbox",
         help="Slack messages waiting or set aside: `outbox list`, `outbox retry ID`, `outbox drop ID`",
@@ -173,6 +180,27 @@ def _database_answers(settings: Settings) -> bool:
     if not answered:
         log.info("stopped while waiting for the database")
     return answered
+
+
+def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sealing import Sealer, Unsealable
+    from bot.store import Database
+    from bot.store.links import LinkStore
+
+    if settings.secret_key is None:
+        print("quaybot: QUAYBOT_SECRET_KEY is not set: there is nothing to rotate to", file=sys.stderr)
+        return EXIT_ERROR
+    db = Database(settings.database_url)
+    try:
+        db.create_tables()
+        count = LinkStore(db, Sealer(settings.secret_key)).reseal_all()
+    except Unsealable as error:
+        print(f"quaybot: {error}: keep the old key in QUAYBOT_SECRET_KEY, after the new one", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        db.dispose()
+    print(f"re-encrypted {count} linked token(s) with the first key of QUAYBOT_SECRET_KEY")
+    return EXIT_OK
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:

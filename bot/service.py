@@ -83,7 +83,8 @@ class CommandService:
             return decision
         subject = spec.subject(command)
         words = [word for word in spec.words(command, True) if word != subject]
-        return self.policy.check_guardrails(caller, namespace, definition.words, words) or decision
+        railed = self.policy.check_guardrails(caller, namespace, definition.words, words)
+        return decision if railed is None else railed  # a Denied is falsy: no `or` here
 
     # Running -----------------------------------------------------------------------------------
 

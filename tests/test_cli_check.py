@@ -169,3 +169,66 @@ async def test_socket_mode_checks_the_app_token(quay: FakeQuayServer, monkeypatc
     assert "Slack: Socket Mode" in text and said in text, text
     assert code == (0 if app_token == APP_TOKEN else 1)
     assert "xapp-1-revoked" not in text
+
+
+PEOPLE_ACCESS = """
+channels:
+  C0TEAMA:
+    namespaces: [buynlarge]
+    role: admin
+    identity: user
+    approval: [repo delete]
+guardrails:
+  - name: no public repositories
+    namespaces: ["buyn*"]
+    deny: ["repo visibility public"]
+audit_channel: C0AUDIT
+"""
+
+
+def linking(monkeypatch, redirect: str = "https://bot.example.com") -> None:
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("QUAY_OAUTH_CLIENT_ID", "CLIENTID")
+    monkeypatch.setenv("QUAY_OAUTH_CLIENT_SECRET", "the-secret")
+    monkeypatch.setenv("QUAYBOT_PUBLIC_URL", redirect)
+    monkeypatch.setenv("QUAYBOT_SECRET_KEY", Fernet.generate_key().decode())
+
+
+async def test_people_settings_and_the_policy_above_the_channels_are_shown(quay, access_file, monkeypatch) -> None:
+    access_file.write_text(PEOPLE_ACCESS)
+    quay.fake.oauth.add_application("CLIENTID", "the-secret", "buynlarge", "https://bot.example.com/quay/oauth")
+    linking(monkeypatch)
+    code, text = await run_check(quay.url, T)
+    assert "acting as each person's own Quay account: C0TEAMA" in text
+    assert "C0TEAMA needs a second person for: repo delete" in text
+    assert "guardrail “no public repositories”: in buyn*, deny repo visibility public" in text
+    assert "audit channel: C0AUDIT" in text
+    assert "application 'quaybot' of the organization buynlarge" in text
+    assert "redirect URI accepted: https://bot.example.com/quay/oauth/callback" in text
+    assert code == 0 and "the-secret" not in text
+
+
+async def test_a_redirect_uri_quay_would_refuse_and_a_wrong_secret_are_problems(quay, access_file, monkeypatch) -> None:
+    quay.fake.oauth.add_application("CLIENTID", "another-secret", "buynlarge", "https://elsewhere.example.com/cb")
+    linking(monkeypatch)
+    code, text = await run_check(quay.url, T)
+    assert "Quay would refuse this bot's https://bot.example.com/quay/oauth/callback" in text
+    assert "QUAY_OAUTH_CLIENT_SECRET is not the application's client secret" in text
+    assert code == 1 and "another-secret" not in text
+
+
+async def test_an_unknown_application_and_missing_settings_are_said(quay, access_file, monkeypatch) -> None:
+    linking(monkeypatch)
+    code, text = await run_check(quay.url, T)
+    assert "Quay has no OAuth application with the client id CLIENTID" in text and code == 1
+    monkeypatch.delenv("QUAYBOT_SECRET_KEY")
+    access_file.write_text(PEOPLE_ACCESS)
+    code, text = await run_check(quay.url, T)
+    assert "QUAYBOT_SECRET_KEY not set" in text and "those channels run nothing until linking is set up" in text
+
+
+async def test_approvals_and_guardrails_must_name_commands(quay, access_file) -> None:
+    access_file.write_text(PEOPLE_ACCESS.replace("approval: [repo delete]", "approval: [repo delet]"))
+    code, text = await run_check(quay.url, T)
+    assert "`repo delet` is not a command" in text and code == 1

@@ -3,7 +3,7 @@ The topic pages' notes (events, methods, how subscriptions work) are said here, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.access import ChannelAccess, Role
@@ -30,6 +30,7 @@ class HelpPage:
     hidden: int  # commands that exist but need a higher role than the channel has
     notes: tuple[str, ...] = ()
     unavailable: str | None = None  # why nothing can be run here, and what would allow it
+    guarded: int = 0  # commands the role would allow that a guardrail denies here outright
 
 
 def _entry(definition: Definition) -> HelpEntry:
@@ -46,10 +47,13 @@ def help_page(
     topic: HelpTopic | None,
     access: ChannelAccess | None,
     unavailable: str | None = None,
+    denied: Callable[[str], bool] = lambda words: False,
 ) -> HelpPage:
+    """`denied(words)`: is that command denied here whatever its arguments (a guardrail)?"""
     definitions = [d for d in definitions if d.verb != "help" and (topic is None or d.topic == topic)]
     allowed_role = access.role if access else None
-    shown = [d for d in definitions if allowed_role is not None and d.role <= allowed_role]
+    allowed = [d for d in definitions if allowed_role is not None and d.role <= allowed_role]
+    shown = [d for d in allowed if not denied(d.words)]
     notes: list[str] = []
     if access is not None and access.default_namespace:
         loc, namespace = access.locale, access.default_namespace
@@ -86,9 +90,10 @@ def help_page(
         topic,
         access,
         tuple(_entry(d) for d in shown),
-        hidden=len(definitions) - len(shown),
+        hidden=len(definitions) - len(allowed),
         notes=tuple(notes),
         unavailable=unavailable,
+        guarded=len(allowed) - len(shown),
     )
 
 

@@ -100,12 +100,8 @@ class ApprovalReplies:
         command = self._parse(approval)
         if command is None:
             return [_unknown(locale)]
-        return await self._close(
-            (approval, command),
-            caller,
-            "withdrawn",
-            ":leftwards_arrow_with_hook: {who} withdrew this: nothing was done.",
-        )
+        said = t(locale, ":leftwards_arrow_with_hook: {who} withdrew this: nothing was done.", who=_who(caller))
+        return await self._close((approval, command), caller, "withdrawn", said)
 
     async def _close(
         self, found: tuple[PendingApproval, Command], caller: Caller, state: Decision, said: str

@@ -28,7 +28,9 @@ from bot.blocks.ids import (
     NO_VALUE,
 )
 from bot.blocks.message import actions, button, chunk_lines, code, context, escape, header, section
+from bot.blocks.people import login_button
 from bot.i18n import plural, t
+from bot.identities import Identities
 from bot.interactions.buttons import ButtonReplies
 from bot.interactions.replies import Reply, Shared
 from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
@@ -51,15 +53,35 @@ class Home:
     alerts: tuple[AlertRecord, ...]
     audit: tuple[AuditRecord, ...]
     unlisted: int  # channels mapped without a users list: not shown, whoever asks
+    account: Account | None = None  # the person's own Quay account, where linking is set up
 
 
-async def home_of(user_id: str, policy: AccessPolicy, db: Database, alerts: AlertStore, audit: AuditLog) -> Home:
+@dataclass(frozen=True)
+class Account:
+    linked_as: str | None
+    login_url: str  # a fresh login link (it lasts 10 minutes; the tab is drawn again at each opening)
+
+
+async def home_of(
+    user_id: str,
+    policy: AccessPolicy,
+    db: Database,
+    alerts: AlertStore,
+    audit: AuditLog,
+    identities: Identities | None = None,
+    team_id: str = "",
+) -> Home:
     channels = tuple(sorted(policy.named_channels(user_id), key=lambda c: c.channel_id))
     ids = [c.channel_id for c in channels]
     open_alerts = await db.run(lambda: alerts.open_alerts(ids, OPEN_ALERTS))
     rows = await db.run(lambda: audit.for_user(user_id, AUDIT_ROWS))
     unlisted = sum(1 for c in policy.channels.values() if c.users is None)
-    return Home(user_id, channels, tuple(open_alerts), tuple(rows), unlisted)
+    account = None
+    if identities is not None and identities.enabled and team_id:
+        me = Caller(team_id, "", user_id)
+        linked = await identities.link_of(me)
+        account = Account(linked.quay_username if linked else None, await identities.login_url(me))
+    return Home(user_id, channels, tuple(open_alerts), tuple(rows), unlisted, account)
 
 
 def may_act_from(policy: AccessPolicy, user_id: str, channel_id: str) -> bool:
@@ -104,6 +126,19 @@ def render_home(home: Home, now: float | None = None) -> View:
                 )
             )
         )
+    if home.account is not None:
+        blocks += [DividerBlock(), section(t(loc, "*Your Quay account*"))]
+        if home.account.linked_as:
+            said = t(
+                loc,
+                "Linked to {account}: in channels set to act as each person, commands run as it.",
+                account=code(home.account.linked_as),
+            )
+            label = t(loc, "Link another Quay account")
+        else:
+            said = t(loc, "Not linked: in channels set to act as each person, nothing runs for you until it is.")
+            label = t(loc, "Link your Quay account")
+        blocks += [section(said), actions(login_button(label, home.account.login_url))]
     blocks += [DividerBlock(), section(t(loc, "*Open failure alerts*"))]
     if not home.alerts:
         blocks.append(context(t(loc, "None in these channels.")))
@@ -152,9 +187,12 @@ class HomeReplies:
         self.buttons = buttons
         self.alerts = alerts
 
-    async def view(self, user_id: str) -> View:
+    async def view(self, user_id: str, team_id: str = "") -> View:
         assert self.alerts is not None  # built with the bot
-        home = await home_of(user_id, self.shared.service.policy, self.alerts.db, self.alerts, self.shared.audit)
+        service = self.shared.service
+        home = await home_of(
+            user_id, service.policy, self.alerts.db, self.alerts, self.shared.audit, service.identities, team_id
+        )
         return render_home(home)
 
     def alert_button(

@@ -46,6 +46,7 @@ class OrgApplication(BaseModel):
 
     name: str
     redirect_uri: str | None = None
+    client_secret: str | None = None  # shown to the organization's admins only
 
 
 @dataclass(frozen=True)

@@ -145,20 +145,22 @@ def register(
     async def on_link_opened(ack: AsyncAck) -> None:
         await ack()  # a link button: the browser opens its URL; Slack only tells the app it was clicked
 
-    async def publish_home(client: AsyncWebClient, user_id: str) -> None:
-        view = await interactions.home.view(user_id)
+    async def publish_home(client: AsyncWebClient, user_id: str, team_id: str = "") -> None:
+        view = await interactions.home.view(user_id, team_id)
         try:
             await client.views_publish(user_id=user_id, view=view)
         except SLACK_FAILURES as error:  # the next opening of the tab publishes it again
             log.warning("the App Home could not be published", extra={"error": _failure(error)})
 
-    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
-            await publish_home(client, str(event["user"]))
+            await publish_home(client, str(event["user"]), str(body.get("team_id") or ""))
 
     async def on_home_refresh(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await publish_home(client, str((body.get("user") or {}).get("id") or ""))
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+        await publish_home(client, str(user.get("id") or ""), str(team))
 
     def home_button(kind: str) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -168,7 +170,7 @@ def register(
             if found is not None:
                 # No response_url on a home tab: replies go to the alert's channel, as from there.
                 await delivery.post(found[0], found[1], what="slack.home")
-            await publish_home(client, caller.user_id)
+            await publish_home(client, caller.user_id, caller.team_id)
 
         return listener
 

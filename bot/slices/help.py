@@ -50,7 +50,15 @@ async def run(command: Help, ctx: Run) -> HelpPage:
     decision = ctx.decision
     access = decision.access if isinstance(decision, Allowed) else None
     unavailable = f"{decision.reason} {decision.remedy}" if isinstance(decision, Denied) else None
-    return help_page(ctx.definitions, command.topic, access, unavailable)
+    namespaces = access.namespaces if access is not None else ()
+    guardrails = ctx.policy.guardrails
+    return help_page(
+        ctx.definitions,
+        command.topic,
+        access,
+        unavailable,
+        denied=lambda words: guardrails.denies_outright(words, namespaces),
+    )
 
 
 def render(page: HelpPage, ctx: RenderContext) -> Message:
@@ -85,6 +93,17 @@ def render(page: HelpPage, ctx: RenderContext) -> Message:
                     page.hidden,
                     "{count} more command needs a higher role than this channel has.",
                     "{count} more commands need a higher role than this channel has.",
+                )
+            )
+        )
+    if page.guarded and page.access is not None:
+        blocks.append(
+            context(
+                plural(
+                    locale,
+                    page.guarded,
+                    "{count} more command is denied here by a guardrail (`/quay whoami` names them).",
+                    "{count} more commands are denied here by guardrails (`/quay whoami` names them).",
                 )
             )
         )

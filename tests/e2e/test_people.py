@@ -23,6 +23,7 @@ from tests.fakes.slack_driver import SlackDriver
 
 CLIENT_ID, CLIENT_SECRET = "QUAYBOTCLIENTID0000000", "client-secret-of-quaybot-0000000000000000"
 KEY = Fernet.generate_key().decode()
+CAROL = "U0CAROL"
 ACCESS = """
 channels:
   C0PEOPLE:
@@ -32,6 +33,26 @@ channels:
   C0BOTS:
     namespaces: [team-p]
     role: admin
+  C0TWO:
+    namespaces: [team-p]
+    role: admin
+    identity: user
+    approval: [repo delete]
+  C0TWOBOT:
+    namespaces: [team-p]
+    role: admin
+    approval: [repo delete, repo describe]
+  C0READ:
+    namespaces: [team-p]
+    role: read
+    approval: [repo delete]
+guardrails:
+  - name: team repositories stay private
+    namespaces: ["team-*"]
+    deny: ["repo visibility public"]
+  - namespaces: [team-p]
+    deny: [notify delete]
+audit_channel: C0AUDIT
 """
 
 
@@ -64,9 +85,7 @@ class People:
         return self.driver.reply(self.driver.slash(text, user=user, channel=channel))
 
     def login_url(self, reply) -> str:
-        [button] = [
-            e for b in reply.body["blocks"] if b["type"] == "actions" for e in b["elements"] if e.get("url")
-        ]
+        [button] = [e for b in reply.body["blocks"] if b["type"] == "actions" for e in b["elements"] if e.get("url")]
         assert button["action_id"] == "quaybot_login_open" and button["url"].startswith(self.public_url)
         return str(button["url"])
 
@@ -126,7 +145,7 @@ def test_an_org_admin_links_with_the_code_flow_and_quay_then_names_them(people: 
 
 def test_a_channel_acting_as_the_bot_keeps_the_bots_token(people: People):
     people.link_by_code(ALICE, "owner")
-    people.say("repo describe team-p/web \"from the bot channel\"", ALICE, "C0BOTS")
+    people.say('repo describe team-p/web "from the bot channel"', ALICE, "C0BOTS")
     assert people.fake.oauth.performers("set_repo_description") == [("devtable", None)]
 
 
@@ -262,3 +281,159 @@ def _link_freshuser(people: People) -> None:
         f"&assignment_uuid={assignment.uuid}"
     )
     assert "now linked" in browser.run_callback_script(browser.submit(consent)).text
+
+
+# Two people for the dangerous ones ------------------------------------------------------------------
+
+
+def ask_for_approval(people: People, text: str, user: str, channel: str):
+    prompt = people.say(text, user, channel)
+    click = people.driver.click(prompt, "quaybot_confirm", user=user, channel=channel)
+    replaced, request = people.driver.slack.wait_for(click.response_id, count=2)
+    assert replaced.body["replace_original"] and "second person's approval" in replaced.text
+    assert request.body["response_type"] == "in_channel"
+    assert f"<@{user}> asks for a second person's approval" in request.text
+    return request
+
+
+def decide(people: People, request, action: str, user: str, channel: str, count: int = 1):
+    click = people.driver.click(request, action, user=user, channel=channel)
+    return people.driver.slack.wait_for(click.response_id, count=count)
+
+
+def test_a_listed_command_runs_only_once_another_member_approves(people: People):
+    request = ask_for_approval(people, "repo delete web", ALICE, "C0TWOBOT")
+    assert "Delete `team-p/web`?" in request.text and "Tags: 0" in request.text  # the confirmation's facts
+    assert ("team-p", "web") in people.fake.repos
+    [mine] = decide(people, request, "quaybot_approve", ALICE, "C0TWOBOT")
+    assert "another member must approve" in mine.text and ("team-p", "web") in people.fake.repos
+    replaced, announced = decide(people, request, "quaybot_approve", MALLORY, "C0TWOBOT", count=2)
+    assert f"<@{MALLORY}> approved what <@{ALICE}> asked for" in replaced.text
+    assert f"<@{MALLORY}> deleted `team-p/web`" in announced.text
+    assert ("team-p", "web") not in people.fake.repos
+    [again] = decide(people, request, "quaybot_approve", BOB, "C0TWOBOT")
+    assert "already decided" in again.text and len(people.fake.requests_to("DELETE")) == 1
+
+
+def test_two_approvers_at_once_run_it_once(people: People):
+    from concurrent.futures import ThreadPoolExecutor
+
+    request = ask_for_approval(people, "repo delete web", ALICE, "C0TWOBOT")
+    with ThreadPoolExecutor(4) as pool:
+        clicks = list(
+            pool.map(
+                lambda user: people.driver.click(request, "quaybot_approve", user=user, channel="C0TWOBOT"),
+                [BOB, MALLORY, CAROL, "U0DAVE"],
+            )
+        )
+    texts = [people.driver.slack.wait_for(c.response_id)[0].text for c in clicks]
+    assert sum("approved what" in t for t in texts) == 1
+    assert len(people.fake.requests_to("DELETE")) == 1
+
+
+def test_a_command_that_asks_no_confirmation_of_its_own_asks_one_where_it_needs_approval(people: People):
+    request = ask_for_approval(people, 'repo describe web "approved text"', ALICE, "C0TWOBOT")
+    assert "Run `/quay repo describe team-p/web" in request.text
+    assert not people.fake.requests_to("PUT")
+    decide(people, request, "quaybot_approve", BOB, "C0TWOBOT", count=2)
+    assert people.fake.repos["team-p", "web"].description == "approved text"
+
+
+def test_rejected_withdrawn_and_expired_requests_do_nothing(people: People):
+    rejected = ask_for_approval(people, "repo delete web", ALICE, "C0TWOBOT")
+    [said] = decide(people, rejected, "quaybot_reject", BOB, "C0TWOBOT")
+    assert f"<@{BOB}> rejected this: nothing was done" in said.text
+    withdrawn = ask_for_approval(people, "repo delete web", ALICE, "C0TWOBOT")
+    [refused] = decide(people, withdrawn, "quaybot_withdraw", BOB, "C0TWOBOT")
+    assert f"Only <@{ALICE}>, who asked for it, can withdraw it" in refused.text
+    [said] = decide(people, withdrawn, "quaybot_withdraw", ALICE, "C0TWOBOT")
+    assert f"<@{ALICE}> withdrew this" in said.text
+    late = ask_for_approval(people, "repo delete web", ALICE, "C0TWOBOT")
+    approvals = people.bot.bot.interactions.approving.approvals
+    approvals.clock = lambda: __import__("time").time() + 3601
+    [said] = decide(people, late, "quaybot_approve", BOB, "C0TWOBOT")
+    assert "expired" in said.text
+    assert ("team-p", "web") in people.fake.repos and not people.fake.requests_to("DELETE")
+
+
+def test_an_approval_runs_as_the_approver_where_the_channel_acts_as_each_person(people: People):
+    people.link_by_code(ALICE, "owner")
+    people.link_by_code(CAROL, "devtable")
+    request = ask_for_approval(people, "repo delete web", ALICE, "C0TWO")
+    decide(people, request, "quaybot_approve", CAROL, "C0TWO", count=2)
+    assert people.fake.oauth.performers("delete_repo") == [("devtable", CLIENT_ID)]
+
+
+def test_an_approver_not_linked_is_asked_to_link_and_the_request_stays_open(people: People):
+    people.link_by_code(ALICE, "owner")
+    request = ask_for_approval(people, "repo delete web", ALICE, "C0TWO")
+    [answer] = decide(people, request, "quaybot_approve", CAROL, "C0TWO")
+    assert "yours is not linked yet" in answer.text and people.login_url(answer)
+    people.link_by_code(CAROL, "devtable")
+    decide(people, request, "quaybot_approve", CAROL, "C0TWO", count=2)
+    assert ("team-p", "web") not in people.fake.repos
+
+
+# Guardrails and the audit channel ------------------------------------------------------------------
+
+
+def test_a_guardrail_refuses_what_the_channels_role_allows_and_names_itself(people: People):
+    refused = people.say("repo visibility web public", ALICE, "C0BOTS")
+    assert "Guardrail “team repositories stay private” denies `repo visibility public` in `team-p`" in refused.text
+    assert not people.fake.requests_to("POST", ".*/changevisibility")
+    people.fake.repos["team-p", "web"].is_public = True
+    private = people.say("repo visibility web private", ALICE, "C0BOTS")
+    assert "Not allowed" not in private.text  # the rule's words are matched, not the whole command
+    unnamed = people.say("notify delete web 00000000-0000-0000-0000-000000000000", ALICE, "C0BOTS")
+    assert "Guardrail 2 denies `notify delete` in `team-p`" in unnamed.text
+
+
+def test_help_hides_what_a_guardrail_denies_outright_and_whoami_names_them(people: People):
+    help_text = people.say("help notify", ALICE, "C0BOTS").text
+    assert "notify delete" not in help_text and "notify reset" in help_text
+    who = people.say("whoami", ALICE, "C0BOTS").text
+    assert "team repositories stay private" in who and "the *bot's Quay token*" in who
+    assert "second person's approval here" in people.say("whoami", ALICE, "C0TWO").text
+
+
+def test_the_audit_channel_shows_links_changes_approvals_and_unlinks(people: People):
+    people.link_by_code(ALICE, "owner")
+    people.say('repo describe api "as the owner"', ALICE, "C0PEOPLE")
+    rejected = ask_for_approval(people, "repo delete web", ALICE, "C0TWOBOT")
+    decide(people, rejected, "quaybot_reject", BOB, "C0TWOBOT")
+    approved = ask_for_approval(people, "repo delete web", ALICE, "C0TWOBOT")
+    decide(people, approved, "quaybot_approve", MALLORY, "C0TWOBOT", count=2)
+    people.say("logout", ALICE)
+    people.say("login freshuser", BOB)
+    sender = people.bot.bot.outbox
+    sender.per_channel_interval = 0.0
+    while people.bot.run(sender.send_due()):  # one message per channel per round, in order
+        pass
+    lines = [c.text for c in people.driver.slack.calls_to("chat.postMessage") if c.body.get("channel") == "C0AUDIT"]
+    text = "\n".join(lines)
+    assert f"<@{ALICE}> linked the Quay account `owner`" in text
+    assert f"<@{ALICE}> in <#C0PEOPLE>, as the Quay user `owner`: `/quay repo describe team-p/api" in text
+    assert (
+        f"<@{ALICE}> in <#C0TWOBOT>, with the bot's Quay token: `/quay repo delete team-p/web` → approval requested"
+        in text
+    )
+    assert f"<@{BOB}> in <#C0TWOBOT>, with the bot's Quay token: `/quay repo delete team-p/web` → rejected" in text
+    assert f"<@{MALLORY}> in <#C0TWOBOT>, with the bot's Quay token: `/quay repo delete team-p/web` → approved" in text
+    assert "→ confirmed succeeded" in text
+    assert f"<@{ALICE}> unlinked the Quay account `owner`" in text
+    assert f"<@{BOB}> asks an admin" in text and "`freshuser`" in text
+
+
+def test_the_app_home_shows_the_link_and_a_button_that_links(people: People):
+    def home(user: str, count: int) -> dict:
+        people.driver.home_opened(user)
+        calls = people.driver.slack.wait_for("views.publish", lambda c: c.body.get("user_id") == user, count=count)
+        view = calls[-1].body["view"]
+        return view if isinstance(view, dict) else __import__("json").loads(view)
+
+    before = str(home(ALICE, 1))
+    assert "Not linked" in before
+    [url] = [e["url"] for b in home(ALICE, 2)["blocks"] if b["type"] == "actions" for e in b["elements"] if "url" in e]
+    browser = people.browser("owner")
+    assert "now linked to the Quay account <b>owner</b>" in browser.submit(browser.get(url)).text
+    assert "Linked to `owner`" in str(home(ALICE, 3))

@@ -83,7 +83,7 @@ class Browser:
         for header in response.headers.get_list("set-cookie"):
             name, _, rest = header.partition("=")
             value = rest.split(";", 1)[0]
-            expired = 'expires=thu, 01 jan 1970' in header.lower() or "max-age=0" in header.lower()
+            expired = "expires=thu, 01 jan 1970" in header.lower() or "max-age=0" in header.lower()
             if expired or value in ('""', ""):
                 jar.pop(name.strip(), None)
             else:
