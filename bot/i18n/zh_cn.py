@@ -391,7 +391,6 @@ MESSAGES: dict[str, str] = {
     "the webhook URL points at {host}, which is this machine, a link-local address such as a cloud metadata service, or another address no notification may reach": "webhook URL 指向 {host}：这是本机、链路本地地址（例如云元数据服务）或其他任何通知都不可到达的地址",
     "the webhook host {host} cannot be resolved from the bot, so where it points cannot be checked": "机器人无法解析 webhook 主机 {host}，因此无法检查它指向哪里",
     "the webhook host {host} has no address": "webhook 主机 {host} 没有地址",
-    "there is no help on `{topic}`; try `help repo`, `help notify` or `help subscribe`": "没有关于 `{topic}` 的帮助；请试试 `help repo`、`help notify` 或 `help subscribe`",
     "this channel's subscriptions": "此频道的订阅",
     "unexpected `{word}`": "意外的 `{word}`",
     "unexpected `{word}` (put text with spaces inside quotes)": "意外的 `{word}`（请把含空格的文字放在引号中）",
