@@ -2,7 +2,7 @@
 with, and unlinking, by them or because Quay no longer takes the token.
 
 Nothing here knows Slack or HTTP: the web pages (`bot/slack/oauth_pages.py`) and the commands
-(`bot/slices/login.py`) call in with what they were given, and get back what to say.
+(`bot/slices/identity.py`) call in with what they were given, and get back what to say.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.quay import QuayClient, QuayError, QuayUnauthorized
 from bot.quay.oauth import START_PATH, OAuthApplication
 from bot.sealing import Unsealable
 from bot.store.db import Database
-from bot.store.links import Link, LinkStore, Login
+from bot.store.links import Link, LinkStore, Person
 
 log = logging.getLogger(__name__)
 # Told of each link and unlink, for the audit channel: (Slack team, Slack user, what, Quay username);
@@ -29,7 +29,7 @@ LinkObserver = Callable[[str, str, str, str], Awaitable[bool]]
 
 @dataclass(frozen=True)
 class Linked:
-    login: Login
+    person: Person
     username: str
     scopes: tuple[str, ...]
 
@@ -120,25 +120,25 @@ class Identities:
 
     async def complete_code(self, cookie: str, state: str | None, code: str) -> Linked | NotLinked:
         assert self.app is not None
-        login = await self.db.run(lambda: self.links.take(cookie, state, self.clock()))
-        if login is None:
+        person = await self.db.run(lambda: self.links.take(cookie, state, self.clock()))
+        if person is None:
             return NotLinked(_NO_LOGIN)
         try:
             token, scopes = await self.app.exchange(self.quay, code)
         except QuayError as error:
             log.warning("Quay did not exchange an authorization code", extra={"error": type(error).__name__})
             return NotLinked("Quay did not accept the authorization code (it may have been used already).")
-        return await self._save(login, token, scopes)
+        return await self._save(person, token, scopes)
 
     async def complete_token(self, cookie: str, state: str | None, token: SecretStr) -> Linked | NotLinked:
         """The implicit flow: the token Quay put in the page's fragment, posted by the page itself."""
         assert self.app is not None
-        login = await self.db.run(lambda: self.links.take(cookie, state, self.clock()))
-        if login is None:
+        person = await self.db.run(lambda: self.links.take(cookie, state, self.clock()))
+        if person is None:
             return NotLinked(_NO_LOGIN)
-        return await self._save(login, token, tuple(self.app.scopes.split()))
+        return await self._save(person, token, tuple(self.app.scopes.split()))
 
-    async def _save(self, login: Login, token: SecretStr, scopes: tuple[str, ...]) -> Linked | NotLinked:
+    async def _save(self, person: Person, token: SecretStr, scopes: tuple[str, ...]) -> Linked | NotLinked:
         try:
             user = await self.quay.with_token(token).whoami()
         except QuayUnauthorized:
@@ -148,9 +148,9 @@ class Identities:
             )
         except QuayError as error:
             return NotLinked(f"Quay could not be asked whose token this is: {error}")
-        await self.db.run(lambda: self.links.save(login, user.username, token, scopes, self.clock()))
-        await self._tell(login.team_id, login.user_id, "linked", user.username)
-        return Linked(login, user.username, scopes)
+        await self.db.run(lambda: self.links.save(person, user.username, token, scopes, self.clock()))
+        await self._tell(person.team_id, person.user_id, "linked", user.username)
+        return Linked(person, user.username, scopes)
 
     async def forget(self, caller: Caller, why: str = "unlinked") -> str | None:
         username = await self.db.run(lambda: self.links.forget(caller.team_id, caller.user_id))

@@ -243,6 +243,9 @@ async def test_help_is_never_refused_and_shows_only_runnable_commands(service):
         "notify list",
         "notify get",
         "subscriptions",
+        "login",
+        "logout",
+        "whoami",
     }
     assert page.hidden == 10 and page.access.role == Role.READ
     unmapped = (await service.handle(Help(), caller("C0UNKNOWN"))).result

@@ -37,7 +37,7 @@ API = RepositoryRef("team-a", "api")
 
 # The grammar as the issue writes it; help and usage errors must show exactly these forms.
 DOCUMENTED = """
-help [repo|notify|subscribe]
+help [repo|notify|subscribe|people]
 repo list [<namespace>] [--public] [--starred]
 repo create <ns>/<name> [--private|--public] [--description "<text>"]
 repo info <ns>/<name>
@@ -53,6 +53,9 @@ notify delete <ns>/<name> <uuid>
 subscribe <ns>[/<name>] [<event> ...]
 unsubscribe <ns>[/<name>] [<event> ...]
 subscriptions
+login [<quay-username>]
+logout
+whoami
 """.strip().splitlines()
 
 
@@ -147,7 +150,7 @@ def test_every_form(text, expected):
 @pytest.mark.parametrize(
     ("text", "context", "message", "usage"),
     [
-        ("frobnicate", ONE, "unknown command `frobnicate`", "help [repo|notify|subscribe]"),
+        ("frobnicate", ONE, "unknown command `frobnicate`", "help [repo|notify|subscribe|people]"),
         ("repo", ONE, "`repo` needs a subcommand", "repo list [<namespace>] [--public] [--starred]"),
         ("repo erase api", ONE, "unknown subcommand `repo erase`", "repo delete <ns>/<name>"),
         ("repo create", ONE, "repo create: missing <ns>/<name>", DOCUMENTED[2]),

@@ -17,7 +17,7 @@ from bot.quay.oauth import OAuthApplication
 from bot.sealing import Sealer, Unsealable, key_problem
 from bot.slices import COMMAND_NAMES
 from bot.store.db import Database
-from bot.store.links import LOGIN_SECONDS, LinkStore, Login
+from bot.store.links import LOGIN_SECONDS, LinkStore, Person
 
 TOKEN = SecretStr("t")
 
@@ -121,7 +121,7 @@ def test_quaybot_rotate_key_reencrypts_every_stored_token(tmp_path, monkeypatch,
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     db = Database(url)
     db.create_tables()
-    LinkStore(db, Sealer(SecretStr(old))).save(Login("T", "U0A"), "owner", SecretStr("tok"), ("repo:read",), 1.0)
+    LinkStore(db, Sealer(SecretStr(old))).save(Person("T", "U0A"), "owner", SecretStr("tok"), ("repo:read",), 1.0)
     db.dispose()
     for name, value in {"QUAY_URL": "http://127.0.0.1:9", "QUAYBOT_DATABASE_URL": url}.items():
         monkeypatch.setenv(name, value)
@@ -149,7 +149,7 @@ def test_a_login_is_bound_to_one_browser_used_once_and_expires(tmp_path):
     cookie = links.bind_browser(state, 1001.0)
     assert cookie is not None and links.bind_browser(state, 1002.0) is None  # a second browser: no
     assert links.take(cookie, "another-state", 1003.0) is None
-    assert links.take(cookie, state, 1003.0) == Login("T", "U0A")
+    assert links.take(cookie, state, 1003.0) == Person("T", "U0A")
     assert links.take(cookie, state, 1004.0) is None  # used up
     late = links.begin("T", "U0B", 2000.0)
     late_cookie = links.bind_browser(late, 2001.0)

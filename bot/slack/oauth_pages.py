@@ -100,7 +100,7 @@ def _plausible(state: str) -> bool:
 def _result(result: object) -> web.Response:
     if isinstance(result, Linked):
         who = html.escape(result.username)
-        slack_user = html.escape(result.login.user_id)
+        slack_user = html.escape(result.person.user_id)
         body = (
             f"<p>Your Slack account ({slack_user}) is now linked to the Quay account <b>{who}</b>.</p>"
             f"<p>Commands in channels set to act as each person now run as <b>{who}</b>, with what Quay lets "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import aiohttp
 import aiohttp.http_exceptions
@@ -31,6 +32,39 @@ HEALTH_TIMEOUT = 2.0
 MAX_SLACK_BODY = 1024 * 1024  # Slack's largest payloads (a modal's full state) are far below this
 BODY_TIMEOUT = 10.0  # a body still arriving after this long is a slow client, not Slack or Quay
 READ_CHUNK = 64 * 1024
+
+
+class UnparsableRequests(logging.Filter):
+    """aiohttp answers a request it cannot parse (a request line over 8 KiB, bad headers) with 400 by
+    itself, then logs the parser's traceback at ERROR, once per request: anyone could fill the log.
+    Those become one line a minute, with how many there were; any other error is logged as it was."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        super().__init__()
+        self.every = every
+        self.unsaid = 0
+        self.said_at = -every
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, aiohttp.http_exceptions.HttpProcessingError):
+            return True
+        self.unsaid += 1
+        now = time.monotonic()
+        if now - self.said_at < self.every:
+            return False
+        record.msg, record.args = "refused requests the HTTP server could not parse (answered 400)", ()
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text = None, None
+        record.__dict__["count"], record.__dict__["kind"] = self.unsaid, type(error).__name__
+        self.said_at, self.unsaid = now, 0
+        return True
+
+
+def quiet_unparsable_requests() -> None:
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, UnparsableRequests) for f in server.filters):
+        server.addFilter(UnparsableRequests())
 
 
 class BodyProblem(Exception):
@@ -63,6 +97,7 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
 
 def build_web_app(bot: Serving, draining: asyncio.Event, *, slack: bool = True) -> web.Application:
+    quiet_unparsable_requests()
     secret = bot.settings.slack_signing_secret
     refusals = Refusals(bot.metrics)
 

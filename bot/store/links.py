@@ -34,7 +34,7 @@ class Link:
 
 
 @dataclass(frozen=True)
-class Login:
+class Person:
     """A login taken by its browser: who it links."""
 
     team_id: str
@@ -52,13 +52,13 @@ class LinkStore:
 
     # Links -------------------------------------------------------------------------------------
 
-    def save(self, login: Login, username: str, token: SecretStr, scopes: tuple[str, ...], now: float) -> None:
+    def save(self, person: Person, username: str, token: SecretStr, scopes: tuple[str, ...], now: float) -> None:
         assert self.sealer is not None
         sealed = self.sealer.seal(token)
         with self.db.session() as session, session.begin():
-            row = session.get(LinkedAccount, (login.team_id, login.user_id))
+            row = session.get(LinkedAccount, (person.team_id, person.user_id))
             if row is None:
-                row = LinkedAccount(team_id=login.team_id, user_id=login.user_id)
+                row = LinkedAccount(team_id=person.team_id, user_id=person.user_id)
                 session.add(row)
             row.quay_username, row.token_sealed, row.scopes, row.linked_at = username, sealed, " ".join(scopes), now
 
@@ -126,7 +126,7 @@ class LinkStore:
             )
             return cookie if bound.rowcount == 1 else None  # type: ignore[attr-defined]
 
-    def take(self, cookie: str, state: str | None, now: float) -> Login | None:
+    def take(self, cookie: str, state: str | None, now: float) -> Person | None:
         """The login this browser started, used up; None if there is none, it expired, it was used,
         or `state` (when Quay sent it back) is another login's."""
         hashed = browser_hash(cookie)
@@ -142,7 +142,7 @@ class LinkStore:
             )
             if taken.rowcount != 1:  # type: ignore[attr-defined]
                 return None
-            return Login(row.team_id, row.user_id)
+            return Person(row.team_id, row.user_id)
 
     def pending(self, cookie: str, now: float) -> bool:
         """Does this browser hold a login still open?"""

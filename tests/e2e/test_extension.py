@@ -114,6 +114,7 @@ SAMPLES: dict[str, list[str]] = {
     "method": ["webhook", "url=https://ci.example.com/hook"],
     "topic": ["repo"],
     "target": ["team-a/api"],
+    "quay-username": ["freshuser"],
 }
 
 
