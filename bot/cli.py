@@ -331,8 +331,12 @@ async def run_command(
             egress=egress_policy(settings, tokens.receiver_prefix(settings.public_url)),
         )
         parsed = service.parse(text, caller)
-        if not isinstance(parsed, UsageError) and REGISTRY.spec_for(parsed).needs_database:
-            # Subscriptions live in the database the serving bot reads (it receives the events).
+        access = policy.channel(caller.channel_id)
+        as_person = access is not None and access.acts_as_person
+        db = None
+        if not isinstance(parsed, UsageError) and (REGISTRY.spec_for(parsed).needs_database or as_person):
+            # Subscriptions and linked accounts live in the database the serving bot reads.
+            from bot.app import build_identities
             from bot.store import Database
             from bot.store.subscriptions import SubscriptionStore
             from bot.subscriptions.manager import SubscriptionManager
@@ -340,14 +344,14 @@ async def run_command(
             db = Database(settings.database_url)
             db.create_tables()
             service.subscriptions = SubscriptionManager(db, SubscriptionStore(db), settings.public_url)
+            service.identities = build_identities(settings, db, quay)
         try:
             outcome = await service.handle_text(text, caller, confirmed=confirmed)
         finally:
-            if service.subscriptions is not None:
-                service.subscriptions.db.dispose()
+            if db is not None:
+                db.dispose()
     if isinstance(outcome, Succeeded | Failed | Refused):
         await _audit_from_cli(settings, policy, caller, outcome, confirmed and REGISTRY.is_destructive(outcome.command))
-    access = policy.channel(caller.channel_id)
     ctx = RenderContext(
         quay_url=settings.quay_url,
         user_id=caller.user_id,

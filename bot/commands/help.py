@@ -31,6 +31,8 @@ class HelpPage:
     notes: tuple[str, ...] = ()
     unavailable: str | None = None  # why nothing can be run here, and what would allow it
     guarded: int = 0  # commands the role would allow that a guardrail denies here outright
+    person: str | None = None  # where commands run as each person: the caller's linked Quay account
+    beyond_person: int = 0  # commands that account may not run in any of the channel's namespaces
 
 
 def _entry(definition: Definition) -> HelpEntry:

@@ -79,4 +79,8 @@ MESSAGES: dict[str, str] = {
     "{count} more commands are denied here by guardrails (`/quay whoami` names them).": "另有 {count} 条命令在此被护栏禁止（`/quay whoami` 会列出）。",
     "{value} is not a Quay username": "{value} 不是 Quay 用户名",
     "{who} asks for a second person's approval:": "{who} 请求另一人审批：",
+    "Commands here run as your own Quay account, which is not linked: `/quay login`.": "此处的命令以你自己的 Quay 账号执行，而它尚未关联：`/quay login`。",
+    "Commands here run as your Quay account {account}: Quay decides, repository by repository, what it may do.": "此处的命令以你的 Quay 账号 {account} 执行：Quay 会逐个仓库决定它能做什么。",
+    "{count} more command is beyond what your Quay account may do in these namespaces.": "另有 {count} 条命令超出你的 Quay 账号在这些命名空间中的权限。",
+    "{count} more commands are beyond what your Quay account may do in these namespaces.": "另有 {count} 条命令超出你的 Quay 账号在这些命名空间中的权限。",
 }

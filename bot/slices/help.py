@@ -3,6 +3,7 @@ parser reads. It answers everywhere, also where no other command may run (with w
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,6 +17,7 @@ from bot.commands.grammar import Arg, Bound, Definition, ParseContext, usage
 from bot.commands.help import HelpPage, help_page
 from bot.commands.model import HelpTopic
 from bot.i18n import plural, t
+from bot.quay import QuayError
 from bot.slices.spec import CommandSpec, Run
 
 TOPICS: dict[str, HelpTopic] = {
@@ -52,12 +54,35 @@ async def run(command: Help, ctx: Run) -> HelpPage:
     unavailable = f"{decision.reason} {decision.remedy}" if isinstance(decision, Denied) else None
     namespaces = access.namespaces if access is not None else ()
     guardrails = ctx.policy.guardrails
-    return help_page(
+    page = help_page(
         ctx.definitions,
         command.topic,
         access,
         unavailable,
         denied=lambda words: guardrails.denies_outright(words, namespaces),
+    )
+    if access is None or not access.acts_as_person:
+        return page
+    return await _as_the_person(page, ctx, namespaces)
+
+
+async def _as_the_person(page: HelpPage, ctx: Run, namespaces: tuple[str, ...]) -> HelpPage:
+    """Where commands run as each person: whose account, and without `repo create` when Quay says
+    that account may create in none of the channel's namespaces (`GET /api/v1/user/`)."""
+    identities = ctx.identities
+    link = await identities.link_of(ctx.caller) if identities is not None and identities.enabled else None
+    if identities is None or link is None:
+        return dataclasses.replace(page, person=None)
+    try:
+        user = await identities.client_for(link).whoami()
+    except QuayError:
+        return dataclasses.replace(page, person=link.quay_username)
+    creates = {o.name for o in user.organizations or [] if o.can_create_repo} | {user.username}
+    entries = page.entries
+    if not any(namespace in creates for namespace in namespaces):
+        entries = tuple(e for e in entries if not e.usage.startswith("repo create"))
+    return dataclasses.replace(
+        page, entries=entries, person=link.quay_username, beyond_person=len(page.entries) - len(entries)
     )
 
 
@@ -93,6 +118,33 @@ def render(page: HelpPage, ctx: RenderContext) -> Message:
                     page.hidden,
                     "{count} more command needs a higher role than this channel has.",
                     "{count} more commands need a higher role than this channel has.",
+                )
+            )
+        )
+    if page.access is not None and page.access.acts_as_person:
+        if page.person is None:
+            blocks.append(
+                context(t(locale, "Commands here run as your own Quay account, which is not linked: `/quay login`."))
+            )
+        else:
+            blocks.append(
+                context(
+                    t(
+                        locale,
+                        "Commands here run as your Quay account {account}: Quay decides, repository by repository, "
+                        "what it may do.",
+                        account=code(page.person),
+                    )
+                )
+            )
+    if page.beyond_person:
+        blocks.append(
+            context(
+                plural(
+                    locale,
+                    page.beyond_person,
+                    "{count} more command is beyond what your Quay account may do in these namespaces.",
+                    "{count} more commands are beyond what your Quay account may do in these namespaces.",
                 )
             )
         )

@@ -243,6 +243,10 @@ def test_a_code_comes_back_only_to_the_browser_that_started(people: People):
     callback = redirect.headers["location"]
     thief = people.browser(None)
     assert "did not start a login" in thief.get(callback).text
+    # Nor does a browser holding a login of its own (the thief's, as another Slack user).
+    thief.get(people.login_url(people.say("login", MALLORY)), follow=False)
+    stolen = thief.get(callback)
+    assert stolen.status == 400 and "no login in progress" in stolen.text and "owner" not in stolen.text
     assert "now linked" in browser.get(callback).text
 
 
@@ -437,3 +441,40 @@ def test_the_app_home_shows_the_link_and_a_button_that_links(people: People):
     browser = people.browser("owner")
     assert "now linked to the Quay account <b>owner</b>" in browser.submit(browser.get(url)).text
     assert "Linked to `owner`" in str(home(ALICE, 3))
+
+
+def test_help_lists_what_the_persons_own_account_may_do(people: People):
+    _link_freshuser(people)
+    people.link_by_code(ALICE, "owner")
+    theirs = people.say("help repo", BOB).text
+    assert "repo create" not in theirs and "repo info" in theirs
+    assert "run as your Quay account `freshuser`" in theirs and "1 more command is beyond" in theirs
+    mine = people.say("help repo", ALICE).text
+    assert "repo create" in mine and "beyond" not in mine
+    assert "which is not linked: `/quay login`" in people.say("help", MALLORY).text
+
+
+def test_quaybot_run_acts_as_the_linked_person_too(people: People, tmp_path: Path, monkeypatch, capsys):
+    from bot.cli import main
+    from tests.conftest import T
+
+    people.link_by_code(ALICE, "owner")
+    settings = people.bot.bot.settings
+    env = {
+        "QUAY_URL": people.quay_url,
+        "QUAY_TOKEN": T,
+        "QUAYBOT_ACCESS_FILE": str(settings.access_file),
+        "QUAYBOT_DATABASE_URL": settings.database_url,
+        "QUAYBOT_PUBLIC_URL": people.public_url,
+        "QUAY_OAUTH_CLIENT_ID": CLIENT_ID,
+        "QUAY_OAUTH_CLIENT_SECRET": CLIENT_SECRET,
+        "QUAYBOT_SECRET_KEY": KEY,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    run = ["run", "--channel", "C0PEOPLE", "--team", people.driver.team_id, "--user"]
+    assert main([*run, ALICE, "--", "repo", "describe", "api", "from the terminal"]) == 0
+    assert people.fake.oauth.performers("set_repo_description") == [("owner", CLIENT_ID)]
+    assert main([*run, MALLORY, "--", "repo", "info", "api"]) == 2
+    assert "yours is not linked yet" in capsys.readouterr().out
