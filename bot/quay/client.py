@@ -22,10 +22,15 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
 from bot import __version__
 from bot.i18n import Phrase
+from bot.quay.answers import checked as _checked
+from bot.quay.answers import expect_status as _expect_status
+from bot.quay.answers import expect_success_true as _expect_success_true
+from bot.quay.answers import parse_model as _parse
+from bot.quay.answers import repo_path as _repo_path
 from bot.quay.catalogue import InvalidNotification, validate_event, validate_method
 from bot.quay.errors import (
     QuayError,
@@ -51,7 +56,7 @@ from bot.quay.models import (
     User,
     Visibility,
 )
-from bot.quay.names import InvalidName, RepositoryRef, check_namespace, check_notification_uuid
+from bot.quay.names import RepositoryRef, check_namespace, check_notification_uuid
 from bot.quay.responses import json_body, raise_for_error, retry_after_seconds, unexpected
 from bot.quay.retry import RETRYABLE_STATUSES, RetryPolicy
 from bot.quay.transport import AiohttpTransport
@@ -365,6 +370,10 @@ class QuayClient:
     async def _write(self, method: str, path: str, *, what: Phrase, json: Any = None) -> httpx.Response:
         return await self._send(method, path, what=what, json=json, idempotent=False)
 
+    async def write(self, method: str, path: str, *, what: Phrase, json: Any = None) -> httpx.Response:
+        """A write this client has no method for (`bot/quay/tags.py`): sent once, never retried."""
+        return await self._write(method, path, what=what, json=json)
+
     async def read(self, path: str, *, what: Phrase, params: Mapping[str, str] | None = None) -> httpx.Response:
         """A GET this client has no method for (`bot/quay/oauth.py`), with the same checks and retries."""
         return await self._get(path, what=what, params=params)
@@ -485,18 +494,6 @@ def _parsed_url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
-def _repo_path(ref: RepositoryRef) -> str:
-    return f"/api/v1/repository/{ref.path}"
-
-
-def _checked(check: Any, value: str) -> str:
-    try:
-        result: str = check(value)
-    except InvalidName as error:
-        raise QuayInputError(Phrase(error.message, **error.params)) from None
-    return result
-
-
 def _is_tls_failure(error: Exception) -> bool:
     cause: BaseException | None = error
     while cause is not None:
@@ -516,32 +513,3 @@ def _ssl_context(verify: bool | Path) -> ssl.SSLContext:
 def _reason(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def _parse(model: type[M], response: httpx.Response, *, what: Phrase) -> M:
-    body = json_body(response, what=what)
-    try:
-        return model.model_validate(body)
-    except ValidationError as error:
-        count = error.error_count()
-        why = (
-            Phrase("the body does not match (1 problem)")
-            if count == 1
-            else Phrase("the body does not match ({count} problems)", count=count)
-        )
-        raise unexpected(response, what=what, why=why) from None
-
-
-def _expect_status(response: httpx.Response, status: int, *, what: Phrase) -> None:
-    if response.status_code != status:
-        raise unexpected(
-            response,
-            what=what,
-            why=Phrase("HTTP {status} instead of {expected}", status=response.status_code, expected=status),
-        )
-
-
-def _expect_success_true(response: httpx.Response, *, what: Phrase) -> None:
-    body = json_body(response, what=what)
-    if not (isinstance(body, dict) and body.get("success") is True):
-        raise unexpected(response, what=what, why='the body is not {"success": true}')

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -90,3 +91,52 @@ class RepositoryRef:
 def _show(value: str, limit: int = 60) -> str:
     shown = value if len(value) <= limit else value[:limit] + "…"
     return repr(shown)
+
+
+# util/names.py TAG_REGEX.
+TAG_PATTERN = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
+DIGEST_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
+DIGEST_PREFIX = re.compile(r"(?:sha256:)?([0-9a-f]{6,64})")
+
+
+def check_tag(name: str) -> str:
+    if not TAG_PATTERN.fullmatch(name):
+        raise InvalidName(
+            "{value} is not a valid tag: use letters, digits, '_', '.' and '-', starting with a letter, digit or "
+            "'_', 128 characters at most",
+            value=_show(name),
+        )
+    return name
+
+
+def digest_prefix(value: str) -> str | None:
+    """The hex of a digest or a prefix of one (`sha256:6d89…` or `6d89a1`, six characters at least);
+    None when it is neither."""
+    found = DIGEST_PREFIX.fullmatch(value.lower())
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True, order=True)
+class TagRef:
+    """`namespace/name:tag`."""
+
+    repo: RepositoryRef
+    tag: str
+
+    def __post_init__(self) -> None:
+        check_tag(self.tag)
+
+    @classmethod
+    def parse(cls, text: str, repository: Callable[[str], RepositoryRef] = RepositoryRef.parse) -> TagRef:
+        """Split at the last colon (a repository name has none); `repository` reads the part before."""
+        name, colon, tag = text.rpartition(":")
+        if not colon or not name or not tag:
+            raise InvalidName("{value} is not a tag: write it as <namespace>/<name>:<tag>", value=_show(text))
+        return cls(repository(name), check_tag(tag))
+
+    @property
+    def path(self) -> str:
+        return quote(self.tag, safe="")
+
+    def __str__(self) -> str:
+        return f"{self.repo.full_name}:{self.tag}"

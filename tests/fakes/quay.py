@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests.fakes.quay_oauth import OAuthFake
+from tests.fakes.quay_tags import TagsFake
 
 READ, WRITE, ADMIN = 1, 2, 3
 ROLE_NAMES = {"read": READ, "write": WRITE, "admin": ADMIN}
@@ -132,6 +133,7 @@ class Repo:
     state: str = "NORMAL"
     kind: str = "image"
     tags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tag_history: list[dict[str, Any]] = field(default_factory=list)  # versions the live tags replaced
     permissions: dict[str, int] = field(default_factory=dict)
     starred_by: set[str] = field(default_factory=set)
     popularity: float = 0.0
@@ -241,6 +243,7 @@ class FakeQuay:
         self.now = time.time  # replaceable clock, for page-token expiry and the worker
         self.worker = NotificationWorker(self)
         self.oauth = OAuthFake(self)
+        self.tag_api = TagsFake(self)
         self._next_id = 1
         self._page_secret = uuidlib.uuid4().bytes
 
@@ -338,13 +341,17 @@ class FakeQuay:
         with self.lock:
             self.notifications[uuid].number_of_failures = failures
 
-    def push(self, full_name: str, tags: Iterable[str] = ("latest",)) -> None:
+    def push(self, full_name: str, tags: Iterable[str] = ("latest",), *, by: str = "devtable") -> None:
         """A push: the tags start now, so the repository's `last_modified` moves, and its repo_push
-        notifications are queued for the worker (quay-events-observed.md)."""
+        notifications are queued for the worker (quay-events-observed.md); the tags' earlier versions
+        stay restorable, and the push is in the usage logs with who pushed."""
         with self.lock:
             repo = self.repos[_split(full_name)]
             now = self.now()
+            tags = list(tags)
             for tag in tags:
+                self.tag_api._close(repo, tag, now)
+                self.oauth.log(repo.namespace, "push_repo", by, {"repo": repo.name, "tag": tag})
                 repo.tags[tag] = {
                     "name": tag,
                     "size": 2048,
@@ -456,11 +463,27 @@ class FakeQuay:
             )
         if name in OAUTH_ROUTES:
             return OAUTH_ROUTES[name](self.oauth, auth, params)
+        if name in ("tags", "tag", "tag_restore", "security", "repo_logs"):
+            return self._tag_call(name, method, auth, params, query, body)
         handler = getattr(self, f"_{name}_{method.lower()}")
         reply: Reply = handler(auth, params, query, headers, body)
         if reply.status < 300 and auth is not None and (name, method) in LOGGED:
             self._log_change(LOGGED[name, method], auth, params, query, body, reply)
         return reply
+
+    def _tag_call(
+        self, name: str, method: str, auth: Auth | None, params: dict[str, str], query: dict[str, str], body: bytes
+    ) -> Reply:
+        tags = self.tag_api
+        if name == "tags":
+            return tags.list(auth, params, query)
+        if name == "tag_restore":
+            return tags.restore(auth, params, body)
+        if name == "security":
+            return tags.security(auth, params)
+        if name == "repo_logs":
+            return tags.logs(auth, params)
+        return tags.put(auth, params, body) if method == "PUT" else tags.delete(auth, params)
 
     def _log_change(
         self, kind: str, auth: Auth, params: dict[str, str], query: dict[str, str], body: bytes, reply: Reply
@@ -1019,6 +1042,15 @@ _ROUTES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
     (re.compile(rf"^/api/v1/repository/{_REPO}/notification/$"), "notifications", frozenset({"GET", "POST"})),
     (re.compile(rf"^/api/v1/repository/{_REPO}/notification$"), "redirect", frozenset()),
     (re.compile(rf"^/api/v1/repository/{_REPO}/changevisibility$"), "visibility", frozenset({"POST"})),
+    (re.compile(rf"^/api/v1/repository/{_REPO}/tag/$"), "tags", frozenset({"GET"})),
+    (re.compile(rf"^/api/v1/repository/{_REPO}/tag/(?P<tag>[^/]+)/restore$"), "tag_restore", frozenset({"POST"})),
+    (re.compile(rf"^/api/v1/repository/{_REPO}/tag/(?P<tag>[^/]+)$"), "tag", frozenset({"PUT", "DELETE"})),
+    (
+        re.compile(rf"^/api/v1/repository/{_REPO}/manifest/(?P<digest>[^/]+)/security$"),
+        "security",
+        frozenset({"GET"}),
+    ),
+    (re.compile(rf"^/api/v1/repository/{_REPO}/logs$"), "repo_logs", frozenset({"GET"})),
     (re.compile(rf"^/api/v1/repository/{_REPO}$"), "repo", frozenset({"GET", "PUT", "DELETE"})),
 ]
 
