@@ -56,6 +56,7 @@ class ConfirmationNeeded:
     notification_count: int | None = None
     notification: Notification | None = None
     new_notifications: int | None = None  # a namespace-wide subscription: how many it would create
+    details: object | None = None  # what else a command's preview read (a tag's versions), for its own question
 
 
 @dataclass(frozen=True)

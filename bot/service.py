@@ -112,10 +112,12 @@ class CommandService:
             if not confirmed and (spec.destructive(command) or self.needs_approval(command, decision)):
                 assert spec.preview is not None  # CommandSpec: destructive ones preview
                 preview = await spec.preview(command, run.quay)
-                if run.acting_as is not None and not _may(preview, spec.definition.role):
+                if preview is not None and run.acting_as is not None and not _may(preview, spec.definition.role):
                     # Quay said, in the repository it read for the preview, that this person may not.
                     return await self._refused_as_person(command, caller, run.acting_as, decision, checked=True)
-                return preview
+                if preview is not None or self.needs_approval(command, decision):
+                    return preview or ConfirmationNeeded(command)
+                # Nothing to confirm after all (a tag moved that did not exist yet): it runs now.
             result = await spec.run(command, run)
         except EgressRefused as refused:
             loc = self.policy.locale_of(caller.channel_id)

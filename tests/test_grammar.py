@@ -37,7 +37,7 @@ API = RepositoryRef("team-a", "api")
 
 # The grammar as the issue writes it; help and usage errors must show exactly these forms.
 DOCUMENTED = """
-help [repo|notify|subscribe|people]
+help [repo|notify|tag|subscribe|people]
 repo list [<namespace>] [--public] [--starred]
 repo create <ns>/<name> [--private|--public] [--description "<text>"]
 repo info <ns>/<name>
@@ -50,6 +50,12 @@ notify get <ns>/<name> <uuid>
 notify test <ns>/<name> <uuid>
 notify reset <ns>/<name> <uuid>
 notify delete <ns>/<name> <uuid>
+tag list <ns>/<name> [--all] [--page N]
+tag info <ns>/<name>:<tag>
+tag restore <ns>/<name>:<tag> <digest>
+tag move <ns>/<name>:<tag> <digest>|<tag>
+tag expire <ns>/<name>:<tag> <2h|7d|YYYY-MM-DD|never>
+tag delete <ns>/<name>:<tag>
 subscribe <ns>[/<name>] [<event> ...]
 unsubscribe <ns>[/<name>] [<event> ...]
 subscriptions
@@ -150,7 +156,7 @@ def test_every_form(text, expected):
 @pytest.mark.parametrize(
     ("text", "context", "message", "usage"),
     [
-        ("frobnicate", ONE, "unknown command `frobnicate`", "help [repo|notify|subscribe|people]"),
+        ("frobnicate", ONE, "unknown command `frobnicate`", "help [repo|notify|tag|subscribe|people]"),
         ("repo", ONE, "`repo` needs a subcommand", "repo list [<namespace>] [--public] [--starred]"),
         ("repo erase api", ONE, "unknown subcommand `repo erase`", "repo delete <ns>/<name>"),
         ("repo create", ONE, "repo create: missing <ns>/<name>", DOCUMENTED[2]),
@@ -230,11 +236,11 @@ def test_every_form(text, expected):
             "the title is 256 characters long; 255 at most",
             DOCUMENTED[8],
         ),
-        ("subscribe", ONE, "missing <ns>[/<name>]", DOCUMENTED[13]),
-        ("subscribe team-a/api pushes", ONE, "unknown event `pushes`", DOCUMENTED[13]),
-        ("subscribe Team_A!", ONE, "namespace", DOCUMENTED[13]),
-        ("unsubscribe team-a/api quota_warning", ONE, "unknown event `quota_warning`", DOCUMENTED[14]),
-        ("subscriptions team-a", ONE, "unexpected `team-a`", DOCUMENTED[15]),
+        ("subscribe", ONE, "missing <ns>[/<name>]", DOCUMENTED[19]),
+        ("subscribe team-a/api pushes", ONE, "unknown event `pushes`", DOCUMENTED[19]),
+        ("subscribe Team_A!", ONE, "namespace", DOCUMENTED[19]),
+        ("unsubscribe team-a/api quota_warning", ONE, "unknown event `quota_warning`", DOCUMENTED[20]),
+        ("subscriptions team-a", ONE, "unexpected `team-a`", DOCUMENTED[21]),
         ("help everything", ONE, "there is no help on `everything`", DOCUMENTED[0]),
     ],
 )

@@ -9,8 +9,10 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.message import Message, code, context, escape, fields, link, section, truncate
+from bot.blocks.ids import TAG_RESTORE_PREVIOUS_ACTION, numbered
+from bot.blocks.message import Message, actions, button, code, context, escape, fields, link, section, truncate
 from bot.i18n import t
+from bot.quay.names import InvalidName, TagRef
 
 MAX_TAGS_SHOWN = 10
 TAG_LIMIT = 128  # Quay's own limit on a tag name
@@ -74,9 +76,32 @@ def render_push(data: Mapping[str, Any]) -> dict[str, Any]:
     pull = [f"docker pull {truncate(data['docker_url'], 256)}:{truncate(tag, TAG_LIMIT)}" for tag in tags[-3:]]
     lines.append("```" + escape("\n".join(pull)).replace("```", "ˋˋˋ") + "```")
     blocks: list[Block] = [section("\n".join(lines))]
+    restorable = [tag for tag in tags[-5:] if _restorable(repository, tag)]
+    if restorable:  # each through `tag restore`'s confirmation, with the version the push replaced
+        blocks.append(
+            actions(
+                *(
+                    button(
+                        truncate(t(loc, "Restore previous {tag}", tag=tag), 75),
+                        numbered(TAG_RESTORE_PREVIOUS_ACTION, index),
+                        f"{repository}:{tag}",
+                    )
+                    for index, tag in enumerate(restorable)
+                )
+            )
+        )
     if pushes > 1:
         blocks.append(context(t(loc, "{count} pushes within a minute, gathered in this message", count=pushes)))
     return _message(t(loc, "Pushed to {repo}:", repo=repository) + " " + ", ".join(tags[:MAX_TAGS_SHOWN]), blocks)
+
+
+def _restorable(repository: str, tag: str) -> bool:
+    """A button value the restore handler will read back (Quay's names, so it always is)."""
+    try:
+        TagRef.parse(f"{repository}:{tag}")
+    except InvalidName:
+        return False
+    return len(repository) + len(tag) < 1900
 
 
 def render_build(data: Mapping[str, Any]) -> dict[str, Any]:

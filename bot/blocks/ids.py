@@ -3,6 +3,8 @@ buttons carry values of their own: `bot/slices/repo_list.py`)."""
 
 from __future__ import annotations
 
+import re
+
 from bot.quay.names import RepositoryRef
 
 CONFIRM_ACTION = "quaybot_confirm"
@@ -43,3 +45,19 @@ LOGIN_OPEN_ACTION = "quaybot_login_open"  # a link button: Slack still tells the
 APPROVE_ACTION = "quaybot_approve"
 REJECT_ACTION = "quaybot_reject"
 WITHDRAW_ACTION = "quaybot_withdraw"
+
+# A button that stands for a typed command (its value is the command's text, checked and run as if the
+# clicker had typed it); the paging kind replaces the message it is on.
+COMMAND_ACTION = "quaybot_command"
+COMMAND_PAGE_ACTION = "quaybot_command_page"
+TAG_RESTORE_PREVIOUS_ACTION = "quaybot_tag_restore_previous"  # value: <ns>/<name>:<tag>
+
+
+def numbered(action_id: str, index: int) -> str:
+    """Slack wants the buttons of one block to have different action ids: the first keeps `action_id`,
+    the others `action_id_2`, `action_id_3`, …, all heard by one listener (`numbered_pattern`)."""
+    return action_id if index == 0 else f"{action_id}_{index + 1}"
+
+
+def numbered_pattern(action_id: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(action_id)}(?:_\d+)?$")

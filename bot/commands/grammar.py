@@ -18,11 +18,24 @@ from bot.commands.lexer import LexError, split_words, unescape_slack
 from bot.commands.model import Command, HelpTopic, UsageError
 from bot.i18n import Translatable, t
 from bot.quay.catalogue import METHODS
-from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
+from bot.quay.names import InvalidName, RepositoryRef, TagRef, check_notification_uuid, check_tag
 from bot.spelling import closest
 
 ArgKind = Literal[
-    "repo", "namespace", "text", "visibility", "uuid", "event", "method", "topic", "target", "quay-username"
+    "repo",
+    "namespace",
+    "text",
+    "visibility",
+    "uuid",
+    "event",
+    "method",
+    "topic",
+    "target",
+    "quay-username",
+    "tag",
+    "digest",
+    "manifest",
+    "when",
 ]
 _PLACEHOLDERS: dict[ArgKind, str] = {
     "repo": "<ns>/<name>",
@@ -32,9 +45,13 @@ _PLACEHOLDERS: dict[ArgKind, str] = {
     "uuid": "<uuid>",
     "event": "<event>",
     "method": "<method>",
-    "topic": "repo|notify|subscribe|people",
+    "topic": "repo|notify|tag|subscribe|people",
     "target": "<ns>[/<name>]",
     "quay-username": "<quay-username>",
+    "tag": "<ns>/<name>:<tag>",
+    "digest": "<digest>",
+    "manifest": "<digest>|<tag>",
+    "when": "<2h|7d|YYYY-MM-DD|never>",
 }
 MAX_TEXT = 2000
 MAX_COMMAND_TEXT = 4000  # a description of MAX_TEXT and the rest of its command fit well inside
@@ -189,6 +206,18 @@ def repository(word: str, context: ParseContext) -> RepositoryRef:
         word = f"{context.default_namespace}/{word}"
     try:
         return RepositoryRef.parse(word)
+    except InvalidName as error:
+        raise said(error) from None
+
+
+def tag_reference(word: str, context: ParseContext) -> TagRef:
+    """`<ns>/<name>:<tag>`, or `<name>:<tag>` in a channel mapped to one namespace."""
+    name, colon, tag = word.rpartition(":")
+    if not colon or not name or not tag:
+        raise usage("write the tag as <namespace>/<name>:<tag>, e.g. team-a/api:prod")
+    repo = repository(name, context)
+    try:
+        return TagRef(repo, check_tag(tag))
     except InvalidName as error:
         raise said(error) from None
 

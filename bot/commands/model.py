@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol
 
-HelpTopic = Literal["repo", "notify", "subscribe", "people"]
+HelpTopic = Literal["repo", "notify", "tag", "subscribe", "people"]
 
 
 class Command(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 from bot.access import Caller, Denied, Role
 from bot.blocks.ids import parse_reset_value
@@ -15,8 +16,13 @@ from bot.commands.model import Command, UsageError
 from bot.i18n import t
 from bot.interactions.commands import CommandReplies
 from bot.interactions.replies import Reply, Shared, malformed
-from bot.quay.names import InvalidName, RepositoryRef, check_notification_uuid
+from bot.outcomes import Succeeded
+from bot.quay.names import InvalidName, RepositoryRef, TagRef, check_notification_uuid
+from bot.quay.tags import Tags
+from bot.slices import render
 from bot.slices.repo_list import parse_list_value
+from bot.slices.spec import Run
+from bot.slices.tags import is_live
 from bot.store.alerts import AlertStore
 
 MUTE_SECONDS = 24 * 3600
@@ -52,6 +58,37 @@ class ButtonReplies:
     def _parse(self, text: str) -> Command | None:
         command = self.shared.service.registry.parse(text, ParseContext())
         return None if isinstance(command, UsageError) else command
+
+    async def typed(self, value: str, caller: Caller) -> list[Reply]:
+        """A button that stands for a typed command (a tag's Restore, a card's tag): its text, parsed and
+        run as if the clicker had typed it, access and confirmation included."""
+        command = self._parse(value)
+        if command is None:
+            return [malformed(self.shared.locale_of(caller))]
+        return await self.commands.run(command, caller)
+
+    async def typed_page(self, value: str, caller: Caller) -> list[Reply]:
+        """The same for a page of a listing: the message it is on is replaced."""
+        return [dataclasses.replace(reply, replace_original=True) for reply in await self.typed(value, caller)]
+
+    async def restore_previous(self, value: str, caller: Caller) -> list[Reply]:
+        """A push message's "Restore previous": the version the push replaced, through `tag restore`'s
+        confirmation (read now: the push message may be old)."""
+        locale = self.shared.locale_of(caller)
+        try:
+            ref = TagRef.parse(value)
+        except InvalidName:
+            return [malformed(locale)]
+        info = self._parse(f"tag info {ref}")
+        if info is None:
+            return [malformed(locale)]
+        read = await self.shared.service.run_step(info, caller, _previous_version)
+        if not isinstance(read, Succeeded):
+            return [Reply(render(read, self.shared.ctx(caller)))]
+        if read.result is None:
+            text = t(locale, "{tag} has no earlier version Quay can restore.", tag=f"`{ref}`")
+            return [Reply(plain(text))]
+        return await self.typed(f"tag restore {ref} {read.result}", caller)
 
     async def list_page(self, value: str, caller: Caller) -> list[Reply]:
         """Previous/Next of a listing: access checked again, that page fetched, the message replaced."""
@@ -100,3 +137,13 @@ def notification_button(value: str) -> tuple[RepositoryRef, str] | None:
         return repo, check_notification_uuid(uuid)
     except (InvalidName, ValueError):
         return None
+
+
+async def _previous_version(command: Any, run: Run) -> str | None:
+    """The digest of the newest version of the tag (`tag info`'s) that is no longer live."""
+    now = time.time()
+    history = await Tags(run.quay).history(command.ref)
+    live = next((v for v in history if is_live(v, now)), None)
+    current = live.manifest_digest if live is not None else None
+    earlier = [v for v in history if v is not live and v.manifest_digest and v.manifest_digest != current]
+    return earlier[0].manifest_digest if earlier else None

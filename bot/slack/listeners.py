@@ -24,6 +24,8 @@ from bot.blocks.ids import (
     ALERT_TEST_ACTION,
     APPROVE_ACTION,
     CANCEL_ACTION,
+    COMMAND_ACTION,
+    COMMAND_PAGE_ACTION,
     CONFIRM_ACTION,
     HOME_ALERT_DELETE_ACTION,
     HOME_ALERT_MUTE_ACTION,
@@ -39,7 +41,9 @@ from bot.blocks.ids import (
     REJECT_ACTION,
     REPO_MENU_ACTION,
     RESET_ACTION,
+    TAG_RESTORE_PREVIOUS_ACTION,
     WITHDRAW_ACTION,
+    numbered_pattern,
 )
 from bot.blocks.message import plain
 from bot.i18n import t
@@ -199,6 +203,9 @@ def register(
     )
     app.action(REPO_MENU_ACTION)(on_repo_menu)
     app.action(LOGIN_OPEN_ACTION)(on_link_opened)
+    app.action(numbered_pattern(COMMAND_ACTION))(button(interactions.buttons.typed))
+    app.action(numbered_pattern(COMMAND_PAGE_ACTION))(button(interactions.buttons.typed_page))
+    app.action(numbered_pattern(TAG_RESTORE_PREVIOUS_ACTION))(button(interactions.buttons.restore_previous))
     if interactions.approving is not None:
         app.action(APPROVE_ACTION)(button(interactions.approving.approve))
         app.action(REJECT_ACTION)(button(interactions.approving.reject))

@@ -44,6 +44,8 @@ from bot.slices import (
     repo_list,
     repo_visibility,
     subscriptions,
+    tag_changes,
+    tags,
 )
 from bot.slices.spec import CommandSpec, Form
 
@@ -61,6 +63,12 @@ SLICES: tuple[CommandSpec, ...] = (
     notify_test.SPEC,
     notify_reset.SPEC,
     notify_delete.SPEC,
+    tags.LIST,
+    tags.INFO,
+    tag_changes.RESTORE,
+    tag_changes.MOVE,
+    tag_changes.EXPIRE,
+    tag_changes.DELETE,
     subscriptions.SUBSCRIBE,
     subscriptions.UNSUBSCRIBE,
     subscriptions.SUBSCRIPTIONS,
@@ -69,7 +77,14 @@ SLICES: tuple[CommandSpec, ...] = (
     identity.WHOAMI,
 )
 # The words that start a group of subcommands, and the group each names.
-GROUPS = {"repo": "repo", "notify": "notify", "notification": "notify", "notifications": "notify"}
+GROUPS = {
+    "repo": "repo",
+    "notify": "notify",
+    "notification": "notify",
+    "notifications": "notify",
+    "tag": "tag",
+    "tags": "tag",
+}
 
 
 class Registry:

@@ -27,6 +27,8 @@ TOPICS: dict[str, HelpTopic] = {
     "notifications": "notify",
     "subscribe": "subscribe",
     "subscriptions": "subscribe",
+    "tag": "tag",
+    "tags": "tag",
     "people": "people",
     "login": "people",
 }
@@ -42,7 +44,8 @@ def build(bound: Bound, context: ParseContext) -> Help:
     topic = bound.args[0].lower() if bound.args else None
     if topic is not None and topic not in TOPICS:
         raise usage(
-            "there is no help on `{topic}`; try `help repo`, `help notify`, `help subscribe` or `help people`",
+            "there is no help on `{topic}`; try `help repo`, `help notify`, `help tag`, `help subscribe` or "
+            "`help people`",
             topic=topic,
         )
     return Help(TOPICS[topic] if topic else None)

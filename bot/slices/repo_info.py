@@ -10,8 +10,8 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, Option, OverflowM
 
 from bot.access import Role
 from bot.blocks.context import RenderContext
-from bot.blocks.ids import REPO_MENU_ACTION
-from bot.blocks.message import Message, code, context, escape, fields, header, link, section, truncate
+from bot.blocks.ids import COMMAND_ACTION, REPO_MENU_ACTION, numbered
+from bot.blocks.message import Message, actions, button, code, context, escape, fields, header, link, section, truncate
 from bot.blocks.render import age, repository_url, size
 from bot.commands.grammar import Arg, Bound, Definition, ParseContext, repository
 from bot.quay import QuayForbidden, QuayNotFound, QuayUnauthorized
@@ -76,6 +76,12 @@ def render(shown: RepositoryShown, ctx: RenderContext) -> Message:
         if rest > 0:
             lines.append(ctx.t("and {count} more", count=rest))
         blocks.append(section(f"*{ctx.t('Recent tags')}*\n" + "\n".join(lines)))
+        # Each recent tag opens `tag info` (its history and Restore buttons).
+        infos = [
+            button(tag.name[:70], numbered(COMMAND_ACTION, index), f"tag info {repo.full_name}:{tag.name}")
+            for index, tag in enumerate(recent[:5])
+        ]
+        blocks.append(actions(*infos))
     blocks.append(section(_notifications_summary(repo, shown.notifications, ctx)))
     can = (
         ctx.t("This token can administer it")

@@ -103,7 +103,8 @@ class CommandSpec:
     acts_as_bot: bool = False
     needs_database: bool = False  # beyond Quay: `quaybot run` opens the bot's database for it
     destructive: Callable[[Any], bool] = _never
-    preview: Callable[[Any, QuayClient], Awaitable[ConfirmationNeeded]] | None = None
+    # What a confirmation shows, read from Quay; None when, having looked, there is nothing to confirm.
+    preview: Callable[[Any, QuayClient], Awaitable[ConfirmationNeeded | None]] | None = None
     confirmation: Callable[[ConfirmationNeeded, str], tuple[str, list[str]]] | None = None
     # Said after a refusal of the access policy, when the command can tell what was probably meant.
     refusal_hint: Callable[[Any, Caller, AccessPolicy], str] | None = None

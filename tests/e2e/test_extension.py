@@ -115,6 +115,10 @@ SAMPLES: dict[str, list[str]] = {
     "topic": ["repo"],
     "target": ["team-a/api"],
     "quay-username": ["freshuser"],
+    "tag": ["team-a/api:prod"],
+    "digest": ["sha256:" + "a" * 64],
+    "manifest": ["latest"],
+    "when": ["7d"],
 }
 
 
