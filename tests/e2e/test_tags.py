@@ -176,3 +176,53 @@ def test_a_push_message_offers_restore_previous(bot: BotThread, world: FakeQuay,
     prompt = driver.reply(driver.click(message, "quaybot_tag_restore_previous", user=ALICE, channel="C0ADMIN"))
     assert "Restore `team-a/api:prod` to `sha256:" in prompt.text
     assert re.search(releases["v2"][7:19], prompt.text)
+
+
+def test_a_tags_vulnerabilities_where_quay_has_a_scanner(driver: SlackDriver, world: FakeQuay, releases):
+    def vulnerability(name: str, severity: str, fixed: str | None) -> dict:
+        return {"Name": name, "Severity": severity, **({"FixedBy": fixed} if fixed else {})}
+
+    world.tag_api.scanner = {
+        releases["v3"]: {
+            "status": "scanned",
+            "data": {
+                "Layer": {
+                    "Features": [
+                        {
+                            "Name": "openssl",
+                            "Version": "3.0.1",
+                            "Vulnerabilities": [
+                                vulnerability("CVE-2026-0001", "Critical", "3.0.9"),
+                                vulnerability("CVE-2026-0002", "Low", None),
+                            ],
+                        },
+                        {
+                            "Name": "zlib",
+                            "Version": "1.2",
+                            "Vulnerabilities": [vulnerability("CVE-2026-0003", "High", "1.3")],
+                        },
+                    ]
+                }
+            },
+        }
+    }
+    info = say(driver, "tag info api:prod")
+    assert "Critical: 1, High: 1, Low: 1" in info.text
+    assert "`CVE-2026-0001` openssl 3.0.1 → fixed in 3.0.9" in info.text
+    world.tag_api.scanner[releases["v3"]] = {"status": "queued", "data": None}
+    assert "Not scanned yet (queued)." in say(driver, "tag info api:prod").text
+
+
+def test_a_tag_change_can_need_a_second_person(quay, world: FakeQuay, slack, tmp_path, releases):
+    from tests.e2e.conftest import BOB, bot_with_access
+
+    access = "channels:\n  C0OPS:\n    namespaces: [team-a]\n    role: write\n    approval: [tag restore]\n"
+    with bot_with_access(quay, slack, tmp_path, access) as (_, driver):
+        prompt = say(driver, f"tag restore api:prod {releases['v1']}", "C0OPS")
+        click = driver.click(prompt, "quaybot_confirm", user=ALICE, channel="C0OPS")
+        _, request = driver.slack.wait_for(click.response_id, count=2)
+        assert "asks for a second person's approval" in request.text
+        assert not world.requests_to("POST", ".*/restore")
+        approve = driver.click(request, "quaybot_approve", user=BOB, channel="C0OPS")
+        driver.slack.wait_for(approve.response_id, count=2)
+        assert world.repos["team-a", "api"].tags["prod"]["manifest_digest"] == releases["v1"]
