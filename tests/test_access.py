@@ -152,6 +152,12 @@ SAMPLES = {
     "notify test": "notify test team-a/x 3f2b1c4d-5e6f-4a1b-9c8d-7e6f5a4b3c2d",
     "notify reset": "notify reset team-a/x 3f2b1c4d-5e6f-4a1b-9c8d-7e6f5a4b3c2d",
     "notify delete": "notify delete team-a/x 3f2b1c4d-5e6f-4a1b-9c8d-7e6f5a4b3c2d",
+    "tag list": "tag list team-a/x",
+    "tag info": "tag info team-a/x:prod",
+    "tag restore": "tag restore team-a/x:prod sha256:" + "a" * 64,
+    "tag move": "tag move team-a/x:prod latest",
+    "tag expire": "tag expire team-a/x:prod 7d",
+    "tag delete": "tag delete team-a/x:prod",
 }
 NEEDS = {
     "repo list": Role.READ,
@@ -166,6 +172,12 @@ NEEDS = {
     "repo visibility": Role.ADMIN,
     "repo delete": Role.ADMIN,
     "notify delete": Role.ADMIN,
+    "tag list": Role.READ,
+    "tag info": Role.READ,
+    "tag restore": Role.WRITE,
+    "tag move": Role.WRITE,
+    "tag expire": Role.WRITE,
+    "tag delete": Role.WRITE,
 }
 
 
@@ -246,7 +258,9 @@ async def test_help_is_never_refused_and_shows_only_runnable_commands(service):
         "login",
         "logout",
         "whoami",
+        "tag list",
+        "tag info",
     }
-    assert page.hidden == 10 and page.access.role == Role.READ
+    assert page.hidden == 14 and page.access.role == Role.READ
     unmapped = (await service.handle(Help(), caller("C0UNKNOWN"))).result
     assert unmapped.entries == () and "not mapped" in unmapped.unavailable

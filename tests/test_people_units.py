@@ -67,7 +67,10 @@ audit_channel: C0AUDIT
         ("guardrails: {namespaces: [x]}\n", "`guardrails` must be a list"),
         ("guardrails:\n  - deny: [repo delete]\n", "guardrail 1 needs `namespaces`"),
         ("guardrails:\n  - namespaces: ['*']\n", "guardrail 1 needs `deny`"),
-        ("guardrails:\n  - namespaces: ['*']\n    deny: [tag delete]\n", "`tag delete` does not start with a command"),
+        (
+            "guardrails:\n  - namespaces: ['*']\n    deny: [image delete]\n",
+            "`image delete` does not start with a command",
+        ),
         ("guardrails:\n  - namespaces: ['*']\n    deny: [repo delete]\n    why: x\n", "unknown key `why`"),
         ("audit_channel: general\n", "`audit_channel` must be a Slack channel ID"),
     ],
