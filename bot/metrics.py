@@ -108,6 +108,18 @@ class Metrics:
             ["namespace"],
             registry=self.registry,
         )
+        self.watch_source = Gauge(
+            "quaybot_watch_source",
+            "1 for the source the watch sees a namespace's changes with: its usage logs, or the listing",
+            ["namespace", "source"],
+            registry=self.registry,
+        )
+        self.feed_requests = Counter(
+            "quaybot_watch_log_requests",
+            "requests for a namespace's usage logs (what the feed costs)",
+            ["namespace"],
+            registry=self.registry,
+        )
         self.inventory_size = Gauge(
             "quaybot_watch_repositories", "repositories in a watched namespace", ["namespace"], registry=self.registry
         )

@@ -49,6 +49,7 @@ from bot.alerts.reads import (
     WatchSettings,
 )
 from bot.alerts.schedule import push_time
+from bot.alerts.sources import ChangeSources
 from bot.alerts.states import ALERTING
 from bot.blocks.alerts import render_warning
 from bot.i18n import Phrase
@@ -110,6 +111,7 @@ class Watcher:
         self.reads = NotificationReads(settings, self.limiter, self.announcer, db, self.inventory_store, metrics, clock)
         self.sweeps = 0
         self._sizes: dict[str, int] = {}
+        self.sources = ChangeSources(self)
 
     def locale_of(self, channel_id: str) -> str:
         return self.policy.locale_of(channel_id)  # the policy in force, which a reload swaps
@@ -156,6 +158,7 @@ class Watcher:
             watch = await self.db.run(lambda ns=namespace: self.inventory_store.namespace_state(ns))  # type: ignore[misc]
             if watch.warning:
                 continue
+            await self.sources.poll(namespace)
             report = NamespaceReport(namespace)
             with contextlib.suppress(_Stop):  # overloaded or no rights: the sweep reports it
                 done += await self._follow_ups(self._client(namespace), namespace, report)
@@ -163,6 +166,9 @@ class Watcher:
         return done
 
     # One namespace ---------------------------------------------------------------------------------
+
+    def client(self, namespace: str) -> QuayClient:
+        return self._client(namespace)
 
     def _client(self, namespace: str) -> QuayClient:
         return self.quay.with_token(self.policy.token_for(namespace, self.default_token))
@@ -177,11 +183,15 @@ class Watcher:
             report.stopped = "warned"  # retried with the next inventory interval, not every sweep
             return report
         try:
-            if self.settings.hints or inventory_due:  # with hints, every sweep lists
+            # With hints, every sweep lists, unless the usage logs show the namespace's changes; then
+            # only every inventory interval, to heal what a feed could miss.
+            feeding = self.sources.feeding(namespace)
+            if inventory_due or (self.settings.hints and not feeding):
                 await self._list(client, namespace, now, report, listed_before=watch.listed_at is not None)
+                self.sources.healed(namespace)
             if self.settings.hints:
                 await self._follow_ups(client, namespace, report)
-                await self._rotate(client, namespace, watch, deadline, report)
+                await self._rotate(client, namespace, watch, deadline, report, everything=not feeding)
             else:
                 await self._earlier_schedule(client, namespace, report)
             if watch.warning:
@@ -251,14 +261,25 @@ class Watcher:
         return len(entries)
 
     async def _rotate(
-        self, client: QuayClient, namespace: str, watch: NamespaceState, deadline: float, report: NamespaceReport
+        self,
+        client: QuayClient,
+        namespace: str,
+        watch: NamespaceState,
+        deadline: float,
+        report: NamespaceReport,
+        *,
+        everything: bool = True,
     ) -> None:
         """What is left of the budget until the next listing: the first pass, stale repositories with
         notifications, then everything from the stored cursor (`watch`: as the sweep found it; only
-        this method changes the cursor)."""
+        this method changes the cursor). Not `everything` where the usage logs show the namespace's
+        changes: after the first pass only what no log shows needs reading (a notification's failure
+        on an event no one logged, a vulnerability or an expiry), once an inventory interval."""
         inventory = await self.db.run(lambda: self.inventory_store.inventory(namespace))
         now = self.clock()
-        order = _rotation_order(inventory, watch.rotation_cursor, now, self.settings.inventory_interval)
+        order = _rotation_order(
+            inventory, watch.rotation_cursor, now, self.settings.inventory_interval, everything=everything
+        )
         unchecked = sum(1 for e in inventory if e.checked_at is None)
         self.metrics.first_pass_checked.labels(namespace).set(len(inventory) - unchecked)
         if unchecked and watch.first_pass_done_at is None:
@@ -348,7 +369,7 @@ class Watcher:
 
 
 def _rotation_order(
-    inventory: list[InventoryEntry], cursor: str | None, now: float, stale_after: float
+    inventory: list[InventoryEntry], cursor: str | None, now: float, stale_after: float, *, everything: bool = True
 ) -> list[tuple[str, bool]]:
     """(name, advances the cursor): never read (newest push first), then repositories with notifications
     not read for `stale_after`, then all in name order starting after the cursor. Each name once."""
@@ -368,7 +389,7 @@ def _rotation_order(
     for name, advances in itertools.chain(
         ((e.name, False) for e in never),
         ((e.name, False) for e in stale),
-        ((name, True) for name in names[start:] + names[:start]),
+        ((name, True) for name in (names[start:] + names[:start] if everything else [])),
     ):
         if name not in seen:
             seen.add(name)

@@ -150,4 +150,5 @@ MESSAGES: dict[str, str] = {
     "{who} pointed {tag} at {digest}": "{who} 将 {tag} 指向了 {digest}",
     "{who} restored {tag} to {digest} (it was {was})": "{who} 将 {tag} 恢复到 {digest}（原为 {was}）",
     "{who} set {tag} to expire at {when}": "{who} 将 {tag} 设为在 {when} 过期",
+    "reading the usage logs of {namespace}": "读取 {namespace} 的使用日志",
 }

@@ -187,6 +187,25 @@ class InventoryStore:
             if event_at is not None:
                 row.pushed_at = event_at
 
+    def logged(self, namespace: str, name: str, kind: str, at: float, now: float) -> None:
+        """What the usage logs say happened to a repository: a push or tag change (read it now; its
+        notifications fire from `at`), a new repository (the first pass reads it), or one deleted."""
+        with self.db.session() as session, session.begin():
+            row = session.get(InventoryRepo, (namespace, name))
+            if kind == "delete_repo":
+                if row is not None:
+                    session.delete(row)
+                return
+            if row is None:
+                row = InventoryRepo(namespace=namespace, name=name, has_notifications=None, listed_at=now)
+                session.add(row)
+                if kind == "create_repo":
+                    return
+            if kind == "create_repo" or row.has_notifications is False:
+                return  # nothing there can fail (a notification added later is logged too)
+            row.pushed_at = at
+            row.next_check_at = min(now, row.next_check_at) if row.next_check_at is not None else now
+
     def due_checks(self, namespace: str, now: float) -> list[InventoryEntry]:
         with self.db.session() as session:
             rows = session.execute(

@@ -250,3 +250,18 @@ class Approval(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     decided_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LogFeed(Base):
+    """How far the watch has read a namespace's usage logs, and which source it uses for it."""
+
+    __tablename__ = "log_feeds"
+
+    namespace: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The newest entry's time (Quay's logs have whole seconds and no id) and the keys of the entries
+    # already taken in that second: a later read skips exactly those.
+    newest_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    seen: Mapped[str] = mapped_column(Text, default="[]")
+    source: Mapped[str] = mapped_column(String(16), default="logs")  # logs | listing
+    why: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the listing, when it is
+    retry_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # when to try the logs again

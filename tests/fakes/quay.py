@@ -341,6 +341,12 @@ class FakeQuay:
         with self.lock:
             self.notifications[uuid].number_of_failures = failures
 
+    def pull(self, full_name: str, tag: str = "latest", *, by: str = "devtable") -> None:
+        """A pull: nothing changes but the usage logs, where pulls dominate a busy registry's entries."""
+        with self.lock:
+            repo = self.repos[_split(full_name)]
+            self.oauth.log(repo.namespace, "pull_repo", by, {"repo": repo.name, "tag": tag, "user-agent": "docker"})
+
     def push(self, full_name: str, tags: Iterable[str] = ("latest",), *, by: str = "devtable") -> None:
         """A push: the tags start now, so the repository's `last_modified` moves, and its repo_push
         notifications are queued for the worker (quay-events-observed.md); the tags' earlier versions
@@ -462,7 +468,7 @@ class FakeQuay:
                 ),
             )
         if name in OAUTH_ROUTES:
-            return OAUTH_ROUTES[name](self.oauth, auth, params)
+            return OAUTH_ROUTES[name](self.oauth, auth, params, query)
         if name in ("tags", "tag", "tag_restore", "security", "repo_logs"):
             return self._tag_call(name, method, auth, params, query, body)
         handler = getattr(self, f"_{name}_{method.lower()}")
@@ -1027,6 +1033,7 @@ _ROUTES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
         frozenset({"GET"}),
     ),
     (re.compile(r"^/api/v1/user/assignedauthorization$"), "assigned", frozenset({"GET"})),
+    (re.compile(r"^/api/v1/user/logs$"), "user_logs", frozenset({"GET"})),
     (re.compile(r"^/api/v1/organization/(?P<org>[^/]+)/logs$"), "org_logs", frozenset({"GET"})),
     (re.compile(r"^/api/v1/repository$"), "repos", frozenset({"GET", "POST"})),
     (
@@ -1066,10 +1073,11 @@ LOGGED = {
     ("notification", "POST"): "reset_repo_notification",
 }
 OAUTH_ROUTES: dict[str, Any] = {
-    "app": lambda oauth, auth, params: oauth.application_info(params["client_id"]),
-    "org_app": lambda oauth, auth, params: oauth.org_application(auth, params["org"], params["client_id"]),
-    "assigned": lambda oauth, auth, params: oauth.assigned_authorizations(auth),
-    "org_logs": lambda oauth, auth, params: oauth.org_logs(auth, params["org"]),
+    "app": lambda oauth, auth, params, query: oauth.application_info(params["client_id"]),
+    "org_app": lambda oauth, auth, params, query: oauth.org_application(auth, params["org"], params["client_id"]),
+    "assigned": lambda oauth, auth, params, query: oauth.assigned_authorizations(auth),
+    "org_logs": lambda oauth, auth, params, query: oauth.org_logs(auth, params["org"], query),
+    "user_logs": lambda oauth, auth, params, query: oauth.user_logs(auth, query),
 }
 
 

@@ -18,9 +18,12 @@
 
 from __future__ import annotations
 
+import base64
+import calendar
 import html
 import json
 import secrets
+import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from tests.fakes.quay import Auth, FakeQuay, Reply
 
 TEN_YEARS = 315576000
+LOG_PAGE = 20
 SESSION_COOKIE = "quay_session"
 
 
@@ -67,6 +71,8 @@ class OAuthFake:
     def __init__(self, quay: FakeQuay) -> None:
         self.quay = quay
         self.state = OAuthState()
+        self.unsearchable: set[str] = set()  # namespaces whose logs backend cannot be searched
+        self.log_reads = 0
 
     # Set-up ------------------------------------------------------------------------------------
 
@@ -294,22 +300,67 @@ class OAuthFake:
             },
         )
 
-    def org_logs(self, auth: Auth | None, org: str) -> Reply:
+    def org_logs(self, auth: Auth | None, org: str, query: dict[str, str] | None = None) -> Reply:
+        """`GET /api/v1/organization/{org}/logs`: an admin's, with `org:admin`."""
         ns = self.quay.namespaces.get(org)
         if auth is None or ns is None or auth.user not in ns.admins or "org:admin" not in auth.scopes:
             return self.quay.unauthorized(auth)
-        entries = [e for e in reversed(self.state.logs) if e["metadata"].get("namespace") == org]
-        return _json(200, {"start_time": "", "end_time": "", "logs": entries[:20]})
+        return self._usage_logs(org, query or {})
+
+    def user_logs(self, auth: Auth | None, query: dict[str, str] | None = None) -> Reply:
+        """`GET /api/v1/user/logs`: the token's own namespace."""
+        if auth is None:
+            return self.quay.unauthorized(auth)
+        return self._usage_logs(auth.user, query or {})
+
+    def _usage_logs(self, namespace: str, query: dict[str, str]) -> Reply:
+        """Newest first, 20 a page with a `next_page` token, `starttime`/`endtime` as %m/%d/%Y in UTC
+        (whole days; by default the last day), or `search_unavailable` where the logs backend cannot
+        be searched."""
+        if namespace in self.unsearchable:
+            return _json(
+                200,
+                {"logs": [], "search_unavailable": True, "message": "Log search is unavailable for this backend"},
+            )
+        now = self.quay.now()
+        try:
+            start = _day(query["starttime"]) if query.get("starttime") else now - 86400
+            end = _day(query["endtime"]) + 86400 if query.get("endtime") else now + 1
+            before = int(base64.urlsafe_b64decode(query["next_page"]).decode()) if query.get("next_page") else None
+        except (ValueError, KeyError):
+            return _json(
+                400, {"message": "The browser (or proxy) sent a request that this server could not understand."}
+            )
+        window = [
+            e
+            for e in reversed(self.state.logs)
+            if e["metadata"].get("namespace") == namespace
+            and start <= e["_ts"] < end
+            and (before is None or e["_seq"] < before)
+        ]
+        page = window[:LOG_PAGE]
+        body: dict[str, Any] = {
+            "start_time": formatdate(start, usegmt=False).replace("+0000", "-0000"),
+            "end_time": formatdate(end, usegmt=False).replace("+0000", "-0000"),
+            "logs": [{k: v for k, v in e.items() if not k.startswith("_")} for e in page],
+        }
+        if len(window) > LOG_PAGE:
+            body["next_page"] = base64.urlsafe_b64encode(str(page[-1]["_seq"]).encode()).decode()
+        self.log_reads += 1
+        return _json(200, body)
 
     def log(self, namespace: str, kind: str, performer: str, metadata: dict[str, Any], app: str | None = None) -> None:
         extra = {"oauth_token_id": 1, "oauth_token_application_id": app} if app else {}
+        now = self.quay.now()
         self.state.logs.append(
             {
                 "kind": kind,
                 "metadata": {"namespace": namespace, **metadata, **extra},
                 "ip": "127.0.0.1",
-                "datetime": formatdate(self.quay.now(), usegmt=False).replace("+0000", "-0000"),
+                "datetime": formatdate(now, usegmt=False).replace("+0000", "-0000"),
                 "performer": {"kind": "user", "name": performer, "is_robot": False},
+                "_ts": int(now),  # second granularity, as Quay shows it
+                "_seq": len(self.state.logs) + 1,
             }
         )
 
@@ -337,6 +388,11 @@ class OAuthFake:
         token = secrets.token_urlsafe(16)
         self.state.csrf[token] = user
         return token
+
+
+def _day(text: str) -> float:
+    """%m/%d/%Y, midnight UTC."""
+    return float(calendar.timegm(time.strptime(text, "%m/%d/%Y")))
 
 
 def _session_user(headers: dict[str, str]) -> str | None:

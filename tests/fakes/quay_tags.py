@@ -218,7 +218,8 @@ class TagsFake:
             for e in reversed(self.quay.oauth.state.logs)
             if e["metadata"].get("namespace") == repo.namespace and e["metadata"].get("repo") == repo.name
         ]
-        return _json(200, {"start_time": "", "end_time": "", "logs": entries[:20]})
+        shown = [{k: v for k, v in e.items() if not k.startswith("_")} for e in entries[:20]]
+        return _json(200, {"start_time": "", "end_time": "", "logs": shown})
 
 
 def _json(status: int, body: Any) -> Reply:

@@ -1,0 +1,117 @@
+"""Which source shows the watch a namespace's changes: its usage logs (`feed.py`), read every few
+seconds, or, where they cannot be read, the listing of its repositories, as before. The logs drive
+the reads: a push or tag change is read at once on Quay's worker timeline from the entry's time, a
+notification added, reset or deleted in Quay's UI is read at once, a new or deleted repository
+changes the inventory at once. Where the logs are the source, the listing runs only every inventory
+interval (to heal what a feed could miss) and the rotation reads only what no log shows."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import TYPE_CHECKING
+
+from bot.alerts.feed import NOTIFICATION_CHANGES, PUSHES, REPOSITORY_CHANGES, Change, Position, read_feed
+from bot.alerts.reads import FOLLOW_UP
+from bot.store.feeds import FeedStore
+
+if TYPE_CHECKING:
+    from bot.alerts.watcher import Watcher
+
+log = logging.getLogger(__name__)
+FEED_FALLBACKS = {
+    "forbidden": "the token may not read the usage logs (they need org:admin)",
+    "unavailable": "Quay's logs backend cannot be searched (search_unavailable)",
+    "error": "the usage logs did not answer as expected",
+}
+
+
+class ChangeSources:
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+        self.feeds = FeedStore(watcher.db)
+        self._polled: dict[str, float] = {}  # namespace -> when its logs were last read (watcher's clock)
+        self._feeding: set[str] = set()  # namespaces whose usage logs are their source now
+        self._own: dict[str, bool] = {}  # namespace -> read as the token's own (user) namespace
+        self._heal: set[str] = set()  # namespaces whose feed may have skipped entries: list them now
+
+    def feeding(self, namespace: str) -> bool:
+        """Do the usage logs show this namespace's changes (and nothing is to be healed)?"""
+        return namespace in self._feeding and namespace not in self._heal
+
+    def healed(self, namespace: str) -> None:
+        self._heal.discard(namespace)
+
+    async def poll(self, namespace: str) -> None:
+        """Read the namespace's usage logs when due, and act on what they say; fall back to the
+        listing (said once, in the log and `/metrics`) when they cannot be read, and try again an
+        inventory interval later."""
+        every = self.watcher.settings.feed_every
+        if not self.watcher.settings.hints or every <= 0:
+            return
+        now = self.watcher.clock()
+        last = self._polled.get(namespace)
+        if last is not None and now - last < every:
+            return
+        self._polled[namespace] = now
+        state = await self.watcher.db.run(lambda: self.feeds.state(namespace))
+        if state.source == "listing" and state.retry_at is not None and now < state.retry_at:
+            self._set_source(namespace, "listing")
+            return
+        client = self.watcher.client(namespace)
+        own = self._own.get(namespace, False)
+        pace = partial(self.watcher.limiter.acquire, FOLLOW_UP)
+        read = await read_feed(client, namespace, Position(state.newest_at, state.seen), own=own, now=now, pace=pace)
+        if read.status == "forbidden" and not own and namespace not in self._own:
+            self._own[namespace] = True  # not an organization: the token's own namespace, perhaps
+            read = await read_feed(
+                client, namespace, Position(state.newest_at, state.seen), own=True, now=now, pace=pace
+            )
+        self.watcher.metrics.feed_requests.labels(namespace).inc(read.requests)
+        if read.status != "ok":
+            why = FEED_FALLBACKS[read.status]
+            if state.source != "listing":
+                log.warning(
+                    "the watch reads this namespace's listing instead of its usage logs",
+                    extra={"namespace": namespace, "why": why},
+                )
+            retry = now + self.watcher.settings.inventory_interval
+            await self.watcher.db.run(lambda: self.feeds.save(namespace, source="listing", why=why, retry_at=retry))
+            self._set_source(namespace, "listing")
+            return
+        self._own.setdefault(namespace, own)
+        position = read.position
+        if position is not None or state.source != "logs":
+            newest, seen = (position.newest_at, position.seen) if position is not None else (None, None)
+            await self.watcher.db.run(lambda: self.feeds.save(namespace, newest_at=newest, seen=seen, source="logs"))
+        if state.source != "logs":
+            log.info("the watch reads this namespace's usage logs again", extra={"namespace": namespace})
+        if not read.complete:
+            self._heal.add(namespace)  # more came than one read takes: the listing catches up
+        self._set_source(namespace, "logs")
+        for change in read.changes:
+            await self._logged(namespace, change, now)
+
+    def _set_source(self, namespace: str, source: str) -> None:
+        if source == "logs":
+            self._feeding.add(namespace)
+        else:
+            self._feeding.discard(namespace)
+        for name in ("logs", "listing"):
+            self.watcher.metrics.watch_source.labels(namespace, name).set(1 if name == source else 0)
+
+    async def _logged(self, namespace: str, change: Change, now: float) -> None:
+        name = change.repository
+        if name is None:
+            return
+        if change.kind in PUSHES or change.kind in REPOSITORY_CHANGES:
+            at = min(change.at, now)
+            await self.watcher.db.run(
+                lambda: self.watcher.inventory_store.logged(namespace, name, change.kind, at, now)
+            )
+            if change.kind == "delete_repo":  # a deleted repository takes its notifications with it
+                await self.watcher.announcer.observe(
+                    namespace, {name: []}, self.watcher.policy.alert_channels(namespace), now
+                )
+        elif change.kind in NOTIFICATION_CHANGES:  # made in Quay's UI, or by the bot: read it now
+            await self.watcher.db.run(lambda: self.watcher.inventory_store.watch_soon(namespace, name, now, now))

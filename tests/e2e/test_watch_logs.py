@@ -1,0 +1,110 @@
+"""The watch fed by Quay's usage logs, end to end: a push in the fake Quay (its log entry, its worker's
+failed delivery) to the alert in Slack with no listing in between; a notification added in Quay's
+UI read at once; the listing back where the logs cannot be read; and a restart that replays nothing."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.conftest import start, watch_settings
+from tests.e2e.test_watch import flush, parents, sweep
+from tests.e2e.test_watch_hints import many_repositories, notification_reads
+from tests.fakes.quay import FakeQuay
+
+DEAD = "dead.example.com"
+
+
+def listings(world: FakeQuay) -> int:
+    return len(world.requests_to("GET", "^/api/v1/repository$"))
+
+
+def follow(bot) -> None:
+    """One turn of the follow-ups (which read the usage logs first), as the watch loop runs them."""
+    watcher = bot.bot.watch.watcher
+    watcher.sources._polled.clear()  # the logs are due now, as a few seconds later
+    bot.run(watcher.follow_up())
+
+
+def settings(quay, slack, tmp_path, watch_access):
+    return watch_settings(quay, slack, tmp_path, watch_access, QUAYBOT_INVENTORY_INTERVAL_SECONDS=3600)
+
+
+def test_a_logged_push_leads_to_the_alert_without_a_listing(quay, world: FakeQuay, slack, tmp_path, watch_access):
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world)
+        sweep(bot)  # the first pass, and the one listing an inventory interval asks for
+        follow(bot)  # the logs' position: nothing replayed
+        metrics = bot.bot.metrics.render().decode()
+        assert 'quaybot_watch_source{namespace="team-a",source="logs"} 1.0' in metrics
+        listed = listings(world)
+        world.worker.dead_hosts.add(DEAD)
+        [hook] = [n for n in world.notifications.values() if n.repo_id == world.repos["team-a", "hot1"].id]
+        hook.config["url"] = f"https://{DEAD}/hook"
+        world.push("team-a/hot1")
+        world.worker.tick(time.time() + 10)  # Quay counts the first failure
+        follow(bot)
+        flush(bot)
+        [alert] = parents(slack, "C0ALERTS")
+        assert "team-a/hot1" in alert.text
+        sweep(bot)  # a sweep now reads no listing: the logs showed the push
+        assert listings(world) == listed
+    finally:
+        bot.stop()
+
+
+def test_a_notification_added_in_quays_ui_is_read_at_once(quay, world: FakeQuay, slack, tmp_path, watch_access):
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=20)
+        sweep(bot)
+        follow(bot)
+        uuid = world.add_notification("team-a/cold007", config={"url": "https://hooks.example.com/x"}).uuid
+        world.oauth.log("team-a", "add_repo_notification", "someone", {"repo": "cold007", "notification_id": uuid})
+        before = len(notification_reads(world))
+        follow(bot)
+        assert notification_reads(world)[before:] == ["/api/v1/repository/team-a/cold007/notification/"]
+    finally:
+        bot.stop()
+
+
+def test_where_the_logs_cannot_be_searched_the_listing_stays(quay, world: FakeQuay, slack, tmp_path, watch_access):
+    world.oauth.unsearchable.add("team-a")
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=20)
+        sweep(bot)
+        follow(bot)
+        metrics = bot.bot.metrics.render().decode()
+        assert 'quaybot_watch_source{namespace="team-a",source="listing"} 1.0' in metrics
+        listed = listings(world)
+        sweep(bot)
+        assert listings(world) == listed + 1  # every sweep lists, as before
+        state = bot.run(bot.bot.db.run(lambda: bot.bot.watch.watcher.sources.feeds.state("team-a")))
+        assert state.source == "listing" and "search_unavailable" in (state.why or "")
+    finally:
+        bot.stop()
+
+
+def test_a_restart_neither_misses_nor_replays(quay, world: FakeQuay, slack, tmp_path, watch_access):
+    config = settings(quay, slack, tmp_path, watch_access)
+    first = start(config)
+    many_repositories(world, cold=20)
+    sweep(first)
+    follow(first)
+    first.stop()
+    world.push("team-a/hot3")  # while no bot runs
+    second = start(config)
+    try:
+        sources = second.bot.watch.watcher.sources
+        store = second.bot.watch.watcher.inventory_store
+        follow(second)
+        inventory = second.run(second.bot.db.run(lambda: store.inventory("team-a")))
+        [entry] = [e for e in inventory if e.name == "hot3"]
+        assert entry.pushed_at is not None  # the push made while it was down was taken
+        position = second.run(second.bot.db.run(lambda: sources.feeds.state("team-a")))
+        follow(second)
+        again = second.run(second.bot.db.run(lambda: sources.feeds.state("team-a")))
+        assert again.newest_at == position.newest_at and again.seen == position.seen
+    finally:
+        second.stop()
