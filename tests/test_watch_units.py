@@ -177,3 +177,19 @@ def test_rotation_order_first_pass_then_stale_then_cursor():
     ]
     order = _rotation_order(inventory, cursor="c", now=1000.0, stale_after=600.0)
     assert order == [("d", False), ("b", False), ("c", False), ("e", True), ("a", True)]
+
+
+def test_the_logs_give_way_to_the_listing_where_they_cost_more():
+    """A small namespace with a busy log: a minute of log reads costs more than its one-page listing."""
+    from types import SimpleNamespace
+
+    from bot.alerts.sources import ChangeSources
+
+    watcher = SimpleNamespace(db=None, size_of=lambda namespace: 50, listing_period=lambda: 10.0)
+    sources = ChangeSources.__new__(ChangeSources)
+    sources.watcher, sources._spent = watcher, {}
+    # One page every 4 s: 0.25 requests a second against the listing's 0.1.
+    assert not any(sources._costly("small", tick, 1) for tick in range(0, 52, 4))
+    assert sources._costly("small", 56.0, 1)
+    watcher.size_of = lambda namespace: 10_000  # 100 pages every 10 s: the logs are far cheaper
+    assert not any(sources._costly("big", tick, 2) for tick in range(0, 120, 4))

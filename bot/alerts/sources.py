@@ -8,6 +8,9 @@ interval (to heal what a feed could miss) and the rotation reads only what no lo
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -19,7 +22,10 @@ if TYPE_CHECKING:
     from bot.alerts.watcher import Watcher
 
 log = logging.getLogger(__name__)
+LISTING_PAGE = 100  # repositories a page of the listing holds
+COST_WINDOW = 60.0  # seconds of log reads the feed's cost is averaged over before it is compared
 FEED_FALLBACKS = {
+    "costly": "its usage logs cost more requests than listing its repositories would",
     "forbidden": "the token may not read the usage logs (they need org:admin)",
     "unavailable": "Quay's logs backend cannot be searched (search_unavailable)",
     "error": "the usage logs did not answer as expected",
@@ -30,10 +36,11 @@ class ChangeSources:
     def __init__(self, watcher: Watcher) -> None:
         self.watcher = watcher
         self.feeds = FeedStore(watcher.db)
-        self._polled: dict[str, float] = {}  # namespace -> when its logs were last read (watcher's clock)
+        self._polled: dict[str, float] = {}  # namespace -> when its logs were last read (monotonic)
         self._feeding: set[str] = set()  # namespaces whose usage logs are their source now
         self._own: dict[str, bool] = {}  # namespace -> read as the token's own (user) namespace
         self._heal: set[str] = set()  # namespaces whose feed may have skipped entries: list them now
+        self._spent: dict[str, deque[tuple[float, int]]] = {}  # namespace -> (tick, log requests) of late
 
     def feeding(self, namespace: str) -> bool:
         """Do the usage logs show this namespace's changes (and nothing is to be healed)?"""
@@ -49,11 +56,13 @@ class ChangeSources:
         every = self.watcher.settings.feed_every
         if not self.watcher.settings.hints or every <= 0:
             return
-        now = self.watcher.clock()
+        # The cadence is the loop's, on the monotonic clock (as the sweeps' period); the times written
+        # down are the watcher's clock (Quay's).
+        tick, now = time.monotonic(), self.watcher.clock()
         last = self._polled.get(namespace)
-        if last is not None and now - last < every:
+        if last is not None and tick - last < every:
             return
-        self._polled[namespace] = now
+        self._polled[namespace] = tick
         state = await self.watcher.db.run(lambda: self.feeds.state(namespace))
         if state.source == "listing" and state.retry_at is not None and now < state.retry_at:
             self._set_source(namespace, "listing")
@@ -68,8 +77,9 @@ class ChangeSources:
                 client, namespace, Position(state.newest_at, state.seen), own=True, now=now, pace=pace
             )
         self.watcher.metrics.feed_requests.labels(namespace).inc(read.requests)
-        if read.status != "ok":
-            why = FEED_FALLBACKS[read.status]
+        status = "costly" if read.status == "ok" and self._costly(namespace, tick, read.requests) else read.status
+        if status != "ok":
+            why = FEED_FALLBACKS[status]
             if state.source != "listing":
                 log.warning(
                     "the watch reads this namespace's listing instead of its usage logs",
@@ -91,6 +101,25 @@ class ChangeSources:
         self._set_source(namespace, "logs")
         for change in read.changes:
             await self._logged(namespace, change, now)
+
+    def _costly(self, namespace: str, tick: float, requests: int) -> bool:
+        """Do the logs cost more than the listing would (its pages, once a period), measured over the
+        last minute? Pulls are logged too: a busy namespace's logs are a page per 20 of them."""
+        spent = self._spent.setdefault(namespace, deque())
+        spent.append((tick, requests))
+        while spent and tick - spent[0][0] > COST_WINDOW:
+            spent.popleft()
+        if tick - spent[0][0] < COST_WINDOW * 0.9:
+            return False  # not a minute of reads yet
+        logs = sum(count for _, count in spent) / (tick - spent[0][0])
+        size = self.watcher.size_of(namespace)
+        if not size:
+            return False  # no listing since the start: what it would cost is not known yet
+        listing = math.ceil(size / LISTING_PAGE) / max(self.watcher.listing_period(), 1e-9)
+        if logs > listing:
+            spent.clear()
+            return True
+        return False
 
     def _set_source(self, namespace: str, source: str) -> None:
         if source == "logs":

@@ -118,6 +118,14 @@ class Watcher:
 
     # Entry points --------------------------------------------------------------------------------
 
+    def size_of(self, namespace: str) -> int:
+        """Repositories the last listing found in the namespace."""
+        return self._sizes.get(namespace, 0)
+
+    def listing_period(self) -> float:
+        """How often the listing would run where it is the source of the changes (`period`)."""
+        return self.period()
+
     def period(self) -> float:
         """Seconds between two sweeps (listings): as often as the listing's share of the budget allows,
         at most the alert interval."""
