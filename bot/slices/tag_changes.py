@@ -237,8 +237,11 @@ def _version(version: TagVersion | None, locale: str, now: float) -> str:
 
 def confirm_change(outcome: ConfirmationNeeded, locale: str) -> tuple[str, list[str]]:
     command, plan, now = outcome.command, outcome.details, time.time()
-    assert isinstance(plan, Plan) and isinstance(command, TagRestore | TagMove | TagDelete)
+    assert isinstance(command, TagRestore | TagMove | TagDelete)
     tag = code(str(command.ref))
+    if not isinstance(plan, Plan):  # asked only for the channel's approval: nothing was read to show
+        target = command.target if isinstance(command, TagMove) else str(command.ref)
+        return t(locale, "Move {tag} to {digest}?", tag=tag, digest=code(target)), []
     if isinstance(command, TagDelete):
         kept = outcome.repository.tag_expiration_s if outcome.repository else None
         days = (kept if kept is not None else DEFAULT_RESTORABLE) // 86400

@@ -226,3 +226,19 @@ def test_a_tag_change_can_need_a_second_person(quay, world: FakeQuay, slack, tmp
         approve = driver.click(request, "quaybot_approve", user=BOB, channel="C0OPS")
         driver.slack.wait_for(approve.response_id, count=2)
         assert world.repos["team-a", "api"].tags["prod"]["manifest_digest"] == releases["v1"]
+
+
+def test_a_new_tag_under_approval_still_asks_the_channel(quay, world: FakeQuay, slack, tmp_path, releases):
+    from tests.e2e.conftest import BOB, bot_with_access
+
+    access = "channels:\n  C0OPS:\n    namespaces: [team-a]\n    role: write\n    approval: [tag move]\n"
+    with bot_with_access(quay, slack, tmp_path, access) as (_, driver):
+        prompt = say(driver, "tag move api:canary prod", "C0OPS")
+        assert (
+            "Move `team-a/api:canary` to `prod`?" in prompt.text and "canary" not in world.repos["team-a", "api"].tags
+        )
+        click = driver.click(prompt, "quaybot_confirm", user=ALICE, channel="C0OPS")
+        _, request = driver.slack.wait_for(click.response_id, count=2)
+        approve = driver.click(request, "quaybot_approve", user=BOB, channel="C0OPS")
+        driver.slack.wait_for(approve.response_id, count=2)
+        assert world.repos["team-a", "api"].tags["canary"]["manifest_digest"] == releases["v3"]
