@@ -18,6 +18,7 @@ from bot.access import Caller
 from bot.quay import QuayClient, QuayError, QuayUnauthorized
 from bot.quay.oauth import START_PATH, OAuthApplication
 from bot.sealing import Unsealable
+from bot.settings import OAUTH_SCOPES
 from bot.store.db import Database
 from bot.store.links import Link, LinkStore, Person
 
@@ -130,13 +131,17 @@ class Identities:
             return NotLinked("Quay did not accept the authorization code (it may have been used already).")
         return await self._save(person, token, scopes)
 
-    async def complete_token(self, cookie: str, state: str | None, token: SecretStr) -> Linked | NotLinked:
-        """The implicit flow: the token Quay put in the page's fragment, posted by the page itself."""
+    async def complete_token(
+        self, cookie: str, state: str | None, token: SecretStr, scopes: tuple[str, ...] = ()
+    ) -> Linked | NotLinked:
+        """The implicit flow: the token Quay put in the page's fragment, posted by the page itself, with
+        the scopes Quay's redirect named (those of the assignment; the configured ones when absent)."""
         assert self.app is not None
         person = await self.db.run(lambda: self.links.take(cookie, state, self.clock()))
         if person is None:
             return NotLinked(_NO_LOGIN)
-        return await self._save(person, token, tuple(self.app.scopes.split()))
+        known = tuple(scope for scope in scopes if scope in OAUTH_SCOPES)
+        return await self._save(person, token, known or tuple(self.app.scopes.split()))
 
     async def _save(self, person: Person, token: SecretStr, scopes: tuple[str, ...]) -> Linked | NotLinked:
         try:

@@ -72,7 +72,7 @@ def routes(identities: Identities, draining: asyncio.Event) -> list[web.RouteDef
                 return _page("Nothing was linked", _NO_COOKIE, status=400)
             result = await identities.complete_code(cookie, query.get("state"), query["code"][:512])
             return _result(result)
-        return _fragment_reader(query.get("state", ""))
+        return _fragment_reader(query.get("state", ""), query.get("scope", ""))
 
     async def callback_post(request: web.Request) -> web.StreamResponse:
         if draining.is_set():
@@ -83,12 +83,13 @@ def routes(identities: Identities, draining: asyncio.Event) -> list[web.RouteDef
             return _page("Nothing was linked", "The page sent something this server does not take.", status=400)
         form = await request.post()
         token, state = str(form.get("access_token", "")), str(form.get("state", "")) or None
+        scopes = tuple(str(form.get("scope", "")).replace(",", " ").split()[:10])
         cookie = request.cookies.get(COOKIE, "")
         if not cookie:
             return _page("Nothing was linked", _NO_COOKIE, status=400)
         if not token or len(token) > 512 or not set(token) <= TOKEN_CHARS:
             return _page("Nothing was linked", _NOTHING_SENT, status=400)
-        return _result(await identities.complete_token(cookie, state, SecretStr(token)))
+        return _result(await identities.complete_token(cookie, state, SecretStr(token), scopes))
 
     return [web.get(START_PATH, start), web.get(CALLBACK_PATH, callback), web.post(CALLBACK_PATH, callback_post)]
 
@@ -114,7 +115,7 @@ def _result(result: object) -> web.Response:
     return response
 
 
-def _fragment_reader(state: str) -> web.Response:
+def _fragment_reader(state: str, scope: str) -> web.Response:
     nonce = secrets.token_urlsafe(16)
     script = (
         f'<script nonce="{nonce}">'
@@ -127,7 +128,8 @@ def _fragment_reader(state: str) -> web.Response:
     body = (
         '<p id="status">Reading what Quay sent back…</p>'
         f'<form id="f" method="post" action="{CALLBACK_PATH}"><input type="hidden" name="access_token">'
-        f'<input type="hidden" name="state" value="{html.escape(state)}"></form>'
+        f'<input type="hidden" name="state" value="{html.escape(state)}">'
+        f'<input type="hidden" name="scope" value="{html.escape(scope[:500])}"></form>'
         "<noscript><p>This page needs JavaScript: Quay put the token in this page's address after the #, "
         "which only the page itself can read. Nothing was linked.</p></noscript>" + script
     )

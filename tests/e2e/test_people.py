@@ -180,7 +180,8 @@ def test_someone_not_an_org_admin_is_told_what_to_do_then_links_through_an_assig
     assert back.fragment.startswith("access_token=") and "access_token" not in back.url  # never sent to the bot
     done = browser.run_callback_script(back)
     assert "now linked to the Quay account <b>freshuser</b>" in done.text
-    assert "`freshuser`" in people.say("whoami", BOB).text
+    who = people.say("whoami", BOB).text
+    assert "`freshuser`" in who and "scopes: repo:read, repo:write, user:read" in who  # the assignment's
 
 
 def test_quay_refuses_by_the_persons_own_rights_where_the_channel_would_allow_it(people: People):
