@@ -20,6 +20,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.identities import Identities, Linked
+from bot.quay.names import InvalidName
 from bot.quay.oauth import CALLBACK_PATH, START_PATH
 
 log = logging.getLogger(__name__)
@@ -34,17 +35,17 @@ def routes(identities: Identities, draining: asyncio.Event) -> list[web.RouteDef
             return _page("quaybot is restarting", _RESTARTING, status=503)
         if not identities.enabled or identities.app is None:
             return _page("Linking is not set up", _NOT_SET_UP, status=404)
-        state = request.query.get("state", "")
-        cookie = await identities.start(state) if _plausible(state) else None
-        if cookie is None:
-            return _page("This link cannot be used", _STALE_LINK, status=400)
-        assigned = request.query.get("assigned")
+        state, assigned = request.query.get("state", ""), request.query.get("assigned")
         target = identities.app.authorize_url(state)
         if assigned:
             try:  # approving an assignment happens on Quay's own page for it
                 target = identities.app.approve_assignment_url(assigned)
-            except ValueError:
+            except InvalidName:
                 return _page("This link cannot be used", _STALE_LINK, status=400)
+        # Checked first, so that a link spoilt on the way does not use the login up.
+        cookie = await identities.start(state) if _plausible(state) else None
+        if cookie is None:
+            return _page("This link cannot be used", _STALE_LINK, status=400)
         response = web.Response(status=302, headers={"Location": target})
         response.set_cookie(
             COOKIE,
