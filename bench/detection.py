@@ -233,6 +233,7 @@ def scaled(settings: WatchSettings, speed: float) -> WatchSettings:
         interval=settings.interval / speed,
         shortest_period=settings.shortest_period / speed,
         feed_every=settings.feed_every / speed,
+        feed_quiet_every=settings.feed_quiet_every / speed,
         requests_per_second=settings.requests_per_second * speed,
     )
 

@@ -48,7 +48,8 @@ class WatchSettings:
     hints: bool = True
     listing_share: float = 0.5  # of the budget, at most, for the listing
     shortest_period: float = 10.0
-    feed_every: float = 4.0  # how often a namespace's usage logs are read (`feed.py`); 0: never
+    feed_every: float = 3.0  # how often a namespace's usage logs are read (`feed.py`); 0: never
+    feed_quiet_every: float = 5.0  # the same after a read that found nothing new
     timing: WorkerTiming = QUAY
 
     @property

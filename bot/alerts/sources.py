@@ -41,6 +41,7 @@ class ChangeSources:
         self._own: dict[str, bool] = {}  # namespace -> read as the token's own (user) namespace
         self._heal: set[str] = set()  # namespaces whose feed may have skipped entries: list them now
         self._spent: dict[str, deque[tuple[float, int]]] = {}  # namespace -> (tick, log requests) of late
+        self._quiet: set[str] = set()  # namespaces whose last read of the logs found nothing new
 
     def feeding(self, namespace: str) -> bool:
         """Do the usage logs show this namespace's changes (and nothing is to be healed)?"""
@@ -53,8 +54,11 @@ class ChangeSources:
         """Read the namespace's usage logs when due, and act on what they say; fall back to the
         listing (said once, in the log and `/metrics`) when they cannot be read, and try again an
         inventory interval later."""
-        every = self.watcher.settings.feed_every
-        if not self.watcher.settings.hints or every <= 0:
+        settings = self.watcher.settings
+        # Busy logs are read every few seconds; quiet ones a little less often (what an idle watch
+        # costs Quay is mostly these reads).
+        every = settings.feed_quiet_every if namespace in self._quiet else settings.feed_every
+        if not settings.hints or settings.feed_every <= 0:
             return
         # The cadence is the loop's, on the monotonic clock (as the sweeps' period); the times written
         # down are the watcher's clock (Quay's).
@@ -99,6 +103,10 @@ class ChangeSources:
         if not read.complete:
             self._heal.add(namespace)  # more came than one read takes: the listing catches up
         self._set_source(namespace, "logs")
+        if read.changes:
+            self._quiet.discard(namespace)
+        else:
+            self._quiet.add(namespace)
         for change in read.changes:
             await self._logged(namespace, change, now)
 
