@@ -46,12 +46,8 @@ def render_approval_request(
                 "Any other member allowed to run it may approve or reject; {who} may withdraw. It runs once, and "
                 "expires in {minutes} minutes.",
                 who=f"<@{requester}>",
-                minutes=int(ctx_minutes(ctx)),
+                minutes=int((ctx.approval_ttl or 3600.0) / 60),
             )
         ),
     ]
     return Message(plain_fallback(ctx.t("Approval needed: {question}", question=question)), blocks, in_channel=True)
-
-
-def ctx_minutes(ctx: RenderContext) -> float:
-    return (ctx.approval_ttl or 3600.0) / 60
