@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import RO, T
-from tests.fakes.quay import FakeQuayServer
+from tests.fakes.quay import TOKEN_APP, FakeQuayServer
 
 R = "/api/v1/repository/devtable/simple"
 NOT_FOUND = {"detail": "Not Found", "error_message": "Not Found", "error_type": "not_found", "status": 404}
@@ -47,7 +47,7 @@ def test_restore_points_the_tag_back_and_marks_a_reversion(http: httpx.Client, q
     assert now[0]["manifest_digest"] == earlier and now[0]["reversion"] is True
     missing = http.post(f"{R}/tag/v1/restore", json={"manifest_digest": "sha256:" + "0" * 64})
     assert missing.status_code == 404 and NOT_FOUND.items() <= missing.json().items()
-    assert ("devtable", None) in quay.fake.oauth.performers("revert_tag")
+    assert ("devtable", TOKEN_APP) in quay.fake.oauth.performers("revert_tag")
 
 
 def test_put_answers_the_string_updated_creates_moves_and_expires(http: httpx.Client):

@@ -16,6 +16,7 @@ from functools import partial
 from bot.alerts.decide import Decision, Known, Seen, decide, digests
 from bot.alerts.states import ALERTING, State
 from bot.blocks.alerts import AlertView, render_alert, render_digest, render_thread_line
+from bot.blocks.message import code
 from bot.i18n import t
 from bot.store.alerts import AlertRecord, AlertStore, AlertWrite, Conflict, NewPost, Snapshot
 from bot.store.db import Database
@@ -69,12 +70,24 @@ class Announcer:
 
     async def note_reset(self, uuid: str, user_id: str, now: float) -> int:
         """Someone reset the failures through the bot: open alerts say who, and are marked recovered."""
+        return await self._note_reset(
+            uuid, now, lambda locale: t(locale, "Failures reset by {who}.", who=f"<@{user_id}>")
+        )
+
+    async def note_reset_in_quay(self, uuid: str, username: str, now: float) -> int:
+        """The usage logs say someone reset the failures in Quay's UI: open alerts say who, by their
+        Quay name (the bot does not know their Slack one), and are marked recovered."""
+        return await self._note_reset(
+            uuid, now, lambda locale: t(locale, "Failures reset in Quay by {who}.", who=code(username))
+        )
+
+    async def _note_reset(self, uuid: str, now: float, said_in: Callable[[str], str]) -> int:
         for _ in range(ATTEMPTS):
             snapshot: Snapshot = await self.db.run(lambda: self.store.notification_snapshot(uuid, now))
             open_alerts = [r for r in snapshot.records.values() if r.state in ALERTING]
             writes = []
             for record in open_alerts:
-                said = t(self.locale_of(record.channel), "Failures reset by {who}.", who=f"<@{user_id}>")
+                said = said_in(self.locale_of(record.channel))
                 line = render_thread_line(said).to_dict()
                 view = _view(record, state="recovered", failures=0)
                 messages: tuple[tuple[str, Payload], ...] = (("thread", line),)

@@ -151,4 +151,5 @@ MESSAGES: dict[str, str] = {
     "{who} restored {tag} to {digest} (it was {was})": "{who} 将 {tag} 恢复到 {digest}（原为 {was}）",
     "{who} set {tag} to expire at {when}": "{who} 将 {tag} 设为在 {when} 过期",
     "reading the usage logs of {namespace}": "读取 {namespace} 的使用日志",
+    "Failures reset in Quay by {who}.": "失败次数已由 {who} 在 Quay 中重置。",
 }

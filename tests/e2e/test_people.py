@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from bot.sealing import Sealer, Unsealable
 from tests.e2e.conftest import ALICE, BOB, MALLORY, SIGNING_SECRET, BotThread, make_settings
 from tests.fakes.browser import Browser
-from tests.fakes.quay import FakeQuay, FakeQuayServer
+from tests.fakes.quay import TOKEN_APP, FakeQuay, FakeQuayServer
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 
@@ -146,7 +146,7 @@ def test_an_org_admin_links_with_the_code_flow_and_quay_then_names_them(people: 
 def test_a_channel_acting_as_the_bot_keeps_the_bots_token(people: People):
     people.link_by_code(ALICE, "owner")
     people.say('repo describe team-p/web "from the bot channel"', ALICE, "C0BOTS")
-    assert people.fake.oauth.performers("set_repo_description") == [("devtable", None)]
+    assert people.fake.oauth.performers("set_repo_description") == [("devtable", TOKEN_APP)]
 
 
 def test_someone_not_an_org_admin_is_told_what_to_do_then_links_through_an_assignment(people: People):

@@ -108,3 +108,30 @@ def test_a_restart_neither_misses_nor_replays(quay, world: FakeQuay, slack, tmp_
         assert again.newest_at == position.newest_at and again.seen == position.seen
     finally:
         second.stop()
+
+
+def test_a_reset_made_in_quays_ui_is_said_by_whom(quay, world: FakeQuay, slack, tmp_path, watch_access):
+    from tests.e2e.test_watch import threads
+
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=5)
+        sweep(bot)
+        follow(bot)
+        [hook] = [n for n in world.notifications.values() if n.repo_id == world.repos["team-a", "hot2"].id]
+        world.worker.dead_hosts.add(DEAD)
+        hook.config["url"] = f"https://{DEAD}/hook"
+        world.push("team-a/hot2")
+        world.worker.tick(time.time() + 10)
+        follow(bot)
+        flush(bot)
+        [alert] = parents(slack, "C0ALERTS")
+        assert "team-a/hot2" in alert.text
+        # Someone resets it in Quay's UI: no OAuth application in the log entry.
+        world.set_failures(hook.uuid, 0)
+        world.oauth.log("team-a", "reset_repo_notification", "carol", {"repo": "hot2", "notification_id": hook.uuid})
+        follow(bot)
+        flush(bot)
+        assert any("Failures reset in Quay by `carol`." in c.text for c in threads(slack, "C0ALERTS"))
+    finally:
+        bot.stop()

@@ -48,6 +48,7 @@ KNOWN_SCOPES = frozenset(
         "direct_user_login",
     }
 )
+TOKEN_APP = "TOKENAPPCLIENTID00000"  # the OAuth application the tests' tokens were generated from
 FULL_SCOPES = "repo:read repo:write repo:admin repo:create user:read user:admin org:admin"
 
 # util/names.py (FEATURE_EXTENDED_REPOSITORY_NAMES on, the default) and util/validation.py.
@@ -272,9 +273,11 @@ class FakeQuay:
             self.namespaces[org].teams[team] = set(members)
             self.namespaces[org].members |= set(members)
 
-    def add_token(self, token: str, user: str, scopes: str = FULL_SCOPES) -> None:
+    def add_token(self, token: str, user: str, scopes: str = FULL_SCOPES, *, app: str | None = TOKEN_APP) -> None:
+        """A token generated from an organization's OAuth application (the only kind the API takes):
+        its changes are logged with that application's client id."""
         with self.lock:
-            self.tokens[token] = Token(user, _decode_scopes(scopes))
+            self.tokens[token] = Token(user, _decode_scopes(scopes), app)
 
     def add_repo(
         self,
