@@ -134,15 +134,7 @@ def secret_values(settings: Settings, policy: AccessPolicy | None = None) -> lis
 
 def build_identities(settings: Settings, db: Database, quay: QuayClient) -> Identities:
     """People's linked Quay accounts; without the settings linking needs, `/quay login` says which."""
-    app = None
-    if settings.quay_oauth_client_id and settings.quay_oauth_client_secret and settings.public_url:
-        app = OAuthApplication(
-            settings.quay_url,
-            settings.quay_oauth_client_id,
-            settings.quay_oauth_client_secret,
-            settings.public_url,
-            settings.quay_oauth_scopes,
-        )
+    app = OAuthApplication.from_settings(settings)
     sealer = Sealer(settings.secret_key) if settings.secret_key is not None else None
     return Identities(db, LinkStore(db, sealer), quay, app, settings.linking_missing)
 

@@ -235,14 +235,8 @@ async def _check_linking(settings: Settings, out: TextIO) -> int:
     if settings.linking_missing:
         print(f"  ! {', '.join(settings.linking_missing)} not set: /quay login says so to whoever tries", file=out)
         return 1
-    assert settings.quay_oauth_client_id and settings.quay_oauth_client_secret and settings.public_url
-    app = OAuthApplication(
-        settings.quay_url,
-        settings.quay_oauth_client_id,
-        settings.quay_oauth_client_secret,
-        settings.public_url,
-        settings.quay_oauth_scopes,
-    )
+    app = OAuthApplication.from_settings(settings)
+    assert app is not None  # nothing is missing
     async with QuayClient(
         settings.quay_url, settings.quay_token, verify=settings.quay_verify_tls, timeout=settings.quay_timeout_seconds
     ) as quay:

@@ -70,9 +70,6 @@ class Position:
     newest_at: float | None = None
     seen: list[str] = field(default_factory=list)  # keys taken in that second (repeated when repeated)
 
-    def to_json(self) -> str:
-        return json.dumps(self.seen)
-
 
 @dataclass(frozen=True)
 class FeedRead:
@@ -81,7 +78,6 @@ class FeedRead:
     position: Position | None = None  # where the next read starts; None: unchanged
     requests: int = 0
     complete: bool = True  # False: more entries than MAX_PAGES came since the last read
-    entries: int = 0
 
 
 def entry_key(entry: _Entry) -> str:
@@ -113,7 +109,7 @@ async def read_feed(
     seen = Counter(position.seen)
     taken: list[_Entry] = []
     top: list[_Entry] = []  # the newest second's entries, for the next position
-    requests, reached, entries = 0, position.newest_at is None, 0
+    requests, reached = 0, position.newest_at is None
     for _ in range(MAX_PAGES):
         if pace is not None:
             await pace()
@@ -128,7 +124,6 @@ async def read_feed(
         if page.search_unavailable:
             return FeedRead("unavailable", requests=requests)
         for entry in page.logs:
-            entries += 1
             at = entry_time(entry)
             if at is None:
                 continue
@@ -157,7 +152,7 @@ async def read_feed(
     elif position.newest_at is None or newest >= position.newest_at:
         moved = Position(newest, [entry_key(e) for e in top])  # every entry of the newest second, taken
     changes = tuple(_change(e) for e in reversed(taken))
-    return FeedRead("ok", changes, moved, requests, reached, entries)
+    return FeedRead("ok", changes, moved, requests, reached)
 
 
 def _change(entry: _Entry) -> Change:

@@ -18,6 +18,7 @@ from bot.i18n import Phrase
 from bot.quay.client import QuayClient
 from bot.quay.errors import QuayUnexpectedResponse
 from bot.quay.names import check_namespace
+from bot.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
 CALLBACK_PATH = "/quay/oauth/callback"
@@ -60,6 +61,19 @@ class OAuthApplication:
     @property
     def redirect_uri(self) -> str:
         return self.public_url + CALLBACK_PATH
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OAuthApplication | None:
+        """The bot's application as the settings name it; None while any of its settings is missing."""
+        if not (settings.quay_oauth_client_id and settings.quay_oauth_client_secret and settings.public_url):
+            return None
+        return cls(
+            settings.quay_url,
+            settings.quay_oauth_client_id,
+            settings.quay_oauth_client_secret,
+            settings.public_url,
+            settings.quay_oauth_scopes,
+        )
 
     def authorize_url(self, state: str) -> str:
         """Where the start page sends the browser: Quay's consent page, the code flow."""

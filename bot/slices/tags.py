@@ -20,7 +20,7 @@ from bot.blocks.render import age, plain_fallback, size
 from bot.commands.grammar import Arg, Bound, Definition, Flag, ParseContext, repository, tag_reference, usage
 from bot.quay.errors import QuayError
 from bot.quay.names import RepositoryRef, TagRef
-from bot.quay.tags import PAGE, LogEntry, SecurityReport, Tags, TagVersion, short_digest
+from bot.quay.tags import LogEntry, SecurityReport, Tags, TagVersion, short_digest
 from bot.slices.spec import CommandSpec, Run
 
 HISTORY_SHOWN = 8
@@ -297,5 +297,3 @@ INFO = CommandSpec(
     subject=lambda command: str(command.ref.repo),
     changes=False,
 )
-
-__all__ = ["INFO", "LIST", "PAGE"]
