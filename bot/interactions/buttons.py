@@ -18,11 +18,10 @@ from bot.interactions.commands import CommandReplies
 from bot.interactions.replies import Reply, Shared, malformed
 from bot.outcomes import Succeeded
 from bot.quay.names import InvalidName, RepositoryRef, TagRef, check_notification_uuid
-from bot.quay.tags import Tags
 from bot.slices import render
 from bot.slices.repo_list import parse_list_value
 from bot.slices.spec import Run
-from bot.slices.tags import is_live
+from bot.slices.tags import previous_digest
 from bot.store.alerts import AlertStore
 
 MUTE_SECONDS = 24 * 3600
@@ -140,10 +139,5 @@ def notification_button(value: str) -> tuple[RepositoryRef, str] | None:
 
 
 async def _previous_version(command: Any, run: Run) -> str | None:
-    """The digest of the newest version of the tag (`tag info`'s) that is no longer live."""
-    now = time.time()
-    history = await Tags(run.quay).history(command.ref)
-    live = next((v for v in history if is_live(v, now)), None)
-    current = live.manifest_digest if live is not None else None
-    earlier = [v for v in history if v is not live and v.manifest_digest and v.manifest_digest != current]
-    return earlier[0].manifest_digest if earlier else None
+    """`tag info`'s tag: the version its last push replaced (`bot/slices/tags.py`)."""
+    return await previous_digest(run.quay, command.ref)

@@ -26,7 +26,7 @@ from bot.quay.errors import QuayInputError
 from bot.quay.names import InvalidName, TagRef, check_tag, digest_prefix
 from bot.quay.tags import Tags, TagVersion, short_digest
 from bot.slices.spec import CommandSpec, Run
-from bot.slices.tags import is_live
+from bot.slices.tags import versions
 
 DURATION = re.compile(r"(\d{1,6})([mhdw])")
 UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -133,13 +133,6 @@ def expiry(text: str, now: float) -> int | None:
 # Resolving digests ----------------------------------------------------------------------------------
 
 
-async def _history(quay: QuayClient, ref: TagRef) -> tuple[TagVersion | None, list[TagVersion]]:
-    history = await Tags(quay).history(ref)
-    now = time.time()
-    live = next((v for v in history if is_live(v, now)), None)
-    return live, history
-
-
 def _one(prefix: str, versions: list[TagVersion], where: str) -> TagVersion:
     hexed = digest_prefix(prefix) or ""
     found = {v.manifest_digest: v for v in versions if v.manifest_digest and v.manifest_digest[7:].startswith(hexed)}
@@ -158,17 +151,17 @@ def _one(prefix: str, versions: list[TagVersion], where: str) -> TagVersion:
 
 
 async def _restore_plan(command: TagRestore, quay: QuayClient) -> Plan:
-    live, history = await _history(quay, command.ref)
+    live, history = await versions(quay, command.ref)
     to = _one(command.digest, [v for v in history if v is not live], str(command.ref))
     assert to.manifest_digest is not None
     return Plan(live, to, to.manifest_digest)
 
 
 async def _move_plan(command: TagMove, quay: QuayClient) -> Plan:
-    live, _ = await _history(quay, command.ref)
+    live, _ = await versions(quay, command.ref)
     tags = Tags(quay)
     if digest_prefix(command.target) is None:  # another tag: its live manifest
-        other, _ = await _history(quay, TagRef(command.ref.repo, command.target))
+        other, _ = await versions(quay, TagRef(command.ref.repo, command.target))
         if other is None or other.manifest_digest is None:
             raise QuayInputError(Phrase("{tag} is not a live tag", tag=f"{command.ref.repo}:{command.target}"))
         return Plan(live, other, other.manifest_digest)
@@ -200,7 +193,7 @@ async def run_expire(command: TagExpire, ctx: Run) -> TagChanged:
 
 
 async def run_delete(command: TagDelete, ctx: Run) -> TagChanged:
-    live, _ = await _history(ctx.quay, command.ref)
+    live, _ = await versions(ctx.quay, command.ref)
     await Tags(ctx.quay).delete(command.ref)
     repository = await ctx.quay.get_repository(command.ref.repo, include_tags=False)
     restorable = repository.tag_expiration_s if repository.tag_expiration_s is not None else DEFAULT_RESTORABLE
@@ -218,7 +211,7 @@ async def preview_move(command: TagMove, quay: QuayClient) -> ConfirmationNeeded
 
 
 async def preview_delete(command: TagDelete, quay: QuayClient) -> ConfirmationNeeded:
-    live, _ = await _history(quay, command.ref)
+    live, _ = await versions(quay, command.ref)
     if live is None or live.manifest_digest is None:
         raise QuayInputError(Phrase("{tag} is not a live tag", tag=str(command.ref)))
     repository = await quay.get_repository(command.ref.repo, include_tags=False)

@@ -18,6 +18,7 @@ from bot.blocks.ids import COMMAND_ACTION, COMMAND_PAGE_ACTION, numbered
 from bot.blocks.message import Message, actions, button, chunk_lines, code, context, escape, fields, header, section
 from bot.blocks.render import age, plain_fallback, size
 from bot.commands.grammar import Arg, Bound, Definition, Flag, ParseContext, repository, tag_reference, usage
+from bot.quay import QuayClient
 from bot.quay.errors import QuayError
 from bot.quay.names import RepositoryRef, TagRef
 from bot.quay.tags import LogEntry, SecurityReport, Tags, TagVersion, short_digest
@@ -70,6 +71,21 @@ class TagShown:
 
 def is_live(version: TagVersion, now: float) -> bool:
     return version.end_ts is None or version.end_ts > now
+
+
+async def versions(quay: QuayClient, ref: TagRef) -> tuple[TagVersion | None, list[TagVersion]]:
+    """The tag's live version (None: it is not live) and its whole history, newest first."""
+    history = await Tags(quay).history(ref)
+    now = time.time()
+    return next((v for v in history if is_live(v, now)), None), history
+
+
+async def previous_digest(quay: QuayClient, ref: TagRef) -> str | None:
+    """The digest of the tag's newest version that is no longer live (what a push replaced)."""
+    live, history = await versions(quay, ref)
+    current = live.manifest_digest if live is not None else None
+    earlier = [v for v in history if v is not live and v.manifest_digest and v.manifest_digest != current]
+    return earlier[0].manifest_digest if earlier else None
 
 
 # tag list ---------------------------------------------------------------------------------------
@@ -153,9 +169,7 @@ def build_info(bound: Bound, context: ParseContext) -> TagInfo:
 async def run_info(command: TagInfo, ctx: Run) -> TagShown:
     tags = Tags(ctx.quay)
     ref = command.ref
-    now = time.time()
-    history = await tags.history(ref)
-    live = next((v for v in history if is_live(v, now)), None)
+    live, history = await versions(ctx.quay, ref)
     earlier = tuple(v for v in history if v is not live and v.manifest_digest)
     siblings: tuple[str, ...] = ()
     security, scanner, security_error = None, True, None
