@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from bot.access import Caller
+from bot.access import Caller, Denied
 from bot.blocks.message import code, plain
 from bot.blocks.people import render_approval_request
 from bot.commands.grammar import ParseContext
@@ -136,10 +136,11 @@ class ApprovalReplies:
         command = self._parse(approval)
         if command is None:
             return _unknown(locale)
-        blocked = await shared.service.cannot_act(command, caller)
-        if isinstance(blocked, Refused):
+        # The policy only (no Quay, no link): approving also needs a linked account (`approve`).
+        decision = shared.service.authorize(command, caller)
+        if isinstance(decision, Denied):
             said = t(locale, "You may not decide this, since you could not run it here:")
-            return Reply(plain(f":no_entry: {said} {blocked.reason}"))
+            return Reply(plain(f":no_entry: {said} {decision.reason}"))
         return approval, command
 
     def _parse(self, approval: PendingApproval) -> Command | None:
