@@ -121,7 +121,7 @@ class CommandAudit:
         acting_as: str | None = None,
     ) -> None:
         spec = self.registry.spec_for(command)
-        if self.channel is not None:
+        if self.channel is not None and self.channel.policy().audit_channel is not None:
             try:
                 await self._post(caller, command, outcome, quay_status, detail, acting_as)
             except Exception:

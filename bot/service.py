@@ -79,8 +79,8 @@ class CommandService:
         spec = self.registry.spec_for(command)
         definition = spec.definition
         decision = self.policy.check(caller, namespace, definition.role, definition.words)
-        if isinstance(decision, Denied):
-            return decision
+        if isinstance(decision, Denied) or not self.policy.guardrails:
+            return decision  # most access files have no guardrails: no words to write back then
         subject = spec.subject(command)
         words = [word for word in spec.words(command, True) if word != subject]
         railed = self.policy.check_guardrails(caller, namespace, definition.words, words)
