@@ -81,7 +81,18 @@ class Announcer:
             uuid, now, lambda locale: t(locale, "Failures reset in Quay by {who}.", who=code(username))
         )
 
+    async def note_deleted_in_quay(self, uuid: str, username: str, now: float) -> int:
+        """The usage logs say someone deleted the notification in Quay's UI: open alerts say who and
+        end as gone (the read that follows finds it gone and has nothing more to say)."""
+        return await self._note(
+            uuid, now, "gone", lambda locale: t(locale, "Notification deleted in Quay by {who}.", who=code(username))
+        )
+
     async def _note_reset(self, uuid: str, now: float, said_in: Callable[[str], str]) -> int:
+        return await self._note(uuid, now, "recovered", said_in)
+
+    async def _note(self, uuid: str, now: float, state: State, said_in: Callable[[str], str]) -> int:
+        """Open alerts of one notification say a line in their thread and take `state`."""
         for _ in range(ATTEMPTS):
             snapshot: Snapshot = await self.db.run(lambda: self.store.notification_snapshot(uuid, now))
             open_alerts = [r for r in snapshot.records.values() if r.state in ALERTING]
@@ -89,17 +100,17 @@ class Announcer:
             for record in open_alerts:
                 said = said_in(self.locale_of(record.channel))
                 line = render_thread_line(said).to_dict()
-                view = _view(record, state="recovered", failures=0)
+                view = _view(record, state=state, failures=0 if state == "recovered" else record.failures)
                 messages: tuple[tuple[str, Payload], ...] = (("thread", line),)
                 if not record.in_digest:
                     messages = (("update", self._alert(view, record.channel)), *messages)
-                writes.append(_write(record, "recovered", 0, messages))
+                writes.append(_write(record, state, view.failures, messages))
             try:
                 await self.db.run(partial(self.store.apply, writes, [], now))
                 return len(open_alerts)
             except Conflict:
                 continue
-        raise RuntimeError("alert state kept changing while noting a reset")
+        raise RuntimeError(f"alert state kept changing while noting it {state}")
 
     def _alert(self, view: AlertView, channel: str) -> Payload:
         return render_alert(view, self.quay_url, self.locale_of(channel)).to_dict()

@@ -152,8 +152,11 @@ class ChangeSources:
                 )
         elif change.kind in NOTIFICATION_CHANGES:  # made in Quay's UI, or by the bot: read it now
             await self.watcher.db.run(lambda: self.watcher.inventory_store.watch_soon(namespace, name, now, now))
-            # A reset made in Quay's UI (no OAuth application made it; the bot says its own where they
-            # are made): the open alerts say by whom.
-            reset_in_ui = change.kind == "reset_repo_notification" and change.application is None
-            if reset_in_ui and change.notification:
-                await self.watcher.announcer.note_reset_in_quay(change.notification, change.who or "?", now)
+            # A reset or a delete made in Quay's UI (no OAuth application made it; the bot says its own
+            # where they are made): the open alerts say by whom.
+            if change.application is None and change.notification:
+                announcer, who = self.watcher.announcer, change.who or "?"
+                if change.kind == "reset_repo_notification":
+                    await announcer.note_reset_in_quay(change.notification, who, now)
+                elif change.kind == "delete_repo_notification":
+                    await announcer.note_deleted_in_quay(change.notification, who, now)

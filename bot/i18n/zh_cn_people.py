@@ -152,4 +152,5 @@ MESSAGES: dict[str, str] = {
     "{who} set {tag} to expire at {when}": "{who} 将 {tag} 设为在 {when} 过期",
     "reading the usage logs of {namespace}": "读取 {namespace} 的使用日志",
     "Failures reset in Quay by {who}.": "失败次数已由 {who} 在 Quay 中重置。",
+    "Notification deleted in Quay by {who}.": "通知已由 {who} 在 Quay 中删除。",
 }

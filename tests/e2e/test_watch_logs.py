@@ -135,3 +135,37 @@ def test_a_reset_made_in_quays_ui_is_said_by_whom(quay, world: FakeQuay, slack, 
         assert any("Failures reset in Quay by `carol`." in c.text for c in threads(slack, "C0ALERTS"))
     finally:
         bot.stop()
+
+
+def test_a_notification_deleted_in_quays_ui_while_alerting_is_said_by_whom(
+    quay, world: FakeQuay, slack, tmp_path, watch_access
+):
+    from tests.e2e.test_watch import threads
+
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=5)
+        sweep(bot)
+        follow(bot)
+        [hook] = [n for n in world.notifications.values() if n.repo_id == world.repos["team-a", "hot2"].id]
+        world.worker.dead_hosts.add(DEAD)
+        hook.config["url"] = f"https://{DEAD}/hook"
+        world.push("team-a/hot2")
+        world.worker.tick(time.time() + 10)
+        follow(bot)
+        flush(bot)
+        assert len(parents(slack, "C0ALERTS")) == 1
+        # Someone deletes it in Quay's UI: gone from the API, logged with no OAuth application.
+        del world.notifications[hook.uuid]
+        world.oauth.log("team-a", "delete_repo_notification", "dave", {"repo": "hot2", "notification_id": hook.uuid})
+        follow(bot)
+        flush(bot)
+        lines = [c.text for c in threads(slack, "C0ALERTS")]
+        assert sum("Notification deleted in Quay by `dave`." in line for line in lines) == 1
+        assert not any("Notification deleted." in line for line in lines)  # the read after says nothing more
+        state = bot.run(
+            bot.bot.db.run(lambda: bot.bot.watch.watcher.announcer.store.notification_snapshot(hook.uuid, time.time()))
+        )
+        assert {r.state for r in state.records.values()} == {"gone"}
+    finally:
+        bot.stop()
