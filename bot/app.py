@@ -49,6 +49,7 @@ from bot.store.outbox import OutboxStore
 from bot.store.subscriptions import SubscriptionStore
 from bot.subscriptions import tokens
 from bot.subscriptions.manager import SubscriptionManager
+from bot.subscriptions.pushers import WhoPushed
 from bot.subscriptions.receiver import EventReceiver
 from bot.work import WorkGate
 
@@ -264,7 +265,13 @@ def build_bot(settings: Settings, policy: AccessPolicy | None = None, *, watch_o
         reloader,
         service,
         subscriptions,
-        EventReceiver(db, subscription_store, lambda: bot.policy, metrics),
+        EventReceiver(
+            db,
+            subscription_store,
+            lambda: bot.policy,
+            metrics,
+            who_pushed=WhoPushed(quay, settings.quay_token, lambda: bot.policy),
+        ),
         background,
         replays,
         identities,

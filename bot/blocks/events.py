@@ -90,9 +90,24 @@ def render_push(data: Mapping[str, Any]) -> dict[str, Any]:
                 )
             )
         )
+    by = _pushed_by(tags, data.get("pushers") or {}, loc)
+    if by:
+        blocks.append(context(by))
     if pushes > 1:
         blocks.append(context(t(loc, "{count} pushes within a minute, gathered in this message", count=pushes)))
     return _message(t(loc, "Pushed to {repo}:", repo=repository) + " " + ", ".join(tags[:MAX_TAGS_SHOWN]), blocks)
+
+
+def _pushed_by(tags: Sequence[str], pushers: Mapping[str, str], loc: str) -> str:
+    """ "Pushed by `alice`", or who pushed which tag when they differ; from Quay's usage logs."""
+    named = [(tag, str(pushers[tag])) for tag in tags[-MAX_TAGS_SHOWN:] if tag in pushers]
+    if not named:
+        return ""
+    people = list(dict.fromkeys(who for _, who in named))
+    if len(people) == 1:
+        return t(loc, "Pushed by {who}", who=code(truncate(people[0], 64)))
+    each = ", ".join(f"{code(truncate(who, 64))} ({code(truncate(tag, TAG_LIMIT))})" for tag, who in named)
+    return t(loc, "Pushed by {who}", who=each)
 
 
 def _restorable(repository: str, tag: str) -> bool:

@@ -177,6 +177,7 @@ MESSAGES: dict[str, str] = {
     "Private: only those with access": "私有：仅有权限的人可见",
     "Public: anyone can pull": "公开：任何人都可以拉取",
     "Pushed to {repo}:": "已推送到 {repo}：",
+    "Pushed by {who}": "推送者：{who}",
     "QUAYBOT_PUBLIC_URL ({url}) cannot be used: {error}.": "QUAYBOT_PUBLIC_URL（{url}）无法使用：{error}。",
     "Quay POSTs the event as JSON here.": "Quay 会把事件以 JSON 形式 POST 到这里。",
     "Quay answered 403 Unauthorized while {what}: the token lacks the permission or scope for this, or it does not exist (Quay answers 403 for both).": "{what}时 Quay 返回 403 Unauthorized：令牌缺少相应的权限或权限范围，或者对象不存在（两种情况 Quay 都返回 403）。",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +17,7 @@ from pydantic import Field
 from bot.i18n import Phrase
 from bot.quay.answers import expect_status, parse_model, repo_path
 from bot.quay.client import QuayClient
-from bot.quay.errors import QuayError, QuayNotFound
+from bot.quay.errors import QuayForbidden, QuayInvalidToken, QuayNotFound, QuayUnauthorized
 from bot.quay.models import QuayModel
 from bot.quay.names import RepositoryRef, TagRef
 from bot.quay.responses import json_body, unexpected
@@ -62,6 +63,31 @@ class LogEntry(QuayModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     datetime: str | None = None
     performer: _LogPerformer | None = None
+
+
+@dataclass(frozen=True)
+class Pusher:
+    """Who put a tag where it is, from the repository's usage logs."""
+
+    who: str
+    when: float | None
+    kind: str  # push_repo, create_tag (a move) or revert_tag (a restore)
+
+
+PUSH_KINDS = ("push_repo", "create_tag", "revert_tag")
+
+
+def pusher_of(logs: Sequence[LogEntry], tag: str) -> Pusher | None:
+    """The newest entry that put `tag` where it is (Quay's webhook payload does not say who pushed)."""
+    for entry in logs:
+        if entry.kind in PUSH_KINDS and entry.metadata.get("tag") == tag:
+            who = (entry.performer.name if entry.performer else None) or str(entry.metadata.get("username") or "?")
+            try:
+                when = parsedate_to_datetime(entry.datetime).timestamp() if entry.datetime else None
+            except (TypeError, ValueError):
+                when = None
+            return Pusher(who, when, entry.kind)
+    return None
 
 
 class _Logs(QuayModel):
@@ -180,11 +206,12 @@ class Tags:
 
     async def logs(self, ref: RepositoryRef) -> Sequence[LogEntry] | None:
         """The repository's usage logs (the last day, newest first); None when the token may not read
-        them (they need admin on the repository) or Quay's logs cannot be searched."""
+        them (they need admin on the repository) or Quay's logs cannot be searched. Quay down or busy
+        raises, as any read does."""
         what = Phrase("reading the usage logs of {repo}", repo=ref.full_name)
         try:
             response = await self.quay.read(f"{repo_path(ref)}/logs", what=what)
-        except QuayError:
+        except (QuayForbidden, QuayUnauthorized, QuayInvalidToken, QuayNotFound):
             return None
         found = parse_model(_Logs, response, what=what)
         return None if found.search_unavailable else found.logs

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
@@ -21,11 +20,10 @@ from bot.commands.grammar import Arg, Bound, Definition, Flag, ParseContext, rep
 from bot.quay import QuayClient
 from bot.quay.errors import QuayError
 from bot.quay.names import RepositoryRef, TagRef
-from bot.quay.tags import LogEntry, SecurityReport, Tags, TagVersion, short_digest
+from bot.quay.tags import Pusher, SecurityReport, Tags, TagVersion, pusher_of, short_digest
 from bot.slices.spec import CommandSpec, Run
 
 HISTORY_SHOWN = 8
-PUSH_KINDS = ("push_repo", "create_tag", "revert_tag")
 
 
 @dataclass(frozen=True)
@@ -47,13 +45,6 @@ class TagsListed:
 class TagInfo:
     ref: TagRef
     command_name: ClassVar[str] = "tag info"
-
-
-@dataclass(frozen=True)
-class Pusher:
-    who: str
-    when: float | None
-    kind: str
 
 
 @dataclass(frozen=True)
@@ -181,27 +172,21 @@ async def run_info(command: TagInfo, ctx: Run) -> TagShown:
             scanner = security is not None
         except QuayError as error:
             security_error = error.said(ctx.policy.locale_of(ctx.caller.channel_id))
-    logs = await tags.logs(ref.repo)
+    try:
+        logs = await tags.logs(ref.repo)
+    except QuayError:  # Quay busy or down for this one read: the rest of the card stands, without "by"
+        logs = ()
     return TagShown(
-        ref, live, earlier, siblings, _pusher(logs, ref.tag), logs is not None, security, scanner, security_error
+        ref,
+        live,
+        earlier,
+        siblings,
+        pusher_of(logs or (), ref.tag),
+        logs is not None,
+        security,
+        scanner,
+        security_error,
     )
-
-
-def _pusher(logs: object, tag: str) -> Pusher | None:
-    if not isinstance(logs, list | tuple):
-        return None
-    for entry in logs:
-        assert isinstance(entry, LogEntry)
-        if entry.kind in PUSH_KINDS and entry.metadata.get("tag") == tag:
-            who = (entry.performer.name if entry.performer else None) or str(entry.metadata.get("username") or "?")
-            when = None
-            if entry.datetime:
-                try:
-                    when = parsedate_to_datetime(entry.datetime).timestamp()
-                except (TypeError, ValueError):
-                    when = None
-            return Pusher(who, when, entry.kind)
-    return None
 
 
 def render_info(shown: TagShown, ctx: RenderContext) -> Message:

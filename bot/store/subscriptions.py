@@ -221,19 +221,35 @@ class SubscriptionStore:
             row.outbox_item_id, row.opened_at, row.updated_at, row.data = item_id, now, now, json.dumps(data)
             return item_id
         data = grouped.merge(json.loads(row.data))
-        row.data, row.updated_at = json.dumps(data), now
-        payload = grouped.render(data)
-        rewritten = session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id == row.outbox_item_id, OutboxItem.state == "pending")
-            .values(payload=json.dumps(payload))
-        )
-        if rewritten.rowcount != 1:  # type: ignore[attr-defined]
-            add_to_outbox(session, channel_id, "update", payload, now, parent_id=row.outbox_item_id)
+        self._edit(session, row, grouped.render(data), now, data)
         if grouped.thread_line is not None:
             thread = {"text": grouped.thread_line}
             return add_to_outbox(session, channel_id, "thread", thread, now, parent_id=row.outbox_item_id)
         return row.outbox_item_id
+
+    def amend_group(self, channel_id: str, grouped: Grouped, now: float) -> bool:
+        """Edit a group's message with what was learnt after it was posted (who pushed); False when
+        the group is no longer kept. Never opens a group, and says nothing in its thread."""
+        with self.db.session() as session, session.begin():
+            row = session.get(EventMessage, (channel_id, grouped.key), with_for_update=True)
+            if row is None:
+                return False
+            data = grouped.merge(json.loads(row.data))
+            self._edit(session, row, grouped.render(data), now, data)
+            return True
+
+    @staticmethod
+    def _edit(session: Session, row: EventMessage, payload: Payload, now: float, data: dict[str, Any]) -> None:
+        """The group's message says `payload` now: rewritten while it, or an edit of it, waits in the
+        outbox (two quick changes are one edit in Slack), else edited."""
+        row.data, row.updated_at = json.dumps(data), now
+        posted, text = row.outbox_item_id, json.dumps(payload)
+        waiting = (OutboxItem.id == posted) | ((OutboxItem.parent_id == posted) & (OutboxItem.kind == "update"))
+        rewritten = session.execute(
+            update(OutboxItem).where(waiting, OutboxItem.state == "pending").values(payload=text)
+        )
+        if rewritten.rowcount == 0:  # type: ignore[attr-defined]
+            add_to_outbox(session, row.channel_id, "update", payload, now, parent_id=posted)
 
     def forget_groups_before(self, before: float) -> int:
         with self.db.session() as session, session.begin():

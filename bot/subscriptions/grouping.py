@@ -4,6 +4,7 @@ per change; every other event is a message of its own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot.blocks.events import (
@@ -49,6 +50,16 @@ def _push(push: PushEvent, locale: str) -> Grouped:
         return data | {"tags": tags, "pushes": data["pushes"] + 1, "locale": locale}
 
     return Grouped(f"push:{push.repository}", PUSH_WINDOW, merge, render_push)
+
+
+def pushers_named(repository: str, pushers: Mapping[str, str]) -> Grouped:
+    """Who pushed which tag, learnt from Quay's usage logs after the push message was queued."""
+
+    def merge(data: dict[str, Any] | None) -> dict[str, Any]:
+        data = dict(data or {})
+        return data | {"pushers": dict(data.get("pushers") or {}) | dict(pushers)}
+
+    return Grouped(f"push:{repository}", PUSH_WINDOW, merge, render_push)
 
 
 def _build(event: str, build: BuildEvent, now: float, locale: str) -> Grouped:

@@ -25,11 +25,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.access import AccessPolicy
 from bot.metrics import Metrics
-from bot.quay.events import InvalidEvent, parse_event
+from bot.quay.events import InvalidEvent, PushEvent, parse_event
+from bot.quay.names import RepositoryRef
 from bot.store.db import Database
 from bot.store.subscriptions import SubscriptionRecord, SubscriptionStore
 from bot.subscriptions import tokens
-from bot.subscriptions.grouping import route
+from bot.subscriptions.grouping import pushers_named, route
+from bot.subscriptions.pushers import WhoPushed
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class EventReceiver:
         *,
         rate: RateLimit | None = None,
         clock: Callable[[], float] = time.time,
+        who_pushed: WhoPushed | None = None,
     ) -> None:
         self.db = db
         self.store = store
@@ -91,6 +94,8 @@ class EventReceiver:
         self.clock = clock
         self._warned: dict[int, float] = {}
         self._writing = asyncio.Lock()
+        self.who_pushed = who_pushed
+        self.naming: set[asyncio.Task[None]] = set()  # who-pushed reads under way (kept from the GC)
 
     async def receive(self, token: str, event: str, body: bytes) -> Verdict:
         verdict = await self._receive(token, event, body)
@@ -143,7 +148,24 @@ class EventReceiver:
             except IntegrityError:
                 if attempt == 2:  # two deliveries opened the same group at once: the second joins it
                     raise
+        if isinstance(payload, PushEvent) and self.who_pushed is not None and payload.updated_tags:
+            task = asyncio.create_task(self._name_pushers(channel, payload))
+            self.naming.add(task)
+            task.add_done_callback(self.naming.discard)
         return Verdict.POSTED
+
+    async def _name_pushers(self, channel: str, push: PushEvent) -> None:
+        """After the answer to Quay: the push message names who pushed, where the logs say it."""
+        assert self.who_pushed is not None
+        try:
+            repo = RepositoryRef(push.namespace, push.name)
+            pushers = await self.who_pushed(repo, list(push.updated_tags))
+            if pushers:
+                named = pushers_named(push.repository, pushers)
+                async with self._writing:
+                    await self.db.run(lambda: self.store.amend_group(channel, named, self.clock()))
+        except Exception:  # a name the message goes without; never the event itself
+            log.exception("who pushed could not be added to a push message", extra={"channel": channel})
 
     def _warn_flood(self, subscription: SubscriptionRecord, event: str, now: float) -> None:
         if now - self._warned.get(subscription.id, 0.0) >= 60.0:

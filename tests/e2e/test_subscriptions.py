@@ -4,6 +4,7 @@ that reach the fake Slack."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -16,7 +17,7 @@ import pytest
 
 from tests.e2e.conftest import ALICE, SIGNING_SECRET, BotThread, make_settings
 from tests.e2e.test_watch import flush, parents, threads, updates
-from tests.fakes.quay import FakeQuay, payload_for
+from tests.fakes.quay import FakeQuay, Fault, payload_for
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 
@@ -56,8 +57,11 @@ class Subscriptions:
         return self.driver.reply(sent)
 
     def deliver(self) -> None:
-        """Quay's worker runs its next ticks, then the outbox is sent."""
+        """Quay's worker runs its next ticks, the bot reads who pushed, then the outbox is sent."""
         self.world.worker.drain(self.world.now(), rounds=2)
+        naming = self.bot.bot.receiver.naming
+        if naming:
+            self.bot.run(asyncio.wait(set(naming), timeout=10))
         flush(self.bot)
 
     def hooks(self, repository: str = "team-a/api") -> list[Any]:
@@ -135,6 +139,31 @@ def test_a_push_reaches_the_channel_and_pushes_within_a_minute_share_one_message
     [edit] = updates(subs.slack, "C0WRITE")
     assert edit.body["ts"] == subs.slack.calls_to("chat.postMessage")[0].body.get("ts", edit.body["ts"])
     assert "`v2`, `v3`" in edit.text and "2 pushes within a minute" in edit.text
+
+
+def test_a_push_message_names_who_pushed_from_quays_usage_logs(subs: Subscriptions):
+    subs.command("subscribe team-a/api repo_push")
+    subs.world.push("team-a/api", ["v2"], by="alice")
+    subs.deliver()
+    [post] = parents(subs.slack, "C0WRITE")  # the name joined the message before it was sent
+    assert "Pushed by `alice`" in post.text and updates(subs.slack, "C0WRITE") == []
+    subs.world.push("team-a/api", ["v3"], by="bob")
+    subs.deliver()
+    assert "Pushed by `alice` (`v2`), `bob` (`v3`)" in updates(subs.slack, "C0WRITE")[-1].text
+    assert len(subs.world.requests_to("GET", "^/api/v1/repository/team-a/api/logs$")) == 2  # one read a push
+
+
+def test_a_push_message_goes_without_a_name_where_the_logs_cannot_be_read(subs: Subscriptions):
+    subs.command("subscribe team-a/api repo_push")
+    subs.world.inject(Fault(method="GET", path="^/api/v1/repository/team-a/api/logs$", status=403, times=5))
+    subs.world.push("team-a/api", ["v2"], by="alice")
+    subs.deliver()
+    subs.world.push("team-a/api", ["v3"], by="alice")
+    subs.deliver()
+    [post] = parents(subs.slack, "C0WRITE")
+    assert "`v2`" in post.text and "Pushed by" not in post.text
+    assert all("Pushed by" not in u.text for u in updates(subs.slack, "C0WRITE"))
+    assert len(subs.world.requests_to("GET", "^/api/v1/repository/team-a/api/logs$")) == 1  # not asked again
 
 
 def test_a_push_after_the_window_is_a_new_message(subs: Subscriptions, monkeypatch):
