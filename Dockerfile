@@ -18,6 +18,7 @@ RUN groupadd --system --gid 10001 quaybot \
 COPY --from=build /opt/quaybot /opt/quaybot
 ENV PATH="/opt/quaybot/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
+    QUAYBOT_IN_CONTAINER=1 \
     QUAYBOT_HTTP_HOST=0.0.0.0 \
     QUAYBOT_HTTP_PORT=3000 \
     QUAYBOT_ACCESS_FILE=/etc/quaybot/access.yml \

@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/quaybot serve
+	$(BIN)/quaybot serve --setup-if-unconfigured
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__, tracing
@@ -53,9 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR
+    if args.command == "setup":
+        return _setup(args)
     try:
         settings = load_settings()
     except SettingsProblem as problem:
+        if args.command == "serve" and args.setup_if_unconfigured:
+            from bot.setup.run import may_offer_setup
+
+            if may_offer_setup(Path.cwd()) is None:
+                print(f"quaybot: {problem}: nothing is configured here yet, so setup starts.", file=sys.stderr)
+                return _setup(args)
         print(f"quaybot: configuration error: {problem}", file=sys.stderr)
         return EXIT_ERROR
     handler = {
@@ -92,7 +101,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of text")
     run.add_argument("--yes", action="store_true", help="confirm a destructive command")
     run.add_argument("words", nargs="*", help="the command, after --, e.g. -- repo info team-a/api")
-    commands.add_parser("serve", help="run the Slack app (QUAYBOT_MODE: socket or http), with the failure watch")
+    serve = commands.add_parser(
+        "serve", help="run the Slack app (QUAYBOT_MODE: socket or http), with the failure watch"
+    )
+    serve.add_argument(
+        "--setup-if-unconfigured",
+        action="store_true",
+        help="with nothing configured, on a terminal, outside CI and containers: start `quaybot setup` (make run)",
+    )
+    setup = commands.add_parser(
+        "setup",
+        help="the first run: a page on 127.0.0.1 that checks Quay and Slack and writes .env and access.yml",
+        description="Starts a local page (127.0.0.1 only, opened with a one-time token printed here) whose steps "
+        "check Quay, map channels to namespaces, create the Slack app from its manifest and check its tokens, "
+        "then write .env and access.yml (mode 0600, never over existing files unless asked) and start serving.",
+    )
+    setup.add_argument("--no-browser", action="store_true", help="the same steps as questions in this terminal")
+    setup.add_argument("--port", type=int, default=0, help="the page's port on 127.0.0.1 (default: any free one)")
     commands.add_parser("watch", help="run only the notification-failure watch (alerts), for split deployments")
     db = commands.add_parser(
         "db",
@@ -117,6 +142,26 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--since", default="24h", help="how far back: 30m, 24h, 7d (default 24h)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
+
+
+def _setup(args: argparse.Namespace) -> int:
+    """The first run, then `serve` when the user asks for it (with the settings just written)."""
+    from bot.setup.run import run_setup
+
+    browser = not getattr(args, "no_browser", False)
+    try:
+        serve_now = asyncio.run(run_setup(Path.cwd(), sys.stdout, browser=browser, port=getattr(args, "port", 0)))
+    except KeyboardInterrupt:
+        print("\nquaybot setup: stopped.", file=sys.stderr)
+        return EXIT_ERROR
+    if not serve_now:
+        return 0
+    try:
+        settings = load_settings()
+    except SettingsProblem as problem:
+        print(f"quaybot: configuration error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    return _serve(settings, args)
 
 
 def _watch(settings: Settings, args: argparse.Namespace) -> int:

@@ -51,7 +51,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("service", ("bot.service", "bot.auditing")),
     ("interactions", ("bot.interactions",)),
     ("slack", ("bot.slack",)),
-    ("wiring", ("bot.app", "bot.checks", "bot.cli", "bot.__main__")),
+    ("wiring", ("bot.app", "bot.checks", "bot.setup", "bot.cli", "bot.__main__")),
 ]
 # Size limits (lines), and the one class the issue exempts: the Quay client's API surface.
 CLASS_LINES, MODULE_LINES = 300, 550

@@ -55,3 +55,26 @@ def test_scopes_are_exactly_what_the_code_needs():
     assert ("chat:write" in scopes) == bool(posts), "chat:write is needed exactly when the bot posts or edits messages"
     if "chat:write.public" in scopes:
         assert "chat:write" in scopes
+
+
+def test_manifest_yml_is_the_manifest_the_setup_page_offers():
+    from bot.slack.manifest import manifest
+
+    assert manifest() == MANIFEST  # one source: bot/slack/manifest.py; the file is it, written out
+
+
+def test_the_http_mode_manifest_is_valid_and_points_every_request_at_the_public_url():
+    from bot.slack.manifest import create_app_link, manifest
+
+    http = manifest("https://quaybot.example.com/")
+    errors = list(jsonschema.Draft7Validator(SCHEMA).iter_errors(http))
+    assert errors == [], [e.message for e in errors]
+    url = "https://quaybot.example.com/slack/events"
+    assert http["features"]["slash_commands"][0]["url"] == url
+    assert http["settings"]["interactivity"]["request_url"] == url
+    assert http["settings"]["event_subscriptions"]["request_url"] == url
+    assert http["settings"]["socket_mode_enabled"] is False
+    link = create_app_link("https://quaybot.example.com")
+    from urllib.parse import parse_qs, urlparse
+
+    assert json.loads(parse_qs(urlparse(link).query)["manifest_json"][0]) == http

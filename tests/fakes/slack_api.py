@@ -67,6 +67,10 @@ class FakeSlack:
         self.triggers: dict[str, float] = {}  # trigger_id -> when its interaction happened
         self.views: dict[str, dict[str, Any]] = {}  # view id -> the view as last opened or updated
         self.homes: dict[str, dict[str, Any]] = {}  # user -> the home tab last published
+        # The bot token's scopes (quaybot's manifest asks for these two) and the workspace's channels,
+        # which Slack lists only with channels:read.
+        self.scopes: set[str] = {"commands", "chat:write"}
+        self.channels: dict[str, str] = {}  # name -> id
         self.now = time.time
         self._condition = threading.Condition()
         self._ts = 1_790_000_000.000100
@@ -179,6 +183,17 @@ class FakeSlack:
                 "user_id": BOT_USER,
                 "bot_id": BOT_ID,
             }
+        if method == "conversations.list":
+            if "channels:read" not in self.scopes:
+                needed = "channels:read,groups:read,mpim:read,im:read"
+                return {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": needed,
+                    "provided": ",".join(sorted(self.scopes)),
+                }
+            channels = [{"id": cid, "name": name, "is_channel": True} for name, cid in self.channels.items()]
+            return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
         if method in VIEW_METHODS:
             return self._view_call(method, body)
         if method in MESSAGE_METHODS:
@@ -240,7 +255,12 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        """`GET /_calls`: what was received, with arrival times (for a benchmark in another process)."""
+        """`GET /_calls`: what was received, with arrival times (for a benchmark in another process);
+        `GET /api/<method>?…`: a Web API call, as Slack takes them either way (slack_sdk GETs some)."""
+        if self.path.startswith("/api/"):
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            self._serve_call(dict(parse_qsl(self.path.partition("?")[2], keep_blank_values=True)), headers)
+            return
         if self.path != "/_calls":
             self._send(404, {"ok": False, "error": "not_found"})
             return
@@ -249,11 +269,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"ok": True, "calls": calls})
 
     def do_POST(self) -> None:
-        fake = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        body = _parse_body(raw, headers.get("content-type", ""))
+        self._serve_call(_parse_body(raw, headers.get("content-type", "")), headers)
+
+    def _serve_call(self, body: dict[str, Any], headers: dict[str, str]) -> None:
+        fake = self.server.fake
         auth = headers.get("authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else body.get("token")
         if self.path.startswith("/api/"):
