@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest fuzz bench clean
+.PHONY: run test lint typecheck docs docs-serve pytest fuzz bench image clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,17 +23,24 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict bot
 
+# The documentation site; strict: a broken link or anchor, or a page left out of the nav, fails.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(STAMP)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
 
 # The fuzzers with 15 times their CI examples (6 to 7 minutes on 2 cores): a longer hunt, same properties.
 fuzz: $(STAMP)
 	QUAYBOT_FUZZ_SCALE=15 $(BIN)/pytest tests/test_fuzz_parser.py tests/test_fuzz_events.py tests/e2e/test_hostile.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis site
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
