@@ -39,6 +39,10 @@ test: lint typecheck docs pytest
 fuzz: $(STAMP)
 	QUAYBOT_FUZZ_SCALE=15 $(BIN)/pytest tests/test_fuzz_parser.py tests/test_fuzz_events.py tests/e2e/test_hostile.py
 
+# The container image, built with podman and run as a user would (docs/install/container.md).
+image: $(STAMP)
+	bash .ci/image
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis site
 
