@@ -118,9 +118,11 @@ def test_push_time_trusts_quay_only_when_plausible():
 
 def test_reads_follow_quay_workers_schedule():
     pushed = 1000.0
-    # Read at once after a push (5 s later): again once a refused delivery must have failed, then
-    # once a hanging one must have.
-    assert next_read(pushed + 5, pushed, [0]) == pushed + 12
+    # Read at once after a push (3 s later): again halfway through the worker's tick (half of the
+    # deliveries are made by then), once a refused delivery must have failed, then once a hanging
+    # one must have.
+    assert next_read(pushed + 3, pushed, [0]) == pushed + 7
+    assert next_read(pushed + 7, pushed, [0]) == pushed + 12
     assert next_read(pushed + 12, pushed, [0]) == pushed + 22
     assert next_read(pushed + 22, pushed, [0]) is None  # delivered: nothing more to see
     # Failing: read every 20 s to see the count climb (Quay retries about 40 s apart).

@@ -25,9 +25,11 @@ class WorkerTiming:
         return self.retry + self.poll
 
     def after_event(self) -> tuple[float, ...]:
-        """Seconds after an event (a push, a test) at which its first delivery has been tried: by the
-        first offset when the target refuses at once, by the second when it hangs until the timeout."""
-        return (self.poll + self.margin, self.poll + self.send_timeout + self.margin)
+        """Seconds after an event (a push, a test) at which to look for its first failure: halfway
+        through the worker's tick (the delivery comes 0-10 s after the event, evenly: half the
+        failures are counted by then, and are seen 5 s sooner), by the end of the tick when the
+        target refuses at once, and once a hanging target has had its timeout."""
+        return (self.poll / 2 + self.margin, self.poll + self.margin, self.poll + self.send_timeout + self.margin)
 
 
 QUAY = WorkerTiming()
