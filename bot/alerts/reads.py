@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 OBSERVE_BATCH = 50
 # Read priorities: lower goes first.
 FOLLOW_UP, LISTING, ROTATION = 0, 1, 2
+# Events that fire only after something Quay's usage logs show (a push: `push_repo`, `create_tag`):
+# a notification on one of them can only start failing after an entry the feed acts on. Not a test
+# from Quay's UI, which is not logged: its failure is seen at the next push, or by `notify list`.
+LOGGED_EVENTS = frozenset({"repo_push"})
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,7 @@ class NotificationReads:
                     bool(notifications),
                     next_read(now, event_at, failures, timing) if self.settings.hints else None,
                     event_at,
+                    any(n.event not in LOGGED_EVENTS for n in notifications),
                 )
                 if len(observed) >= OBSERVE_BATCH:
                     await flush()

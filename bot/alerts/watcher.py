@@ -380,13 +380,18 @@ def _rotation_order(
     inventory: list[InventoryEntry], cursor: str | None, now: float, stale_after: float, *, everything: bool = True
 ) -> list[tuple[str, bool]]:
     """(name, advances the cursor): never read (newest push first), then repositories with notifications
-    not read for `stale_after`, then all in name order starting after the cursor. Each name once."""
+    not read for `stale_after`, then all in name order starting after the cursor. Each name once.
+    Not `everything` (the usage logs show the namespace's changes): of the stale, only those with a
+    notification whose failure no log entry would announce."""
     never = sorted((e for e in inventory if e.checked_at is None), key=lambda e: -(e.last_modified or 0))
     stale = sorted(
         (
             e
             for e in inventory
-            if e.has_notifications and e.checked_at is not None and now - e.checked_at >= stale_after
+            if e.has_notifications
+            and (everything or e.unlogged is not False)
+            and e.checked_at is not None
+            and now - e.checked_at >= stale_after
         ),
         key=lambda e: e.checked_at or 0.0,
     )

@@ -26,6 +26,7 @@ class InventoryEntry:
     last_modified: int | None = None
     next_check_at: float | None = None
     pushed_at: float | None = None
+    unlogged: bool | None = None  # some notification fires on an event the usage logs do not show
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Check:
     has_notifications: bool
     next_check_at: float | None
     pushed_at: float | None
+    unlogged: bool | None = None  # None: not known (an entry of the bench's or an older row)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ _ENTRY_COLUMNS = (
     InventoryRepo.last_modified,
     InventoryRepo.next_check_at,
     InventoryRepo.pushed_at,
+    InventoryRepo.unlogged,
 )
 
 
@@ -172,6 +175,7 @@ class InventoryStore:
                         checked_at=now,
                         next_check_at=check.next_check_at,
                         pushed_at=check.pushed_at,
+                        unlogged=check.unlogged,
                     )
                 )
 

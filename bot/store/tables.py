@@ -108,6 +108,9 @@ class InventoryRepo(Base):
     namespace: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(512), primary_key=True)
     has_notifications: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: never checked
+    # Some notification is for an event no usage-log entry precedes (a vulnerability, an expiry, a
+    # build): where the logs are read, only those repositories are read again now and then. None: unknown.
+    unlogged: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     checked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     listed_at: Mapped[float] = mapped_column(Float)
     # Quay's `last_modified` (start of the newest tag, epoch seconds): when it moves, there was a push.

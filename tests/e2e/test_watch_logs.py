@@ -169,3 +169,54 @@ def test_a_notification_deleted_in_quays_ui_while_alerting_is_said_by_whom(
         assert {r.state for r in state.records.values()} == {"gone"}
     finally:
         bot.stop()
+
+
+def age_reads(bot, seconds: float) -> None:
+    """Every repository was last read `seconds` earlier: an inventory interval (or more) has passed."""
+    from sqlalchemy import update
+
+    from bot.store.tables import InventoryRepo
+
+    def aged() -> None:
+        with bot.bot.db.session() as session, session.begin():
+            session.execute(update(InventoryRepo).values(checked_at=InventoryRepo.checked_at - seconds))
+
+    bot.run(bot.bot.db.run(aged))
+
+
+def test_where_the_logs_are_read_only_notifications_no_log_announces_are_read_again(
+    quay, world: FakeQuay, slack, tmp_path, watch_access
+):
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=20)  # hot0..hot4: repo_push webhooks, whose failures follow a push
+        world.add_repo("team-a/scanned")
+        world.add_notification("team-a/scanned", event="vulnerability_found")  # fires on a scan, never logged
+        sweep(bot)
+        follow(bot)
+        age_reads(bot, 7200)  # two inventory intervals later, nothing pushed
+        before = len(notification_reads(world))
+        sweep(bot)
+        assert notification_reads(world)[before:] == ["/api/v1/repository/team-a/scanned/notification/"]
+    finally:
+        bot.stop()
+
+
+def test_where_the_logs_cannot_be_read_every_repository_with_notifications_is_read_again(
+    quay, world: FakeQuay, slack, tmp_path, watch_access
+):
+    world.oauth.unsearchable.add("team-a")
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=20)
+        world.add_repo("team-a/scanned")
+        world.add_notification("team-a/scanned", event="vulnerability_found")
+        sweep(bot)
+        age_reads(bot, 7200)
+        before = len(notification_reads(world))
+        sweep(bot)
+        again = set(notification_reads(world)[before:])
+        assert {f"/api/v1/repository/team-a/hot{i}/notification/" for i in range(5)} <= again
+        assert "/api/v1/repository/team-a/scanned/notification/" in again
+    finally:
+        bot.stop()
