@@ -105,6 +105,8 @@ def test_the_image_checks_then_serves_then_drains_on_sigterm(container: Containe
             [*PODMAN, "exec", container.name, "id", "-u"], capture_output=True, text=True, timeout=30, check=True
         )
         assert user.stdout.strip() == "10001"
+        # The Kubernetes manifests' preStop pause runs `sleep` in this image.
+        subprocess.run([*PODMAN, "exec", container.name, "sleep", "0"], timeout=30, check=True)
         driver = SlackDriver(url, SIGNING_SECRET, slack)
         try:
             sent = driver.slash("repo list team-a", user=ALICE, channel="C0READ")

@@ -38,9 +38,12 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip("Debian's chromium and chromium-driver are not installed", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 class PageThread:
@@ -66,8 +69,9 @@ class PageThread:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+@pytest.fixture
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """A fresh browser each test (its own profile): no cookie or page in flight carries over."""
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     profile = tmp_path_factory.mktemp("chromium-profile")
@@ -89,12 +93,6 @@ def browser_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDri
     driver.implicitly_wait(15)  # a step checks live: its answer comes when Quay or Slack has answered
     yield driver
     driver.quit()
-
-
-@pytest.fixture
-def browser(browser_session: WebDriver) -> WebDriver:
-    browser_session.delete_all_cookies()
-    return browser_session
 
 
 @pytest.fixture
@@ -138,7 +136,18 @@ def fill(browser: WebDriver, **fields: str) -> None:
 
 
 def click(browser: WebDriver, element_id: str) -> None:
+    """A checkbox or a radio button: the page stays."""
     browser.find_element(By.ID, element_id).click()
+
+
+def submit(browser: WebDriver, element_id: str) -> None:
+    """A button or link that loads the next page: wait until the old page is gone, so nothing is
+    read off it (a problem shown before looks like the answer to this step)."""
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.ID, element_id).click()
+    # chromedriver may answer "node does not belong to the document" mid-navigation: ask again.
+    waiting = WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,))
+    waiting.until(expected_conditions.staleness_of(old))
 
 
 def problem(browser: WebDriver) -> str:
@@ -153,7 +162,7 @@ def open_page(browser: WebDriver, page: PageThread) -> None:
 
 def through_quay(browser: WebDriver, quay: FakeQuayServer) -> None:
     fill(browser, quay_url=quay.url, quay_token=T)
-    click(browser, "check-quay")
+    submit(browser, "check-quay")
 
 
 def through_access(browser: WebDriver, channel: str = "C0TEAMA123", role: str = "write") -> None:
@@ -162,7 +171,7 @@ def through_access(browser: WebDriver, channel: str = "C0TEAMA123", role: str = 
         box.click()
     fill(browser, **{"channel-buynlarge": channel})
     browser.find_element(By.CSS_SELECTOR, f"#role-buynlarge option[value={role}]").click()
-    click(browser, "save-access")
+    submit(browser, "save-access")
 
 
 def test_the_page_opens_once_with_the_printed_token_and_never_without_it(browser: WebDriver, page: PageThread):
@@ -199,7 +208,7 @@ def test_the_page_opens_once_with_the_printed_token_and_never_without_it(browser
 def test_each_quay_mistake_is_said_with_its_fix(browser: WebDriver, page: PageThread, quay: FakeQuayServer):
     open_page(browser, page)
     fill(browser, quay_url="http://127.0.0.1:9", quay_token=T)
-    click(browser, "check-quay")
+    submit(browser, "check-quay")
     assert "Nothing answered at http://127.0.0.1:9" in problem(browser)
     assert "Check the address and the port" in problem(browser)
     shot(browser, "01-quay-unreachable")
@@ -207,14 +216,14 @@ def test_each_quay_mistake_is_said_with_its_fix(browser: WebDriver, page: PageTh
     assert browser.find_element(By.ID, "quay-token").get_attribute("value") == ""  # a secret is never sent back
     assert T not in browser.page_source
     fill(browser, quay_url="quay.example.com", quay_token=T)
-    click(browser, "check-quay")
+    submit(browser, "check-quay")
     assert "is not a URL" in problem(browser)
     fill(browser, quay_url=quay.url, quay_token=BAD)
-    click(browser, "check-quay")
+    submit(browser, "check-quay")
     assert "Quay did not accept the token" in problem(browser) and "user:read" in problem(browser)
     shot(browser, "01-quay-bad-token")
     fill(browser, quay_url=quay.url + "/not-quay", quay_token=T)
-    click(browser, "check-quay")
+    submit(browser, "check-quay")
     assert "not as Quay's API" in problem(browser)
 
 
@@ -224,7 +233,7 @@ def test_an_untrusted_certificate_is_said_with_the_setting_that_fixes_it(browser
     with FakeQuayServer(seed(FakeQuay()), tls=context) as https_quay:
         open_page(browser, page)
         fill(browser, quay_url=https_quay.url, quay_token=T)
-        click(browser, "check-quay")
+        submit(browser, "check-quay")
         assert "TLS certificate is not trusted" in problem(browser) and "QUAY_VERIFY_TLS" in problem(browser)
         shot(browser, "01-quay-tls")
 
@@ -247,7 +256,7 @@ def test_the_whole_first_run_in_socket_mode_writes_files_the_bot_accepts(
     preview = yaml.safe_load(browser.find_element(By.ID, "access-preview").text)
     assert preview == {"channels": {"C0TEAMA123": {"namespaces": ["buynlarge"], "role": "write", "alerts": True}}}
     shot(browser, "02-access-preview")
-    click(browser, "to-slack")
+    submit(browser, "to-slack")
     # 3. Slack: the manifest for Socket Mode, and the link that fills it in.
     link = browser.find_element(By.ID, "create-app").get_attribute("href") or ""
     query = parse_qs(urlparse(link).query)
@@ -257,20 +266,20 @@ def test_the_whole_first_run_in_socket_mode_writes_files_the_bot_accepts(
     assert '"socket_mode_enabled": true' in browser.find_element(By.ID, "manifest").text
     shot(browser, "03-slack")
     fill(browser, bot_token="xoxb-not-this-one", app_token=APP_TOKEN)
-    click(browser, "check-slack")
+    submit(browser, "check-slack")
     assert "Slack refused the bot token (invalid_auth)" in problem(browser)
     fill(browser, bot_token=BOT_TOKEN, app_token=BOT_TOKEN)  # the bot token pasted in the app token's place
-    click(browser, "check-slack")
+    submit(browser, "check-slack")
     assert "SLACK_APP_TOKEN" in problem(browser) or "bot token" in problem(browser).lower()
     shot(browser, "03-slack-wrong-token")
     fill(browser, bot_token=BOT_TOKEN, app_token=APP_TOKEN)
-    click(browser, "check-slack")
+    submit(browser, "check-slack")
     assert urlparse(browser.current_url).path == "/write"
     # 4. Write: what will be written, secrets hidden; then `quaybot check` on it.
     env_preview = browser.find_element(By.ID, "env-preview").text
     assert "QUAYBOT_MODE=socket" in env_preview and T not in env_preview and BOT_TOKEN not in env_preview
     shot(browser, "04-write")
-    click(browser, "write")
+    submit(browser, "write")
     check = browser.find_element(By.ID, "check").text
     assert "app token accepted" in check and check.strip().endswith("OK")
     shot(browser, "04-written")
@@ -278,7 +287,7 @@ def test_the_whole_first_run_in_socket_mode_writes_files_the_bot_accepts(
         assert stat.S_IMODE((workdir / name).stat().st_mode) == 0o600
     env = (workdir / ".env").read_text()
     assert f"QUAY_TOKEN={T}" in env and f"SLACK_APP_TOKEN={APP_TOKEN}" in env and "SLACK_SIGNING_SECRET" not in env
-    click(browser, "serve")
+    submit(browser, "serve")
     assert "quaybot is starting" in browser.find_element(By.ID, "serving").text
     assert page.page.serve.is_set()
 
@@ -290,29 +299,29 @@ def test_http_mode_resolves_channel_names_or_says_to_give_the_id(
     through_quay(browser, quay)
     through_access(browser, channel="#team-a", role="admin")
     assert "turned into IDs at the Slack step" in browser.page_source
-    click(browser, "to-slack")
+    submit(browser, "to-slack")
     click(browser, "mode-http")
     fill(browser, public_url="http://quaybot.example.com")
-    click(browser, "choose-mode")
+    submit(browser, "choose-mode")
     assert "not a public https:// address" in problem(browser)
     click(browser, "mode-http")
     fill(browser, public_url="https://quaybot.example.com")
-    click(browser, "choose-mode")
+    submit(browser, "choose-mode")
     manifest = browser.find_element(By.ID, "manifest").text
     assert '"request_url": "https://quaybot.example.com/slack/events"' in manifest
     assert '"socket_mode_enabled": false' in manifest
     fill(browser, bot_token=BOT_TOKEN, signing_secret="not-hex")
-    click(browser, "check-slack")
+    submit(browser, "check-slack")
     assert "signing secret (32 hexadecimal characters)" in problem(browser)
     fill(browser, bot_token=BOT_TOKEN, signing_secret=SECRET)
-    click(browser, "check-slack")
+    submit(browser, "check-slack")
     assert "no channels:read" in problem(browser) and "give each channel's ID" in problem(browser)
     shot(browser, "03-slack-channel-names")
     slack.scopes.add("channels:read")
     slack.channels["team-a"] = "C0RESOLVED1"
     fill(browser, bot_token=BOT_TOKEN, signing_secret=SECRET)
-    click(browser, "check-slack")
-    click(browser, "write")
+    submit(browser, "check-slack")
+    submit(browser, "write")
     assert browser.find_element(By.ID, "written")  # waits for the answer
     access = yaml.safe_load((workdir / "access.yml").read_text())
     assert access["channels"] == {"C0RESOLVED1": {"namespaces": ["buynlarge"], "role": "admin", "alerts": True}}
@@ -328,16 +337,16 @@ def test_existing_files_are_never_written_over_without_asking(
     open_page(browser, page)
     through_quay(browser, quay)
     through_access(browser)
-    click(browser, "to-slack")
+    submit(browser, "to-slack")
     fill(browser, bot_token=BOT_TOKEN, app_token=APP_TOKEN)
-    click(browser, "check-slack")
+    submit(browser, "check-slack")
     assert "access.yml already here" in browser.page_source
-    click(browser, "write")
+    submit(browser, "write")
     assert "already exist" in problem(browser) and not (workdir / ".env").exists()
     assert (workdir / "access.yml").read_text() == "# mine\n"
     shot(browser, "04-write-existing")
     click(browser, "replace")
-    click(browser, "write")
+    submit(browser, "write")
     assert "kept the old one as access.yml.bak" in browser.find_element(By.ID, "written").text
     assert (workdir / "access.yml.bak").read_text() == "# mine\n"
     assert "C0TEAMA123" in (workdir / "access.yml").read_text()
@@ -346,7 +355,7 @@ def test_existing_files_are_never_written_over_without_asking(
 def test_a_read_only_token_is_shown_for_what_it_is(browser: WebDriver, page: PageThread, quay: FakeQuayServer):
     open_page(browser, page)
     fill(browser, quay_url=quay.url, quay_token=RO)
-    click(browser, "check-quay")
+    submit(browser, "check-quay")
     # A repo:read token: Quay answers GET /api/v1/user/ with 401 for it (it lacks user:read).
     assert "user:read" in problem(browser)
 
