@@ -110,23 +110,29 @@ def test_a_restart_neither_misses_nor_replays(quay, world: FakeQuay, slack, tmp_
         second.stop()
 
 
+def alerting_hook(bot, world: FakeQuay, slack):
+    """team-a/hot2's webhook, failing after a push and alerted in C0ALERTS (as the logs fed it)."""
+    many_repositories(world, cold=5)
+    sweep(bot)
+    follow(bot)
+    [hook] = [n for n in world.notifications.values() if n.repo_id == world.repos["team-a", "hot2"].id]
+    world.worker.dead_hosts.add(DEAD)
+    hook.config["url"] = f"https://{DEAD}/hook"
+    world.push("team-a/hot2")
+    world.worker.tick(time.time() + 10)
+    follow(bot)
+    flush(bot)
+    [alert] = parents(slack, "C0ALERTS")
+    assert "team-a/hot2" in alert.text
+    return hook
+
+
 def test_a_reset_made_in_quays_ui_is_said_by_whom(quay, world: FakeQuay, slack, tmp_path, watch_access):
     from tests.e2e.test_watch import threads
 
     bot = start(settings(quay, slack, tmp_path, watch_access))
     try:
-        many_repositories(world, cold=5)
-        sweep(bot)
-        follow(bot)
-        [hook] = [n for n in world.notifications.values() if n.repo_id == world.repos["team-a", "hot2"].id]
-        world.worker.dead_hosts.add(DEAD)
-        hook.config["url"] = f"https://{DEAD}/hook"
-        world.push("team-a/hot2")
-        world.worker.tick(time.time() + 10)
-        follow(bot)
-        flush(bot)
-        [alert] = parents(slack, "C0ALERTS")
-        assert "team-a/hot2" in alert.text
+        hook = alerting_hook(bot, world, slack)
         # Someone resets it in Quay's UI: no OAuth application in the log entry.
         world.set_failures(hook.uuid, 0)
         world.oauth.log("team-a", "reset_repo_notification", "carol", {"repo": "hot2", "notification_id": hook.uuid})
@@ -144,17 +150,7 @@ def test_a_notification_deleted_in_quays_ui_while_alerting_is_said_by_whom(
 
     bot = start(settings(quay, slack, tmp_path, watch_access))
     try:
-        many_repositories(world, cold=5)
-        sweep(bot)
-        follow(bot)
-        [hook] = [n for n in world.notifications.values() if n.repo_id == world.repos["team-a", "hot2"].id]
-        world.worker.dead_hosts.add(DEAD)
-        hook.config["url"] = f"https://{DEAD}/hook"
-        world.push("team-a/hot2")
-        world.worker.tick(time.time() + 10)
-        follow(bot)
-        flush(bot)
-        assert len(parents(slack, "C0ALERTS")) == 1
+        hook = alerting_hook(bot, world, slack)
         # Someone deletes it in Quay's UI: gone from the API, logged with no OAuth application.
         del world.notifications[hook.uuid]
         world.oauth.log("team-a", "delete_repo_notification", "dave", {"repo": "hot2", "notification_id": hook.uuid})
