@@ -183,3 +183,63 @@ async def test_no_browser_keeps_existing_files_when_told_so(quay: FakeQuayServer
     with pytest.raises(Stopped, match="Nothing was written"):
         await Terminal(Setup(tmp_path, slack_api_url=slack.api_url), io.StringIO(), ask).run()
     assert (tmp_path / ".env").read_text() == "# mine\n" and not (tmp_path / "access.yml").exists()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_make_run_from_nothing_to_serving(quay: FakeQuayServer, slack: FakeSlack, tmp_path: Path):
+    """The whole first run as a newcomer's `make run` does it: the page's four steps (as the browser
+    posts them), Start serving, and the same process then serves with the files it wrote."""
+    port = free_port()
+    env = clean_env(SLACK_API_URL=slack.api_url, QUAYBOT_HTTP_PORT=str(port))
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [str(QUAYBOT), "serve", "--setup-if-unconfigured"], cwd=tmp_path, env=env, stdin=follower, stdout=follower,
+        stderr=follower,
+    )  # fmt: skip
+    os.close(follower)
+    said = b""
+    try:
+        while b"token=" not in said or not said.rstrip().endswith(b"--no-browser"):
+            ready, _, _ = select.select([leader], [], [], 10)
+            assert ready and process.poll() is None, said
+            said += os.read(leader, 4096)
+        url = re.search(rb"http://127\.0\.0\.1:\d+/\?token=[\w-]+", said)
+        assert url
+        base = url.group(0).decode().split("/?")[0]
+        with httpx.Client(base_url=base, headers={"Origin": base}) as browser:
+            assert browser.get(url.group(0).decode(), follow_redirects=True).status_code == 200
+            steps = [
+                ("/quay", {"url": quay.url, "token": T}),
+                ("/access", {"use-0": "on", "namespace-0": "buynlarge", "channel-0": "C0TEAMA123", "role-0": "write"}),
+                ("/slack/mode", {"mode": "socket"}),
+                ("/slack", {"bot_token": BOT_TOKEN, "app_token": APP_TOKEN}),
+                ("/write", {}),
+            ]
+            for path, form in steps:
+                answer = browser.post(path, data=form)
+                assert answer.status_code in (200, 303), (path, answer.text)
+                assert 'id="problem"' not in answer.text, (path, answer.text)
+            assert "OK" in answer.text and "Start serving" in answer.text
+            assert "Setup is done" in browser.post("/serve").text
+        deadline = time.monotonic() + 30
+        while True:  # the same process, now the bot, with what setup wrote
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "the bot never served"
+            time.sleep(0.3)
+    finally:
+        process.terminate()
+        code = process.wait(30)
+        os.close(leader)
+    assert code == 0
+    assert "C0TEAMA123" in (tmp_path / "access.yml").read_text() and (tmp_path / "quaybot.db").exists()

@@ -352,6 +352,29 @@ def test_existing_files_are_never_written_over_without_asking(
     assert "C0TEAMA123" in (workdir / "access.yml").read_text()
 
 
+def test_access_mistakes_are_said_before_anything_is_written(
+    browser: WebDriver, page: PageThread, quay: FakeQuayServer
+):
+    open_page(browser, page)
+    through_quay(browser, quay)
+    assert "the token is devtable" in browser.find_element(By.ID, "quay-ok").text.replace("\n", " ")
+    submit(browser, "save-access")  # nothing ticked
+    assert "No namespace was picked" in problem(browser)
+    through_access(browser, channel="C0SAME1234", role="write")
+    browser.find_element(By.ID, "use-devtable").click()
+    fill(browser, **{"channel-devtable": "C0SAME1234"})
+    browser.find_element(By.CSS_SELECTOR, "#role-devtable option[value=admin]").click()
+    submit(browser, "save-access")
+    assert "One channel was given two different roles" in problem(browser)
+    shot(browser, "02-access-two-roles")
+    # The refused rows changed nothing: the mapping shown before stands.
+    assert [(m.channel, m.namespaces, m.role) for m in page.page.setup.plan.mappings] == [
+        ("C0SAME1234", ("buynlarge",), "write")
+    ]
+    browser.get(page.base + "/write")  # a later step is not reachable before its turn
+    assert urlparse(browser.current_url).path == "/slack"
+
+
 def test_a_read_only_token_is_shown_for_what_it_is(browser: WebDriver, page: PageThread, quay: FakeQuayServer):
     open_page(browser, page)
     fill(browser, quay_url=quay.url, quay_token=RO)
