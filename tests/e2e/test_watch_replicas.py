@@ -63,7 +63,9 @@ def test_two_watchers_post_once_per_change(quay, world: FakeQuay, slack: FakeSla
     one = replica(quay, slack, tmp_path, database_url)
     two = replica(quay, slack, tmp_path, database_url)
     try:
-        item = world.add_notification("team-a/api", failures=1)
+        # A scan's notification: no log entry announces its failures, so the rotation reads it every
+        # inventory interval (0.3 s here) and the counts set below are seen at once.
+        item = world.add_notification("team-a/api", failures=1, event="vulnerability_found")
         wait_until(lambda: len(parents(slack, "C0ALERTS")) >= 1)
         world.set_failures(item.uuid, 3)
         wait_until(lambda: len(threads(slack, "C0ALERTS")) >= 1)
