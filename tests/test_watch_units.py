@@ -133,6 +133,17 @@ def test_reads_follow_quay_workers_schedule():
     assert event_pending(pushed + 30, pushed) is None and event_pending(pushed + 5, pushed) == pushed
 
 
+def test_a_failure_count_that_stopped_moving_is_no_longer_read_every_20_s():
+    failed = 1000.0  # the push that made it fail
+    assert QUAY.settles_within == 22 + 2 * 40 + 20  # a hanging first try, two retries, one more read
+    # While Quay may still retry: every 20 s, to see the count climb to disabled.
+    assert next_read(failed + 90, None, [2], failing_since=failed) == failed + 90 + QUAY.failing_every
+    # Once the retries are over the count moves only with the next event (which the logs or the
+    # listing show): read like a disabled one, every 5 minutes.
+    assert next_read(failed + 130, None, [1], failing_since=failed) == failed + 130 + QUAY.disabled_every
+    assert next_read(failed + 130, None, [1]) == failed + 130 + QUAY.failing_every  # no anchor: as before
+
+
 def test_what_quay_does_next():
     assert what_quay_does_next(1) == "Quay retries twice more, about 40 s apart, then stops sending it."
     assert what_quay_does_next(2) == "Quay retries once more, in about 40 s, then stops sending it."

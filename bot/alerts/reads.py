@@ -27,6 +27,7 @@ from bot.quay import (
     QuayUnauthorized,
     QuayUnavailable,
 )
+from bot.quay.catalogue import FAILURES_BEFORE_DISABLED
 from bot.quay.models import Notification
 from bot.quay.names import RepositoryRef
 from bot.quay.worker import QUAY, WorkerTiming
@@ -192,14 +193,18 @@ class NotificationReads:
                 now = self.clock()
                 event_at = event_pending(now, entry.pushed_at, timing) if self.settings.hints else None
                 failures = [n.number_of_failures for n in notifications]
+                # While failing, `pushed_at` keeps when the spell began (the push, or the first read
+                # that saw it): the reads every 20 s last as long as Quay may still retry.
+                failing = any(0 < count < FAILURES_BEFORE_DISABLED for count in failures)
+                since = (entry.pushed_at if entry.pushed_at is not None else now) if failing else None
                 report.checked += 1
                 report.notifications += len(notifications)
                 self.metrics.watch_reads.labels(reason).inc()
                 observed[entry.name] = [_seen(n) for n in notifications]
                 checks[entry.name] = Check(
                     bool(notifications),
-                    next_read(now, event_at, failures, timing) if self.settings.hints else None,
-                    event_at,
+                    next_read(now, event_at, failures, timing, failing_since=since) if self.settings.hints else None,
+                    since if since is not None else event_at,
                     any(n.event not in LOGGED_EVENTS for n in notifications),
                 )
                 if len(observed) >= OBSERVE_BATCH:

@@ -23,15 +23,27 @@ def push_time(last_modified: int | None, now: float, *, skew: float = 120.0) -> 
     return float(last_modified)
 
 
-def next_read(now: float, event_at: float | None, failures: Sequence[int], timing: WorkerTiming = QUAY) -> float | None:
+def next_read(
+    now: float,
+    event_at: float | None,
+    failures: Sequence[int],
+    timing: WorkerTiming = QUAY,
+    *,
+    failing_since: float | None = None,
+) -> float | None:
     """When to read a repository again, given the failure counts just read; `None`: no hurry, the
     rotation will come back to it.
 
     `event_at` is when a push (or a test) happened that has not yet had its chance to fail.
+    `failing_since`: when the event that made a notification fail happened (or when the failure was
+    first seen); once Quay's retries are over the count only moves with the next event, so it is no
+    longer read every `failing_every` (a webhook that failed once, weeks ago, stays at 1 for good).
     """
-    if any(0 < count < FAILURES_BEFORE_DISABLED for count in failures):
-        return now + timing.failing_every  # sooner than any first delivery still ahead
     due: list[float] = []
+    if any(0 < count < FAILURES_BEFORE_DISABLED for count in failures):
+        if failing_since is None or now - failing_since < timing.settles_within:
+            return now + timing.failing_every  # sooner than any first delivery still ahead
+        due.append(now + timing.disabled_every)
     if any(count >= FAILURES_BEFORE_DISABLED for count in failures):
         due.append(now + timing.disabled_every)
     if event_at is not None and failures:

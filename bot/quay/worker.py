@@ -24,6 +24,14 @@ class WorkerTiming:
         """About how far apart failures are counted."""
         return self.retry + self.poll
 
+    @property
+    def settles_within(self) -> float:
+        """After an event, by when Quay has made every delivery and retry it will (a hanging first try,
+        then a retry every `retry_gap` until disabled), plus one read: a failure count that has not
+        moved by then changes only with the next event, or by hand."""
+        last_try = max(self.after_event()) + (FAILURES_BEFORE_DISABLED - 1) * self.retry_gap
+        return last_try + self.failing_every
+
     def after_event(self) -> tuple[float, ...]:
         """Seconds after an event (a push, a test) at which to look for its first failure: halfway
         through the worker's tick (the delivery comes 0-10 s after the event, evenly: half the
