@@ -45,7 +45,7 @@ class Check:
     has_notifications: bool
     next_check_at: float | None
     pushed_at: float | None
-    unlogged: bool | None = None  # None: not known (an entry of the bench's or an older row)
+    unlogged: bool | None = None  # None: not known (a row from before revision 0007): read as before
 
 
 @dataclass(frozen=True)
