@@ -190,15 +190,7 @@ def write_step(setup: Setup) -> str:
             f'<p class="problem">{escape(names)} already here.</p><label><input type="checkbox" name="replace" '
             'id="replace"> replace (the old ones are kept as .bak)</label>'
         )
-    env_shown = setup.plan.env_text()
-    for secret in (
-        setup.plan.quay_token,
-        setup.plan.slack_bot_token,
-        setup.plan.slack_app_token,
-        setup.plan.slack_signing_secret,
-    ):
-        if secret is not None and secret.get_secret_value():
-            env_shown = env_shown.replace(secret.get_secret_value(), "••••••")
+    env_shown = setup.plan.env_text(masked=True)
     return (
         f'<h3>{escape(setup.env_path.name)}</h3><pre id="env-preview">{escape(env_shown)}</pre>'
         f"<h3>{escape(setup.access_path.name)}</h3><pre>{escape(setup.plan.access_yaml())}</pre>"

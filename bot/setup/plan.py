@@ -18,6 +18,7 @@ from bot.access_file import AccessFileError, parse_policy
 
 CHANNEL = re.compile(r"[CG][A-Z0-9]{8,}")
 ROLES = ("read", "write", "admin")
+MASK = "••••••"  # a secret, as the page shows the file before writing it
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,13 @@ class Plan:
             return error.problems
         return []
 
-    def env_text(self, access_file: str = "access.yml") -> str:
+    def env_text(self, access_file: str = "access.yml", *, masked: bool = False) -> str:
+        """The `.env` file; `masked`: each secret as •••••• (what the page shows before writing)."""
+
         def secret(value: SecretStr | None) -> str | None:
-            return value.get_secret_value() if value is not None else None
+            if value is None or not value.get_secret_value():
+                return None
+            return MASK if masked else value.get_secret_value()
 
         values: list[tuple[str, str | None]] = [
             ("QUAY_URL", self.quay_url),
@@ -73,7 +78,7 @@ class Plan:
             ("QUAYBOT_ACCESS_FILE", access_file),
         ]
         lines = ["# Written by `quaybot setup`. Secrets: keep this file to yourself (mode 0600)."]
-        lines += [f"{name}={_quoted(value)}" for name, value in values if value]
+        lines += [f"{name}={value if masked and value == MASK else _quoted(value)}" for name, value in values if value]
         return "\n".join(lines) + "\n"
 
 

@@ -13,21 +13,21 @@ from bot.setup.flow import Setup
 from bot.setup.page import SetupPage
 from bot.setup.terminal import Stopped, Terminal
 
-CI_VALUES = ("1", "true", "yes")
+TRUE_VALUES = ("1", "true", "yes")  # how CI and QUAYBOT_IN_CONTAINER say yes
 
 
 def in_container(environ: Mapping[str, str] = os.environ, root: Path = Path("/")) -> bool:
     """A deployment's container: quaybot's image (it sets QUAYBOT_IN_CONTAINER), a pod, or one that
     podman or CRI-O runs. Not Docker's /.dockerenv: development machines are often containers
     themselves, and a person at their terminal there should get the setup page."""
-    marked = environ.get("QUAYBOT_IN_CONTAINER", "").lower() in CI_VALUES
+    marked = environ.get("QUAYBOT_IN_CONTAINER", "").lower() in TRUE_VALUES
     return marked or "KUBERNETES_SERVICE_HOST" in environ or (root / "run/.containerenv").exists()
 
 
 def may_offer_setup(directory: Path, environ: Mapping[str, str] = os.environ, root: Path = Path("/")) -> str | None:
     """Why `make run` must not start the setup page (None: it may). Only on a person's terminal, with
     nothing configured: a deployment with a missing setting keeps failing as it always did."""
-    if environ.get("CI", "").lower() in CI_VALUES:
+    if environ.get("CI", "").lower() in TRUE_VALUES:
         return "CI is set"
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         return "there is no terminal"
