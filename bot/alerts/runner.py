@@ -58,18 +58,24 @@ class WatchLoop:
         self._follow: asyncio.Task[None] | None = None
         self._maintain: asyncio.Task[None] | None = None
         self._next_sweep = 0.0
+        # Set when a sweep ends: the next one, if due, starts at once rather than a tick later (a
+        # sweep's rotation runs to its deadline, the next sweep's start: waiting a tick each time
+        # left 2.5% of the request budget idle at a 10 s period).
+        self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("notification watch started", extra={"holder": self.holder, "interval": self.interval})
         lease = asyncio.create_task(self._hold_lease(stop))
+        relay = asyncio.create_task(self._wake_on(stop))
         try:
             while not stop.is_set():
                 await self.step()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.tick)
+                    await asyncio.wait_for(self._wake.wait(), self.tick)
+                self._wake.clear()
         finally:
             lease.cancel()
-            for task in (self._sweep, self._follow, self._maintain, lease):
+            for task in (self._sweep, self._follow, self._maintain, lease, relay):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -77,6 +83,10 @@ class WatchLoop:
             if self.leading:
                 with contextlib.suppress(Exception):
                     await self.db.run(lambda: self.store.release(LEASE, self.holder))
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
 
     async def renew(self) -> bool:
         """Take or renew the lease; whether this replica leads now."""
@@ -135,6 +145,8 @@ class WatchLoop:
             )
         except Exception:
             log.exception("notification sweep failed")
+        finally:
+            self._wake.set()
 
     @staticmethod
     async def _run_maintenance(maintenance: Callable[[], Awaitable[object]]) -> None:
