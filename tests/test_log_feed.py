@@ -23,6 +23,8 @@ async def test_a_first_read_replays_nothing_then_every_new_entry_comes_once(quay
     fake.push("buynlarge/orgrepo", ["old"])
     first = await read_feed(client, "buynlarge", Position(), own=False, now=clock[0])
     assert first.status == "ok" and first.changes == () and first.position is not None
+    # What the window held is told apart, for the first pass's order: the push, not to act on.
+    assert [(c.kind, c.repository) for c in first.earlier] == [("push_repo", "orgrepo")]
     # Three entries in the very same second, one of them the same pull twice.
     fake.push("buynlarge/orgrepo", ["v1"])
     fake.pull("buynlarge/orgrepo", "v1")
@@ -87,6 +89,12 @@ async def test_more_than_one_read_takes_is_said_incomplete(quay: FakeQuayServer,
         fake.pull("buynlarge/orgrepo", f"t{second}")
     read = await read_feed(client, "buynlarge", start.position, own=False, now=clock[0])
     assert not read.complete and read.requests == 25
+    # What it took is the newest 500: every entry from the 21st pull on (the oldest second read may
+    # have more entries on the page not read, so it does not count).
+    assert read.since == start.position.newest_at + 21 + 1
+    # A first read over the same logs looks back as far, and replays none of it.
+    first = await read_feed(client, "buynlarge", Position(), own=False, now=clock[0])
+    assert first.complete and first.changes == () and len(first.earlier) == 500 and first.requests == 25
 
 
 async def test_after_a_day_away_the_window_starts_at_the_position(quay: FakeQuayServer, client: QuayClient):

@@ -142,6 +142,12 @@ def test_a_failure_count_that_stopped_moving_is_no_longer_read_every_20_s():
     # listing show): read like a disabled one, every 5 minutes.
     assert next_read(failed + 130, None, [1], failing_since=failed) == failed + 130 + QUAY.disabled_every
     assert next_read(failed + 130, None, [1]) == failed + 130 + QUAY.failing_every  # no anchor: as before
+    # Where the logs the watch reads show the next push and any reset, nothing is due on a timer once
+    # Quay's retries are over, disabled or not; while they may go on, every 20 s all the same.
+    assert next_read(failed + 130, None, [1, 3], failing_since=failed, changes_logged=True) is None
+    assert next_read(failed + 30, None, [3], changes_logged=True) is None
+    assert next_read(failed + 90, None, [2], failing_since=failed, changes_logged=True) == failed + 110
+    assert next_read(failed + 3, failed, [0, 3], changes_logged=True) == failed + 7  # the push's own reads
 
 
 def test_what_quay_does_next():

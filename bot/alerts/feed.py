@@ -4,7 +4,9 @@ One request reads the newest 20 entries of a whole namespace (`GET /api/v1/organ
 or `/api/v1/user/logs` for the token's own namespace): a push shows there within half a second, with
 its tag and who pushed it, and so do tag changes, new and deleted repositories, and notifications
 added, reset or deleted in Quay's UI. The feed pages back, newest first, only until the entries it
-has already taken.
+has already taken. A first read (no position) replays nothing, but looks back over the logs' window
+(up to `MAX_PAGES`) for the repositories a first pass should read first: the ones pushed to, and
+those whose notifications were added, lately.
 
 Entries have whole-second times and no id, so the position is the newest entry's second and the
 keys of the entries already taken in that second, counted (two pulls of one tag by one user in one
@@ -78,6 +80,8 @@ class FeedRead:
     position: Position | None = None  # where the next read starts; None: unchanged
     requests: int = 0
     complete: bool = True  # False: more entries than MAX_PAGES came since the last read
+    earlier: tuple[Change, ...] = ()  # a first read: what the window held before it, oldest first
+    since: float | None = None  # every entry logged from then on has been taken, by this read or before
 
 
 def entry_key(entry: _Entry) -> str:
@@ -100,7 +104,7 @@ async def read_feed(
     client: QuayClient, namespace: str, position: Position, *, own: bool, now: float, pace: Any = None
 ) -> FeedRead:
     """The entries since `position`, oldest first. A first read (no position) starts from the newest
-    entry and replays nothing."""
+    entry and replays nothing; what it looked back over is `earlier`."""
     path = "/api/v1/user/logs" if own else f"/api/v1/organization/{quote(namespace, safe='')}/logs"
     what = Phrase("reading the usage logs of {namespace}", namespace=namespace)
     params: dict[str, str] = {"endtime": _day(now)}
@@ -109,7 +113,9 @@ async def read_feed(
     seen = Counter(position.seen)
     taken: list[_Entry] = []
     top: list[_Entry] = []  # the newest second's entries, for the next position
-    requests, reached = 0, position.newest_at is None
+    first = position.newest_at is None
+    requests, reached = 0, False
+    oldest: float | None = None  # of the entries taken
     for _ in range(MAX_PAGES):
         if pace is not None:
             await pace()
@@ -129,18 +135,18 @@ async def read_feed(
                 continue
             if not top or at == entry_time(top[0]):
                 top.append(entry)
-            if position.newest_at is None:
-                continue  # a first read only finds where the logs are
-            if at < position.newest_at:
-                reached = True
-                break
-            key = entry_key(entry)
-            if at == position.newest_at and seen[key] > 0:
-                seen[key] -= 1
-                continue
+            if position.newest_at is not None:
+                if at < position.newest_at:
+                    reached = True
+                    break
+                key = entry_key(entry)
+                if at == position.newest_at and seen[key] > 0:
+                    seen[key] -= 1
+                    continue
             taken.append(entry)
-        if reached or position.newest_at is None or page.next_page is None:
-            reached = reached or page.next_page is None
+            oldest = at
+        if reached or page.next_page is None:
+            reached = True
             break
         params["next_page"] = page.next_page
     newest = entry_time(top[0]) if top else None
@@ -152,7 +158,16 @@ async def read_feed(
     elif position.newest_at is None or newest >= position.newest_at:
         moved = Position(newest, [entry_key(e) for e in top])  # every entry of the newest second, taken
     changes = tuple(_change(e) for e in reversed(taken))
-    return FeedRead("ok", changes, moved, requests, reached)
+    if reached and position.newest_at is not None:
+        since: float = position.newest_at
+    elif oldest is not None:
+        # Entries are whole seconds: others of the oldest one's second may lie on the page not read.
+        since = oldest if reached else oldest + 1
+    else:
+        since = now
+    if first:
+        return FeedRead("ok", (), moved, requests, True, earlier=changes, since=since)
+    return FeedRead("ok", changes, moved, requests, reached, since=since)
 
 
 def _change(entry: _Entry) -> Change:

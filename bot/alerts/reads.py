@@ -53,8 +53,11 @@ class WatchSettings:
     hints: bool = True
     listing_share: float = 0.5  # of the budget, at most, for the listing
     shortest_period: float = 10.0
-    feed_every: float = 3.0  # how often a namespace's usage logs are read (`feed.py`); 0: never
-    feed_quiet_every: float = 5.0  # the same after a read that found nothing new
+    # How often a namespace's usage logs are read (`feed.py`); 0: never. A push's first read is 7 s
+    # after it (`WorkerTiming.after_event`) and Quay logs it within half a second, so a read every 5 s
+    # has it in time; reading more often sees no failure sooner and costs a page more per read (at 10
+    # pulls a second, every 3 s took two pages a read where 5 s takes three).
+    feed_every: float = 5.0
     timing: WorkerTiming = QUAY
 
     @property
@@ -99,6 +102,17 @@ class PriorityLimiter:
             future.set_result(None)
 
 
+def _failing_since(pushed_at: float | None, now: float, logged_since: float | None) -> float:
+    """When the event that made a failing notification fail happened, as far as the watch can tell:
+    the logged push; else, where the logs show every event that fires it and have been read without
+    a gap since `logged_since`, with no push here, before then (a first pass finds webhooks that
+    failed once, weeks ago: read every 20 s for two minutes, each would cost six reads); else now,
+    the first read that saw it."""
+    if pushed_at is not None:
+        return pushed_at
+    return min(logged_since, now) if logged_since is not None else now
+
+
 @dataclass
 class NamespaceReport:
     namespace: str
@@ -122,8 +136,11 @@ class NotificationReads:
         inventory_store: InventoryStore,
         metrics: Metrics,
         clock: Callable[[], float],
+        logged_since: Callable[[str], float | None] = lambda namespace: None,
     ) -> None:
         self.settings = settings
+        # Since when every push logged in a namespace has been recorded (`ChangeSources.covered_since`).
+        self.logged_since = logged_since
         self.limiter = limiter
         self.announcer = announcer
         self.db = db
@@ -156,6 +173,7 @@ class NotificationReads:
         observed: dict[str, list[Seen]] = {}
         checks: dict[str, Check] = {}
         timing = self.settings.timing
+        logged_since = self.logged_since(namespace)
 
         async def flush() -> None:
             # Observations are written in batches: one transaction for many repositories.
@@ -196,14 +214,17 @@ class NotificationReads:
                 # While failing, `pushed_at` keeps when the spell began (the push, or the first read
                 # that saw it): the reads every 20 s last as long as Quay may still retry.
                 failing = any(0 < count < FAILURES_BEFORE_DISABLED for count in failures)
-                since = (entry.pushed_at if entry.pushed_at is not None else now) if failing else None
+                logged = logged_since is not None and all(n.event in LOGGED_EVENTS for n in notifications)
+                since = _failing_since(entry.pushed_at, now, logged_since if logged else None) if failing else None
                 report.checked += 1
                 report.notifications += len(notifications)
                 self.metrics.watch_reads.labels(reason).inc()
                 observed[entry.name] = [_seen(n) for n in notifications]
                 checks[entry.name] = Check(
                     bool(notifications),
-                    next_read(now, event_at, failures, timing, failing_since=since) if self.settings.hints else None,
+                    next_read(now, event_at, failures, timing, failing_since=since, changes_logged=logged)
+                    if self.settings.hints
+                    else None,
                     since if since is not None else event_at,
                     any(n.event not in LOGGED_EVENTS for n in notifications),
                 )

@@ -30,6 +30,7 @@ def next_read(
     timing: WorkerTiming = QUAY,
     *,
     failing_since: float | None = None,
+    changes_logged: bool = False,
 ) -> float | None:
     """When to read a repository again, given the failure counts just read; `None`: no hurry, the
     rotation will come back to it.
@@ -38,13 +39,18 @@ def next_read(
     `failing_since`: when the event that made a notification fail happened (or when the failure was
     first seen); once Quay's retries are over the count only moves with the next event, so it is no
     longer read every `failing_every` (a webhook that failed once, weeks ago, stays at 1 for good).
+    `changes_logged`: the usage logs the watch reads show whatever could move these counts now (the
+    next push, a reset by hand), so a count that has settled, or a disabled notification, is read when
+    they do, not every `disabled_every`.
     """
     due: list[float] = []
+    timed = not changes_logged
     if any(0 < count < FAILURES_BEFORE_DISABLED for count in failures):
         if failing_since is None or now - failing_since < timing.settles_within:
             return now + timing.failing_every  # sooner than any first delivery still ahead
-        due.append(now + timing.disabled_every)
-    if any(count >= FAILURES_BEFORE_DISABLED for count in failures):
+        if timed:
+            due.append(now + timing.disabled_every)
+    if timed and any(count >= FAILURES_BEFORE_DISABLED for count in failures):
         due.append(now + timing.disabled_every)
     if event_at is not None and failures:
         later = [event_at + offset for offset in timing.after_event() if event_at + offset > now]

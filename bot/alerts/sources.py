@@ -41,7 +41,8 @@ class ChangeSources:
         self._own: dict[str, bool] = {}  # namespace -> read as the token's own (user) namespace
         self._heal: set[str] = set()  # namespaces whose feed may have skipped entries: list them now
         self._spent: dict[str, deque[tuple[float, int]]] = {}  # namespace -> (tick, log requests) of late
-        self._quiet: set[str] = set()  # namespaces whose last read of the logs found nothing new
+        # namespace -> since when (the watcher's clock) the feed has taken every entry logged there
+        self._covered: dict[str, float] = {}
 
     def feeding(self, namespace: str) -> bool:
         """Do the usage logs show this namespace's changes (and nothing is to be healed)?"""
@@ -50,21 +51,23 @@ class ChangeSources:
     def healed(self, namespace: str) -> None:
         self._heal.discard(namespace)
 
+    def covered_since(self, namespace: str) -> float | None:
+        """Since when every change logged in this namespace has been acted on, without a gap (this
+        process's first read of the logs, or where the last gap ended); `None`: not fed now."""
+        return self._covered.get(namespace) if self.feeding(namespace) else None
+
     async def poll(self, namespace: str) -> None:
         """Read the namespace's usage logs when due, and act on what they say; fall back to the
         listing (said once, in the log and `/metrics`) when they cannot be read, and try again an
         inventory interval later."""
         settings = self.watcher.settings
-        # Busy logs are read every few seconds; quiet ones a little less often (what an idle watch
-        # costs Quay is mostly these reads).
-        every = settings.feed_quiet_every if namespace in self._quiet else settings.feed_every
         if not settings.hints or settings.feed_every <= 0:
             return
         # The cadence is the loop's, on the monotonic clock (as the sweeps' period); the times written
         # down are the watcher's clock (Quay's).
         tick, now = time.monotonic(), self.watcher.clock()
         last = self._polled.get(namespace)
-        if last is not None and tick - last < every:
+        if last is not None and tick - last < settings.feed_every:
             return
         self._polled[namespace] = tick
         state = await self.watcher.db.run(lambda: self.feeds.state(namespace))
@@ -92,6 +95,7 @@ class ChangeSources:
             retry = now + self.watcher.settings.inventory_interval
             await self.watcher.db.run(lambda: self.feeds.save(namespace, source="listing", why=why, retry_at=retry))
             self._set_source(namespace, "listing")
+            self._covered.pop(namespace, None)
             return
         self._own.setdefault(namespace, own)
         position = read.position
@@ -100,13 +104,16 @@ class ChangeSources:
             await self.watcher.db.run(lambda: self.feeds.save(namespace, newest_at=newest, seen=seen, source="logs"))
         if state.source != "logs":
             log.info("the watch reads this namespace's usage logs again", extra={"namespace": namespace})
+        # Since when the feed has taken every entry: where more came than one read takes, the listing
+        # heals the gap, and the feed covers the namespace again from where this read left it.
+        since = read.since if read.since is not None else now
         if not read.complete:
-            self._heal.add(namespace)  # more came than one read takes: the listing catches up
+            self._heal.add(namespace)
+            self._covered[namespace] = since
+        self._covered.setdefault(namespace, since)
         self._set_source(namespace, "logs")
-        if read.changes:
-            self._quiet.discard(namespace)
-        else:
-            self._quiet.add(namespace)
+        for change in read.earlier:
+            await self._looked_back(namespace, change, now)
         for change in read.changes:
             await self._logged(namespace, change, now)
 
@@ -136,6 +143,22 @@ class ChangeSources:
             self._feeding.discard(namespace)
         for name in ("logs", "listing"):
             self.watcher.metrics.watch_source.labels(namespace, name).set(1 if name == source else 0)
+
+    async def _looked_back(self, namespace: str, change: Change, now: float) -> None:
+        """What the logs' window held before the first read: nothing to announce, but the first pass
+        reads first the repositories pushed to, and those whose notifications were added or reset,
+        lately (and knows when they were pushed: a failure older than Quay's retries is not read every
+        20 s)."""
+        name = change.repository
+        if name is None:
+            return
+        if change.kind in PUSHES or change.kind in REPOSITORY_CHANGES:
+            at = min(change.at, now)
+            await self.watcher.db.run(
+                lambda: self.watcher.inventory_store.logged(namespace, name, change.kind, at, now)
+            )
+        elif change.kind in {"add_repo_notification", "reset_repo_notification"}:
+            await self.watcher.db.run(lambda: self.watcher.inventory_store.watch_soon(namespace, name, now, now))
 
     async def _logged(self, namespace: str, change: Change, now: float) -> None:
         name = change.repository

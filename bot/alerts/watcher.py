@@ -108,10 +108,12 @@ class Watcher:
         self.clock = clock
         self.limiter = PriorityLimiter(settings.requests_per_second)
         self.announcer = Announcer(db, store, quay_url, self.locale_of)
-        self.reads = NotificationReads(settings, self.limiter, self.announcer, db, self.inventory_store, metrics, clock)
+        self.sources = ChangeSources(self)
+        self.reads = NotificationReads(
+            settings, self.limiter, self.announcer, db, self.inventory_store, metrics, clock, self.sources.covered_since
+        )
         self.sweeps = 0
         self._sizes: dict[str, int] = {}
-        self.sources = ChangeSources(self)
 
     def locale_of(self, channel_id: str) -> str:
         return self.policy.locale_of(channel_id)  # the policy in force, which a reload swaps
@@ -194,7 +196,10 @@ class Watcher:
             # With hints, every sweep lists, unless the usage logs show the namespace's changes; then
             # only every inventory interval, to heal what a feed could miss.
             feeding = self.sources.feeding(namespace)
-            if inventory_due or (self.settings.hints and not feeding):
+            # During a first pass the logs feed without a gap, a listing heals nothing: the pass reads
+            # every repository, the logs show new and deleted ones. Its pages go to the pass instead.
+            passing = feeding and watch.listed_at is not None and watch.first_pass_done_at is None
+            if (inventory_due and not passing) or (self.settings.hints and not feeding):
                 await self._list(client, namespace, now, report, listed_before=watch.listed_at is not None)
                 self.sources.healed(namespace)
             if self.settings.hints:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.e2e.conftest import start, watch_settings
 from tests.e2e.test_watch import flush, parents, sweep
 from tests.e2e.test_watch_hints import many_repositories, notification_reads
@@ -214,5 +216,102 @@ def test_where_the_logs_cannot_be_read_every_repository_with_notifications_is_re
         again = set(notification_reads(world)[before:])
         assert {f"/api/v1/repository/team-a/hot{i}/notification/" for i in range(5)} <= again
         assert "/api/v1/repository/team-a/scanned/notification/" in again
+    finally:
+        bot.stop()
+
+
+@pytest.mark.parametrize("fed_for", [600.0, 0.0])
+def test_a_webhook_found_failing_long_after_its_last_logged_push_is_read_at_its_next_push(
+    quay, world: FakeQuay, slack, tmp_path, watch_access, fed_for: float
+):
+    """A first pass finds webhooks that failed once, weeks ago. Where the logs have been read for longer
+    than Quay retries and show no push to the repository, the count cannot move before the next push
+    or a reset, which the logs show: it is read then, not six times in two minutes nor every 5
+    minutes. Where the event is one no log shows (a scan), or the logs have only just begun to be
+    read, Quay may still be retrying: every 20 s."""
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=20)
+        for name, event in (("stale", "repo_push"), ("scanned", "vulnerability_found")):
+            world.add_repo(f"team-a/{name}")
+            world.add_notification(f"team-a/{name}", event=event, failures=1)
+        follow(bot)  # the logs' position: from now on every push is seen
+        watcher = bot.bot.watch.watcher
+        # The first pass reaches these repositories `fed_for` seconds into the feed (ten minutes: as at
+        # 10,000 repositories).
+        watcher.sources._covered["team-a"] -= fed_for
+        sweep(bot)
+        flush(bot)
+        assert len(parents(slack, "C0ALERTS")) == 2  # both alerted all the same
+        store, db = watcher.inventory_store, bot.bot.db
+        due = {e.name: e.next_check_at for e in bot.run(db.run(lambda: store.inventory("team-a")))}
+        now = time.time()
+        assert due["scanned"] is not None and due["scanned"] - now < 25  # Quay may be retrying the scan's
+        if fed_for:
+            assert due["stale"] is None  # read again at its next push, or when its count is reset
+        else:
+            assert due["stale"] is not None and due["stale"] - now < 25
+    finally:
+        bot.stop()
+
+
+def test_a_first_pass_reads_first_what_the_logs_window_names(quay, world: FakeQuay, slack, tmp_path, watch_access):
+    """From an empty database, the repositories pushed to and those whose notifications were added
+    lately (the logs' window) are read before any other: a failing notification added in Quay's UI
+    an hour ago is alerted before the first pass has listed anything, with nothing replayed."""
+    many_repositories(world, cold=200)
+    world.worker.dead_hosts.add(DEAD)
+    added = world.add_notification("team-a/cold150", config={"url": f"https://{DEAD}/hook"}, failures=1)
+    world.oauth.log("team-a", "add_repo_notification", "dave", {"repo": "cold150", "notification_id": added.uuid})
+    world.push("team-a/cold120")
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        follow(bot)  # the first read of the logs, before any listing or sweep
+        assert listings(world) == 0
+        assert sorted(notification_reads(world)) == [
+            "/api/v1/repository/team-a/cold120/notification/",
+            "/api/v1/repository/team-a/cold150/notification/",
+        ]
+        flush(bot)
+        [alert] = parents(slack, "C0ALERTS")
+        assert "team-a/cold150" in alert.text
+        assert "dave" not in alert.text  # the addition is not replayed as news
+    finally:
+        bot.stop()
+
+
+def test_a_first_pass_fed_by_the_logs_spends_no_request_on_the_healing_listing(
+    quay, world: FakeQuay, slack, tmp_path, watch_access
+):
+    """The listing that heals what a feed could miss runs every inventory interval, but not while a first
+    pass (which reads every repository anyway) goes on with the logs read without a gap."""
+    from sqlalchemy import update
+
+    from bot.store.tables import NamespaceWatch
+
+    def an_interval_later(*, passing: bool) -> None:
+        def aged() -> None:
+            with bot.bot.db.session() as session, session.begin():
+                values: dict[str, object] = {"listed_at": NamespaceWatch.listed_at - 7200}
+                if passing:
+                    values["first_pass_done_at"] = None  # still under way
+                session.execute(update(NamespaceWatch).values(**values))
+
+        bot.run(bot.bot.db.run(aged))
+
+    bot = start(settings(quay, slack, tmp_path, watch_access))
+    try:
+        many_repositories(world, cold=20)
+        follow(bot)
+        sweep(bot)  # the first listing
+        listed = listings(world)
+        an_interval_later(passing=True)
+        follow(bot)
+        sweep(bot)
+        assert listings(world) == listed  # the pass goes on: no listing
+        an_interval_later(passing=False)
+        follow(bot)
+        sweep(bot)
+        assert listings(world) == listed + 1  # done: the listing heals, an interval after the last
     finally:
         bot.stop()
