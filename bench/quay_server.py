@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from collections import Counter
 
 from tests.conftest import seed
 from tests.fakes.quay import FakeQuay, FakeQuayServer, Fault
@@ -29,6 +31,16 @@ def main() -> None:
     serve(fake)
 
 
+def _kind(path: str) -> str:
+    if path == "/api/v1/repository":
+        return "listing"
+    if path.endswith("/logs"):
+        return "logs"
+    if path.endswith("/notification/"):
+        return "notifications"
+    return "other"
+
+
 def serve(fake: FakeQuay) -> None:
     server = FakeQuayServer(fake).start()
     fake.requests.clear()
@@ -40,6 +52,9 @@ def serve(fake: FakeQuay) -> None:
         if line.strip() == "connections":
             with fake.lock:
                 print(fake.connections, flush=True)
+        if line.strip() == "kinds":  # what the requests since the last count were for
+            with fake.lock:
+                print(json.dumps(Counter(_kind(r.path) for r in fake.requests)), flush=True)
         if line.strip() == "count":
             with fake.lock:
                 print(len(fake.requests), flush=True)

@@ -7,6 +7,7 @@ Prints sweep time, requests sent and peak memory of the watcher's process, next 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import resource
 import sys
@@ -49,6 +50,11 @@ class QuayProcess(Child):
 
     def requests(self) -> int:
         return int(self.ask("count"))
+
+    def kinds(self) -> dict[str, int]:
+        """What the requests since the last count were for (listing, logs, notifications, other)."""
+        counted: dict[str, int] = json.loads(self.ask("kinds"))
+        return counted
 
 
 async def run(
