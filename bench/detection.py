@@ -33,6 +33,7 @@ from bot.metrics import Metrics
 from bot.quay import QuayClient
 from bot.store.alerts import AlertStore
 from bot.store.db import Database
+from bot.store.feeds import FeedStore
 from bot.store.inventory import Check, InventoryStore, Listed
 from bot.store.tables import Alert, OutboxItem
 from tests.conftest import T, seed
@@ -93,6 +94,7 @@ def prime(db: Database, fake: FakeQuay, now: float) -> None:
         ]
         ids = {r.name: r.id for r in repos if r.namespace == "big"}
     store.replace_inventory("big", listed, now, hints=False)
+    FeedStore(db).save("big", newest_at=now, seen=[], source="logs")  # where it was in the usage logs
     # Every notification here is a repo_push webhook, whose failures follow a logged push: what a read
     # records (`unlogged` False), so the watch knows which need reading again without a push.
     store.record_checks(

@@ -195,6 +195,8 @@ class Watcher:
         try:
             # With hints, every sweep lists, unless the usage logs show the namespace's changes; then
             # only every inventory interval, to heal what a feed could miss.
+            if self.settings.hints:
+                await self.sources.resume(namespace)
             feeding = self.sources.feeding(namespace)
             # During a first pass the logs feed without a gap, a listing heals nothing: the pass reads
             # every repository, the logs show new and deleted ones. Its pages go to the pass instead.

@@ -100,6 +100,9 @@ def test_a_restart_neither_misses_nor_replays(quay, world: FakeQuay, slack, tmp_
     try:
         sources = second.bot.watch.watcher.sources
         store = second.bot.watch.watcher.inventory_store
+        listed = listings(world)
+        sweep(second)  # the logs are read first: the restart costs no listing
+        assert listings(world) == listed
         follow(second)
         inventory = second.run(second.bot.db.run(lambda: store.inventory("team-a")))
         [entry] = [e for e in inventory if e.name == "hot3"]
