@@ -129,7 +129,7 @@ class ChangeSources:
         self._covered.setdefault(namespace, since)
         self._set_source(namespace, "logs")
         for change in read.earlier:
-            await self._looked_back(namespace, change, now)
+            await self._logged(namespace, change, now, news=False)
         for change in read.changes:
             await self._logged(namespace, change, now)
 
@@ -160,11 +160,11 @@ class ChangeSources:
         for name in ("logs", "listing"):
             self.watcher.metrics.watch_source.labels(namespace, name).set(1 if name == source else 0)
 
-    async def _looked_back(self, namespace: str, change: Change, now: float) -> None:
-        """What the logs' window held before the first read: nothing to announce, but the first pass
-        reads first the repositories pushed to, and those whose notifications were added or reset,
-        lately (and knows when they were pushed: a failure older than Quay's retries is not read every
-        20 s)."""
+    async def _logged(self, namespace: str, change: Change, now: float, *, news: bool = True) -> None:
+        """Act on one entry. Not `news`: what the logs' window held before the first read, nothing to
+        announce, but the first pass reads first the repositories pushed to, and those whose
+        notifications were added or reset, lately (and knows when they were pushed: a failure older
+        than Quay's retries is not read every 20 s)."""
         name = change.repository
         if name is None:
             return
@@ -173,27 +173,17 @@ class ChangeSources:
             await self.watcher.db.run(
                 lambda: self.watcher.inventory_store.logged(namespace, name, change.kind, at, now)
             )
-        elif change.kind in {"add_repo_notification", "reset_repo_notification"}:
-            await self.watcher.db.run(lambda: self.watcher.inventory_store.watch_soon(namespace, name, now, now))
-
-    async def _logged(self, namespace: str, change: Change, now: float) -> None:
-        name = change.repository
-        if name is None:
-            return
-        if change.kind in PUSHES or change.kind in REPOSITORY_CHANGES:
-            at = min(change.at, now)
-            await self.watcher.db.run(
-                lambda: self.watcher.inventory_store.logged(namespace, name, change.kind, at, now)
-            )
-            if change.kind == "delete_repo":  # a deleted repository takes its notifications with it
+            if news and change.kind == "delete_repo":  # a deleted repository takes its notifications with it
                 await self.watcher.announcer.observe(
                     namespace, {name: []}, self.watcher.policy.alert_channels(namespace), now
                 )
         elif change.kind in NOTIFICATION_CHANGES:  # made in Quay's UI, or by the bot: read it now
+            if not news and change.kind == "delete_repo_notification":
+                return  # nothing to read first for it
             await self.watcher.db.run(lambda: self.watcher.inventory_store.watch_soon(namespace, name, now, now))
             # A reset or a delete made in Quay's UI (no OAuth application made it; the bot says its own
             # where they are made): the open alerts say by whom.
-            if change.application is None and change.notification:
+            if news and change.application is None and change.notification:
                 announcer, who = self.watcher.announcer, change.who or "?"
                 if change.kind == "reset_repo_notification":
                     await announcer.note_reset_in_quay(change.notification, who, now)
