@@ -103,11 +103,10 @@ def socket_mode() -> Iterator[FakeSocketMode]:
 
 
 @pytest.fixture
-def slack(socket_mode: FakeSocketMode) -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    fake.socket_url = socket_mode.url
-    yield fake
-    fake.stop()
+def slack(slack: FakeSlack, socket_mode: FakeSocketMode) -> FakeSlack:
+    """The e2e fake Slack (`tests/e2e/conftest.py`), handing out this fake Socket Mode's URL."""
+    slack.socket_url = socket_mode.url
+    return slack
 
 
 @pytest.fixture
