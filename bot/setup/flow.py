@@ -158,10 +158,11 @@ class Setup:
         """Write both files (0600), then run `quaybot check` on what was written."""
         if self.reached() != "write":
             raise Problem("Not every step is done.", f"Finish the {self.reached()} step first.")
-        if not replace and self.existing():
-            names = " and ".join(p.name for p in self.existing())
+        existing = self.existing()
+        if not replace and existing:
+            names = " and ".join(p.name for p in existing)
             raise Problem(
-                f"{names} already exist{'s' if len(self.existing()) == 1 else ''} here.",
+                f"{names} already exist{'s' if len(existing) == 1 else ''} here.",
                 "Tick “replace” to write over them (the old ones are kept as .bak), or move them away.",
             )
         backups = []

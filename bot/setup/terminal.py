@@ -41,7 +41,7 @@ class Terminal:
         await self._again(self._access)
         await self._again(self._slack)
         await self._again(self._write)
-        return self.ask("Start serving now? [Y/n] ", False).strip().lower() in ("", "y", "yes")
+        return _yes(self.ask("Start serving now? [Y/n] ", False), default=True)
 
     async def _again(self, step: Callable[[], Awaitable[T]]) -> T:
         while True:
@@ -81,11 +81,7 @@ class Terminal:
                 rows.append(AccessRow(n.name, False, "", "read", False))
                 continue
             role = self.ask("    role (read/write/admin) [read]: ", False).strip() or "read"
-            alerts = self.ask("    alerts for failing notifications here? [Y/n] ", False).strip().lower() in (
-                "",
-                "y",
-                "yes",
-            )
+            alerts = _yes(self.ask("    alerts for failing notifications here? [Y/n] ", False), default=True)
             rows.append(AccessRow(n.name, True, channel, role, alerts))
         self.setup.set_access(rows)
         self.say("  The access file:\n" + _indent(self.setup.plan.access_yaml()))
@@ -113,16 +109,23 @@ class Terminal:
     async def _write(self) -> None:
         self.say("\n4. Write")
         replace = False
-        if self.setup.existing():
-            names = " and ".join(p.name for p in self.setup.existing())
-            replace = self.ask(
-                f"  {names} already here. Replace (the old kept as .bak)? [y/N] ", False
-            ).strip().lower() in ("y", "yes")
+        existing = self.setup.existing()
+        if existing:
+            names = " and ".join(p.name for p in existing)
+            replace = _yes(
+                self.ask(f"  {names} already here. Replace (the old kept as .bak)? [y/N] ", False), default=False
+            )
             if not replace:
                 raise Stopped(f"Nothing was written: {names} stay as they are.")
         written = await self.setup.write(replace=replace)
         self.say(f"  wrote {written.env} and {written.access} (mode 0600)")
         self.say("  quaybot check:\n" + _indent(written.check_output))
+
+
+def _yes(answer: str, *, default: bool) -> bool:
+    """y or yes (any case); an empty answer is the prompt's capital letter."""
+    answer = answer.strip().lower()
+    return default if not answer else answer in ("y", "yes")
 
 
 def _indent(text: str) -> str:
